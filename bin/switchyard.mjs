@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Runs the TypeScript CLI with Node's built-in type stripping (Node >= 22.18; npm puts the project's Node 22 first).
+import { main } from "../cli/switchyard.ts";
+
+process.exitCode = main(process.argv.slice(2));

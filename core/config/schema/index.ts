@@ -1,0 +1,29 @@
+// The whole Switchyard document: one schema for the worker and the sidecar.
+import { z } from "zod";
+import { listenerSchema } from "./listener.ts";
+import { routeSchema } from "./route.ts";
+import { serviceSchema } from "./service.ts";
+
+export const configSchema = z
+  .strictObject({
+    $schema: z
+      .string()
+      .optional()
+      .meta({ description: "Path or URL of switchyard.schema.json, for editors." }),
+    services: z.array(serviceSchema).default([]).meta({ description: "Named pools of backends." }),
+    routes: z
+      .array(routeSchema)
+      .default([])
+      .meta({ description: "L7 routes of the worker, matched by specificity, then list order." }),
+    listeners: z.array(listenerSchema).default([]).meta({ description: "L4 listeners of the sidecar." }),
+  })
+  .meta({
+    title: "Switchyard config",
+    description: "Services, routes and listeners shared by the Switchyard worker and L4 sidecar.",
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export * from "./listener.ts";
+export * from "./route.ts";
+export * from "./service.ts";

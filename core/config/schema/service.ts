@@ -1,0 +1,55 @@
+// services: named pools of backends. HTTP services (backends with `url`) serve routes; TCP services (backends
+// with `address`) serve listeners.
+import { z } from "zod";
+import { DEFAULTS, LIMITS } from "../defaults.ts";
+import { hostPort, httpUrl, name } from "../fields.ts";
+
+export const BALANCE_ALGORITHMS = ["round-robin"] as const;
+
+export const backendSchema = z
+  .strictObject({
+    url: httpUrl(
+      'Base URL of an HTTP backend, e.g. "http://10.0.0.1:8080". Routes forward to it.',
+    ).optional(),
+    address: hostPort(
+      'host:port of a TCP backend, e.g. "10.0.0.5:6379". Listeners connect to it.',
+    ).optional(),
+    weight: z
+      .number()
+      .int()
+      .min(0)
+      .max(LIMITS.maxWeight)
+      .default(DEFAULTS.backend.weight)
+      .meta({ description: "Relative share of traffic (0 drains the backend). Default 1." }),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.url === undefined) === (b.address === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        message: 'a backend needs exactly one of "url" (HTTP) or "address" (TCP host:port)',
+      });
+    }
+  })
+  .meta({ description: "One backend: an HTTP base URL or a TCP address, with a weight." });
+
+export const serviceSchema = z
+  .strictObject({
+    name: name("service"),
+    backends: z
+      .array(backendSchema)
+      .min(1, { error: "a service needs at least one backend" })
+      .meta({ description: "The backends of this service, all HTTP (url) or all TCP (address)." }),
+    balance: z
+      .enum(BALANCE_ALGORITHMS)
+      .default(DEFAULTS.service.balance)
+      .meta({ description: "How a backend is chosen: round-robin (smooth weighted). Default round-robin." }),
+  })
+  .meta({ description: "A named pool of backends that routes and listeners send traffic to." });
+
+export type Backend = z.output<typeof backendSchema>;
+export type Service = z.output<typeof serviceSchema>;
+export type ServiceKind = "http" | "tcp";
+
+export function serviceKind(service: Pick<Service, "backends">): ServiceKind {
+  return service.backends[0]?.address !== undefined ? "tcp" : "http";
+}
