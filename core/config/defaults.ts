@@ -4,6 +4,7 @@ export const DEFAULTS = {
   backend: { weight: 1 },
   service: { balance: "round-robin" },
   listener: { protocol: "tcp" },
+  rateLimit: { algorithm: "gcra", action: "block", mode: "exact", onError: "allow", deadline: "50ms" },
 } as const;
 
 export const LIMITS = {

@@ -1,6 +1,7 @@
 // The whole Switchyard document: one schema for the worker and the sidecar.
 import { z } from "zod";
 import { listenerSchema } from "./listener.ts";
+import { rateLimitSchema } from "./rate-limit.ts";
 import { routeSchema } from "./route.ts";
 import { serviceSchema } from "./service.ts";
 
@@ -16,6 +17,10 @@ export const configSchema = z
       .default([])
       .meta({ description: "L7 routes of the worker, matched by specificity, then list order." }),
     listeners: z.array(listenerSchema).default([]).meta({ description: "L4 listeners of the sidecar." }),
+    rate_limits: z
+      .array(rateLimitSchema)
+      .default([])
+      .meta({ description: "Rate-limit policies; routes attach them by name (rate_limit)." }),
   })
   .meta({
     title: "Switchyard config",
@@ -25,5 +30,6 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export * from "./listener.ts";
+export * from "./rate-limit.ts";
 export * from "./route.ts";
 export * from "./service.ts";
