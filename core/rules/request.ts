@@ -1,0 +1,214 @@
+// The request an expression reads: a small runtime-neutral interface, and a per-request view that
+// derives each field lazily and caches it, so cookies and query args are only parsed when a rule asks.
+import { type Ip, parseIp } from "./ip.ts";
+
+/** Header access both a Web `Headers` and a plain map can provide. Names are looked up in lower case. */
+export interface RuleHeaders {
+  get(name: string): string | null;
+  forEach(callback: (value: string, name: string) => void): void;
+}
+
+/**
+ * What the rules language needs from a request. The worker builds it from a `Request` (see
+ * `ruleRequestFrom`); the L4 sidecar knows only the client address and fills `clientIp` alone.
+ */
+export interface RuleRequest {
+  /** The client address as text (CF-Connecting-IP in the worker, the socket peer in the sidecar). */
+  clientIp: string;
+  /** Upper-case method, e.g. "GET". */
+  method?: string;
+  /** The absolute request URL, e.g. "https://example.com/a?b=1". */
+  url?: string;
+  headers?: RuleHeaders;
+  /** Two-letter country code (request.cf.country). */
+  country?: string;
+  /** Autonomous system number (request.cf.asn). */
+  asn?: number;
+}
+
+/** Minimal shape of a Fetch `Request` (with Cloudflare's `cf`) so core/ needs no runtime types. */
+export interface FetchLikeRequest {
+  method: string;
+  url: string;
+  headers: RuleHeaders;
+  cf?: { country?: unknown; asn?: unknown } | undefined;
+}
+
+/** Builds the rules view of a Fetch request. The client IP comes from the caller (never X-Forwarded-For). */
+export function ruleRequestFrom(req: FetchLikeRequest, clientIp: string): RuleRequest {
+  const cf = req.cf;
+  return {
+    clientIp,
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    country: typeof cf?.country === "string" ? cf.country : undefined,
+    asn: typeof cf?.asn === "number" ? cf.asn : undefined,
+  };
+}
+
+type MultiMap = ReadonlyMap<string, string[]>;
+const EMPTY_MAP: MultiMap = new Map();
+
+/** Lazily derived, cached fields of one request. One instance per request, shared by every rule. */
+export class RequestFields {
+  readonly req: RuleRequest;
+  private _split?: { host: string; path: string; query: string; hasQuery: boolean; scheme: string };
+  private _args?: MultiMap;
+  private _argNames?: string[];
+  private _cookies?: MultiMap;
+  private _headers?: MultiMap;
+  private _ip?: Ip | null;
+
+  constructor(req: RuleRequest) {
+    this.req = req;
+  }
+
+  /** Slices the URL by hand: cheaper than `new URL()` and keeps the path exactly as received. */
+  private split() {
+    if (this._split) return this._split;
+    const url = this.req.url ?? "";
+    const schemeEnd = url.indexOf("://");
+    const hostStart = schemeEnd === -1 ? 0 : schemeEnd + 3;
+    let pathStart = url.indexOf("/", hostStart);
+    const q0 = url.indexOf("?", hostStart);
+    if (pathStart === -1 || (q0 !== -1 && q0 < pathStart)) pathStart = q0 === -1 ? url.length : q0;
+    let end = url.indexOf("#", pathStart);
+    if (end === -1) end = url.length;
+    const q = url.indexOf("?", pathStart);
+    const hasQuery = q !== -1 && q < end;
+    let authority = url.slice(hostStart, pathStart);
+    const at = authority.lastIndexOf("@");
+    if (at !== -1) authority = authority.slice(at + 1);
+    const host = authority.startsWith("[")
+      ? authority.slice(0, authority.indexOf("]") + 1)
+      : authority.split(":")[0]!;
+    this._split = {
+      scheme: schemeEnd === -1 ? "" : url.slice(0, schemeEnd),
+      host,
+      path: url.slice(pathStart, hasQuery ? q : end) || "/",
+      query: hasQuery ? url.slice(q + 1, end) : "",
+      hasQuery,
+    };
+    return this._split;
+  }
+
+  host(): string {
+    return this.split().host;
+  }
+  path(): string {
+    return this.split().path;
+  }
+  query(): string {
+    return this.split().query;
+  }
+  /** Path and query as sent: "/a/b?c=1". */
+  uri(): string {
+    const s = this.split();
+    return s.hasQuery ? `${s.path}?${s.query}` : s.path;
+  }
+  fullUri(): string {
+    const s = this.split();
+    return `${s.scheme}://${s.host}${this.uri()}`;
+  }
+  ssl(): boolean {
+    return this.split().scheme === "https";
+  }
+  method(): string {
+    return this.req.method ?? "";
+  }
+
+  header(name: string): string | null {
+    return this.req.headers?.get(name) ?? null;
+  }
+
+  /** Header values keyed by lower-case name. Fetch joins repeated headers with ", ", so arrays hold one value. */
+  headers(): MultiMap {
+    if (this._headers) return this._headers;
+    const m = new Map<string, string[]>();
+    this.req.headers?.forEach((value, name) => {
+      const k = name.toLowerCase();
+      const list = m.get(k);
+      if (list) list.push(value);
+      else m.set(k, [value]);
+    });
+    this._headers = m;
+    return m;
+  }
+
+  /** Query arguments as sent: not decoded, in order, repeated names collected (Cloudflare's semantics). */
+  args(): MultiMap {
+    if (this._args) return this._args;
+    const q = this.query();
+    if (q === "") {
+      this._args = EMPTY_MAP;
+      return EMPTY_MAP;
+    }
+    const m = new Map<string, string[]>();
+    const names: string[] = [];
+    for (const part of q.split("&")) {
+      if (part === "") continue;
+      const eq = part.indexOf("=");
+      const k = eq === -1 ? part : part.slice(0, eq);
+      const v = eq === -1 ? "" : part.slice(eq + 1);
+      names.push(k);
+      const list = m.get(k);
+      if (list) list.push(v);
+      else m.set(k, [v]);
+    }
+    this._argNames = names;
+    this._args = m;
+    return m;
+  }
+
+  argNames(): string[] {
+    this.args();
+    return this._argNames ?? [];
+  }
+
+  argValues(): string[] {
+    const out: string[] = [];
+    for (const list of this.args().values()) out.push(...list);
+    return out;
+  }
+
+  cookieHeader(): string {
+    return this.header("cookie") ?? "";
+  }
+
+  /** Cookies by URL-decoded name; values as sent. Same-named cookies merge, as on Cloudflare. */
+  cookies(): MultiMap {
+    if (this._cookies) return this._cookies;
+    const raw = this.cookieHeader();
+    if (raw === "") {
+      this._cookies = EMPTY_MAP;
+      return EMPTY_MAP;
+    }
+    const m = new Map<string, string[]>();
+    for (const part of raw.split(";")) {
+      const eq = part.indexOf("=");
+      if (eq === -1) continue;
+      const k = safeDecode(part.slice(0, eq).trim());
+      const v = part.slice(eq + 1).trim();
+      const list = m.get(k);
+      if (list) list.push(v);
+      else m.set(k, [v]);
+    }
+    this._cookies = m;
+    return m;
+  }
+
+  ip(): Ip | undefined {
+    if (this._ip === undefined) this._ip = parseIp(this.req.clientIp) ?? null;
+    return this._ip ?? undefined;
+  }
+}
+
+function safeDecode(s: string): string {
+  if (!s.includes("%")) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
