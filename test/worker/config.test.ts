@@ -1,0 +1,81 @@
+// The config path: a bad or missing env.SWITCHYARD is a 500 JSON naming every problem, a JSON string works
+// like a table, and the compiled config is reused across requests.
+import { describe, expect, it, vi } from "vitest";
+import { type Echo, makeCaller, upstreams, url } from "./helpers.ts";
+
+interface ErrorBody {
+  error: { code: string; message: string; problems?: string[] };
+  request_id: string;
+}
+
+describe("config", () => {
+  it("answers 500 SY_CONFIG_INVALID listing every problem with its path, and logs it", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { call } = makeCaller({
+      services: [{ name: "web", backends: [{ url: "not a url" }] }],
+      routes: [{ name: "r", service: "ap1" }],
+    });
+    const res = await call("http://x.test/");
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as ErrorBody;
+    expect(body.error.code).toBe("SY_CONFIG_INVALID");
+    expect([...body.error.problems!].sort()).toEqual([
+      'routes[0].service: no service named "ap1" (services: web)',
+      'services[0].backends[0].url: "not a url" is not an http:// or https:// URL',
+    ]);
+    expect(body.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(errors.mock.calls.some(([line]) => String(line).includes("SY_CONFIG_INVALID"))).toBe(true);
+    errors.mockRestore();
+  });
+
+  it("answers 500 SY_CONFIG_MISSING without a config", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { call } = makeCaller(undefined as unknown as string);
+    const res = await call("http://x.test/");
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as ErrorBody).error.code).toBe("SY_CONFIG_MISSING");
+    errors.mockRestore();
+  });
+
+  it("accepts the config as a JSON string", async () => {
+    const { call } = makeCaller(
+      JSON.stringify({
+        services: [{ name: "a", backends: [{ url: url(upstreams.a) }] }],
+        routes: [{ name: "r", service: "a" }],
+      }),
+    );
+    expect(((await (await call("http://x.test/")).json()) as Echo).backend).toBe("a");
+  });
+
+  it("keeps balancer state across requests (the config is compiled once, not per request)", async () => {
+    const config = {
+      services: [{ name: "p", backends: [{ url: url(upstreams.a) }, { url: url(upstreams.b) }] }],
+      routes: [{ name: "r", service: "p" }],
+    };
+    const { call } = makeCaller(config);
+    const one = ((await (await call("http://x.test/")).json()) as Echo).backend;
+    const two = ((await (await call("http://x.test/")).json()) as Echo).backend;
+    expect(new Set([one, two])).toEqual(new Set(["a", "b"]));
+  });
+
+  it("writes one structured JSON log line per request", async () => {
+    const config = {
+      services: [{ name: "a", backends: [{ url: url(upstreams.a) }] }],
+      routes: [{ name: "r", service: "a" }],
+    };
+    const { call, logs } = makeCaller(config);
+    const res = await call("http://x.test/logged?q=1", { headers: { "cf-connecting-ip": "198.51.100.4" } });
+    await res.text();
+    expect(logs).toHaveLength(1);
+    expect(JSON.parse(logs[0]!)).toMatchObject({
+      request_id: res.headers.get("x-request-id"),
+      client_ip: "198.51.100.4",
+      method: "GET",
+      host: "x.test",
+      path: "/logged",
+      route: "r",
+      service: "a",
+      status: 200,
+    });
+  });
+});

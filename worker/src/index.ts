@@ -1,0 +1,4 @@
+// The worker's entry point: exports only. The stage order lives in app.ts.
+import { app } from "./app.ts";
+
+export default app;

@@ -1,0 +1,32 @@
+// log: always runs, after everything else has settled the response: one structured JSON line per request.
+import type { Context, Next } from "hono";
+import type { AppEnv } from "../context.ts";
+
+export interface LogOptions {
+  /** Where lines go; console.log by default (Workers Logs / wrangler tail pick it up). */
+  write?: (line: string) => void;
+}
+
+export function logRequest({ write = (line) => console.log(line) }: LogOptions = {}) {
+  return async function logStage(c: Context<AppEnv>, next: Next) {
+    await next();
+    const sy = c.var.sy;
+    const url = new URL(c.req.url);
+    write(
+      JSON.stringify({
+        ts: new Date(sy.startedAt).toISOString(),
+        request_id: sy.requestId,
+        client_ip: sy.clientIp || undefined,
+        method: c.req.method,
+        host: sy.host,
+        path: url.pathname,
+        route: sy.route?.route.name,
+        service: sy.service?.name,
+        status: c.res.status,
+        error: sy.error?.code,
+        attempts: sy.attempts.length > 0 ? sy.attempts : undefined,
+        ms: Date.now() - sy.startedAt,
+      }),
+    );
+  };
+}

@@ -1,0 +1,23 @@
+// match: host → path → route, or 404 SY_NO_ROUTE. The table is compiled in core/routing; this only looks up.
+import type { Context, Next } from "hono";
+import { matchRequestFrom } from "../../../core/routing/index.ts";
+import type { AppEnv } from "../context.ts";
+import { ProxyError } from "../errors.ts";
+
+export function matchRoute() {
+  return async function matchStage(c: Context<AppEnv>, next: Next) {
+    const sy = c.var.sy;
+    const runtime = sy.runtime!;
+    const url = new URL(c.req.url);
+    const found = runtime.routes.match(matchRequestFrom(url, c.req.method, c.req.raw.headers, sy.host));
+    if (!found) {
+      throw new ProxyError(
+        "SY_NO_ROUTE",
+        `no route matches ${c.req.method} ${sy.host || "(no host)"}${url.pathname}`,
+      );
+    }
+    sy.route = found;
+    sy.service = runtime.services.get(found.route.service);
+    await next();
+  };
+}
