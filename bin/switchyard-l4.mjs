@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+import "../l4-sidecar/src/main.ts";

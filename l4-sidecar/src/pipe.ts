@@ -1,0 +1,124 @@
+// Splices two connected sockets: bytes both ways with backpressure, a FIN on one side becomes a FIN on the
+// other (half-close), a reset or error on one side resets the other, and the idle timer covers both directions.
+import type net from "node:net";
+
+export type CloseReason =
+  | "client" // the client finished first (FIN)
+  | "backend" // the backend finished first (FIN)
+  | "client-reset"
+  | "backend-reset"
+  | "idle-timeout"
+  | "shutdown"; // the sidecar ended it (drain deadline)
+
+export interface PipeResult {
+  /** Bytes the client sent to the backend. */
+  bytesIn: number;
+  /** Bytes the backend sent to the client. */
+  bytesOut: number;
+  closedBy: CloseReason;
+  error?: string;
+}
+
+export interface Pipe {
+  done: Promise<PipeResult>;
+  /** Ends both sides now with a reset (drain deadline passed, or the listener is force-closed). */
+  abort(reason: CloseReason): void;
+}
+
+export interface PipeOptions {
+  idleTimeoutMs: number;
+  onBytesIn?: (n: number) => void;
+  onBytesOut?: (n: number) => void;
+}
+
+export function splice(client: net.Socket, backend: net.Socket, opts: PipeOptions): Pipe {
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let closedBy: CloseReason | undefined;
+  let error: string | undefined;
+  let closed = 0;
+  let resolve!: (r: PipeResult) => void;
+  const done = new Promise<PipeResult>((r) => {
+    resolve = r;
+  });
+  const first = (reason: CloseReason) => {
+    closedBy ??= reason;
+  };
+
+  const forward = (
+    src: net.Socket,
+    dst: net.Socket,
+    count: (n: number) => void,
+    side: "client" | "backend",
+  ) => {
+    src.on("data", (chunk: Buffer) => {
+      count(chunk.length);
+      if (!dst.write(chunk)) src.pause();
+    });
+    dst.on("drain", () => src.resume());
+    src.on("end", () => {
+      first(side);
+      dst.end();
+    });
+  };
+  forward(
+    client,
+    backend,
+    (n) => {
+      bytesIn += n;
+      opts.onBytesIn?.(n);
+    },
+    "client",
+  );
+  forward(
+    backend,
+    client,
+    (n) => {
+      bytesOut += n;
+      opts.onBytesOut?.(n);
+    },
+    "backend",
+  );
+
+  const fail = (side: "client" | "backend") => (err: NodeJS.ErrnoException) => {
+    if (closedBy === undefined) {
+      closedBy = side === "client" ? "client-reset" : "backend-reset";
+      error = err.code ?? err.message;
+    }
+    // An error on one side resets the other so the peer learns at once, as a TCP proxy should.
+    (side === "client" ? backend : client).resetAndDestroy();
+  };
+  client.on("error", fail("client"));
+  backend.on("error", fail("backend"));
+
+  const onClose = () => {
+    if (++closed < 2) {
+      // If one side closed without an error event (e.g. destroyed locally), make sure the other follows.
+      if (client.destroyed && !backend.destroyed && !backend.writableEnded) backend.end();
+      if (backend.destroyed && !client.destroyed && !client.writableEnded) client.end();
+      return;
+    }
+    resolve({ bytesIn, bytesOut, closedBy: closedBy ?? "client", ...(error ? { error } : {}) });
+  };
+  client.on("close", onClose);
+  backend.on("close", onClose);
+
+  // Socket timers are reset by reads and writes, so the client socket alone sees traffic in both directions.
+  if (opts.idleTimeoutMs > 0) {
+    client.setTimeout(opts.idleTimeoutMs, () => {
+      first("idle-timeout");
+      client.destroy();
+      backend.destroy();
+    });
+  }
+  client.resume();
+
+  return {
+    done,
+    abort(reason) {
+      first(reason);
+      client.resetAndDestroy();
+      backend.resetAndDestroy();
+    },
+  };
+}

@@ -1,0 +1,187 @@
+// Real-socket helpers for the sidecar tests: echo and scripted backends on port 0, an in-process sidecar with
+// captured logs, a spawned CLI, and small socket utilities. Everything started here is closed by `cleanup()`.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import net from "node:net";
+import path from "node:path";
+import { afterEach } from "vitest";
+import { type Config, parseConfig } from "../../core/config/index.ts";
+import { createLogger } from "../../l4-sidecar/src/log.ts";
+import { Sidecar } from "../../l4-sidecar/src/sidecar.ts";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const NODE = path.join(ROOT, "node_modules/.bin/node");
+
+const cleanups: (() => unknown)[] = [];
+export function onCleanup(fn: () => unknown): void {
+  cleanups.push(fn);
+}
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** A TCP server on 127.0.0.1:0 whose connections are handled by `onConn`; tracks its open sockets. */
+export async function backend(onConn: (s: net.Socket) => void, opts: net.ServerOpts = {}) {
+  const sockets = new Set<net.Socket>();
+  let accepted = 0;
+  const server = net.createServer({ allowHalfOpen: true, ...opts }, (s) => {
+    accepted++;
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => {});
+    onConn(s);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as net.AddressInfo).port;
+  const close = () =>
+    new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    });
+  onCleanup(close);
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    sockets,
+    get accepted() {
+      return accepted;
+    },
+    close,
+  };
+}
+
+/** Echoes every byte back and half-closes when the client does. */
+export const echoBackend = () => backend((s) => s.pipe(s));
+
+/** An address on which nothing listens (connections are refused). */
+export async function deadAddress(): Promise<string> {
+  const s = net.createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return `127.0.0.1:${port}`;
+}
+
+/** A free port for listeners that must not use port 0 (several listeners, or a spawned CLI). */
+export async function freePort(): Promise<number> {
+  return Number((await deadAddress()).split(":")[1]);
+}
+
+export interface LogLine {
+  msg: string;
+  [k: string]: unknown;
+}
+
+/** A pino logger whose lines are kept in memory, parsed. */
+export function memoryLog() {
+  const lines: LogLine[] = [];
+  const log = createLogger({
+    write(chunk: string) {
+      lines.push(JSON.parse(chunk));
+    },
+  });
+  log.level = "debug";
+  return { log, lines };
+}
+
+/** Starts an in-process sidecar for a config document; listeners are on their configured (or OS-given) ports. */
+export async function startSidecar(doc: unknown) {
+  const config: Config = parseConfig(doc);
+  const { log, lines } = memoryLog();
+  const sidecar = new Sidecar(log);
+  await sidecar.start(config);
+  onCleanup(() => sidecar.shutdown(0));
+  const portOf = (name: string) => sidecar.listeners.get(name)!.port();
+  const connections = () => lines.filter((l) => l.msg === "connection");
+  return { sidecar, lines, port: sidecar.listeners.get("l")?.port() ?? 0, portOf, connections, log };
+}
+
+/** A one-listener config named "l" in front of the given backend addresses. */
+export function tcpConfig(
+  addresses: string[],
+  listener: Record<string, unknown> = {},
+  service: Record<string, unknown> = {},
+) {
+  return {
+    services: [{ name: "svc", backends: addresses.map((address) => ({ address })), ...service }],
+    listeners: [{ name: "l", listen: "127.0.0.1:0", service: "svc", ...listener }],
+  };
+}
+
+export async function connect(port: number, host = "127.0.0.1"): Promise<net.Socket> {
+  const s = net.connect({ port, host, allowHalfOpen: true });
+  await once(s, "connect");
+  return s;
+}
+
+/** Everything a socket receives until it ends or closes (errors end the read as well). */
+export function readAll(s: net.Socket): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    s.on("data", (c: Buffer) => chunks.push(c));
+    s.on("error", () => {});
+    const done = () => resolve(Buffer.concat(chunks));
+    s.once("end", done);
+    s.once("close", done);
+  });
+}
+
+/** Sends `text`, half-closes, and returns the whole reply. */
+export async function roundTrip(port: number, text: string): Promise<string> {
+  const s = await connect(port);
+  const reply = readAll(s);
+  s.end(text);
+  const out = (await reply).toString();
+  s.destroy();
+  return out;
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `bin/switchyard-l4.mjs` with the project's Node 22; stdout lines are collected as parsed JSON. */
+export function spawnSidecar(args: string[]) {
+  const child: ChildProcess = spawn(NODE, [path.join(ROOT, "bin/switchyard-l4.mjs"), ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: LogLine[] = [];
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    const parts = stdout.split("\n");
+    stdout = parts.pop()!;
+    for (const p of parts) {
+      try {
+        lines.push(JSON.parse(p));
+      } catch {
+        lines.push({ msg: p });
+      }
+    }
+  });
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+  });
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  onCleanup(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    return exited;
+  });
+  return {
+    child,
+    lines,
+    exited,
+    stderr: () => stderr,
+    waitForLog: (msg: string, timeoutMs = 10_000) =>
+      waitFor(() => lines.some((l) => l.msg === msg), timeoutMs, `log line "${msg}" (stderr: ${stderr})`),
+  };
+}
