@@ -5,9 +5,18 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: "core", include: ["test/core/**/*.test.ts"], environment: "node" } },
-      { test: { name: "sidecar", include: ["test/sidecar/**/*.test.ts"], environment: "node", testTimeout: 60_000 } },
+      {
+        test: {
+          name: "sidecar",
+          include: ["test/sidecar/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+        },
+      },
       "test/*/vitest.config.mts",
-      { test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000 } },
+      {
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000 },
+      },
     ],
   },
 });

@@ -33,12 +33,9 @@ export const rateLimitSchema = z
       .min(1)
       .optional()
       .meta({ description: "Requests that may arrive at once (the bucket size). Default: the limit." }),
-    algorithm: z
-      .enum(RATE_LIMIT_ALGORITHMS)
-      .default(DEFAULTS.rateLimit.algorithm)
-      .meta({
-        description: "gcra (token bucket, smooth; default) or sliding-window (weighted two-window counter).",
-      }),
+    algorithm: z.enum(RATE_LIMIT_ALGORITHMS).default(DEFAULTS.rateLimit.algorithm).meta({
+      description: "gcra (token bucket, smooth; default) or sliding-window (weighted two-window counter).",
+    }),
     match: expression(
       "Only requests for which this rules-language expression is true are counted.",
     ).optional(),
@@ -53,31 +50,18 @@ export const rateLimitSchema = z
       description:
         "exact: every request asks the Durable Object (default). approximate: each isolate leases a few tokens and spends them locally (~10× fewer object calls; may admit up to isolates × lease_size extra per period).",
     }),
-    lease_size: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .meta({
-        description:
-          "Tokens an isolate leases at once in approximate mode. Default: limit / 10, from 1 to 10.",
-      }),
-    on_error: z
-      .enum(["allow", "deny"])
-      .default(DEFAULTS.rateLimit.onError)
-      .meta({
-        description:
-          "When the limiter cannot answer within the deadline: allow (fail open, default) or deny.",
-      }),
+    lease_size: z.number().int().min(1).optional().meta({
+      description: "Tokens an isolate leases at once in approximate mode. Default: limit / 10, from 1 to 10.",
+    }),
+    on_error: z.enum(["allow", "deny"]).default(DEFAULTS.rateLimit.onError).meta({
+      description: "When the limiter cannot answer within the deadline: allow (fail open, default) or deny.",
+    }),
     deadline: duration('How long to wait for the limiter before applying on_error. Default "50ms".').prefault(
       DEFAULTS.rateLimit.deadline,
     ),
-    headers: z
-      .boolean()
-      .default(true)
-      .meta({
-        description: "Send the IETF RateLimit-Policy and RateLimit headers on responses. Default true.",
-      }),
+    headers: z.boolean().default(true).meta({
+      description: "Send the IETF RateLimit-Policy and RateLimit headers on responses. Default true.",
+    }),
   })
   .meta({ description: "A rate-limit policy, counted globally per key in Durable Objects." });
 
