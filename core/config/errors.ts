@@ -98,7 +98,9 @@ export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
         cur = def.innerType;
       else if (def.type === "pipe") cur = def.in;
       else if (def.type === "union")
-        cur = def.options.find((o: any) => o?._zod?.def?.type === "object") ?? def.options[0];
+        cur =
+          def.options.find((o: { _zod?: { def?: { type?: string } } }) => o?._zod?.def?.type === "object") ??
+          def.options[0];
       else break;
     }
     return cur;

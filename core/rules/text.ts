@@ -33,7 +33,7 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 function bytesToString(bytes: number[]): string {
   try {
