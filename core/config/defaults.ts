@@ -3,7 +3,17 @@
 export const DEFAULTS = {
   backend: { weight: 1 },
   service: { balance: "round-robin" },
-  listener: { protocol: "tcp" },
+  listener: {
+    protocol: "tcp",
+    connectTimeout: "5s",
+    connectAttempts: 3,
+    idleTimeout: "1h",
+    maxConnections: 10_000,
+    tcpKeepalive: "60s",
+    noDelay: true,
+  },
+  health: { interval: "5s", timeout: "2s", healthy: 2, unhealthy: 3, httpStatus: [200, 399] },
+  passive: { failures: 3, eject: "30s" },
   rateLimit: { algorithm: "gcra", action: "block", mode: "exact", onError: "allow", deadline: "50ms" },
 } as const;
 

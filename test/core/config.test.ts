@@ -136,7 +136,7 @@ describe("parseConfig", () => {
       }),
     ).toEqual([
       'services[0].backends[0].weight: expected a number, got string "2"',
-      'services[0].balance: string "fastest" is not allowed; use one of: "round-robin"',
+      'services[0].balance: string "fastest" is not allowed; use one of: "round-robin", "weighted", "random", "least-connections", "least-request", "p2c", "maglev", "ring-hash"',
     ]);
   });
 

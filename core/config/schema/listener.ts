@@ -1,9 +1,30 @@
-// listeners: the sidecar's L4 ports and the TCP service each one balances.
+// listeners: the sidecar's L4 ports, the TCP service each one balances, and its connection limits.
 import { z } from "zod";
+import { IpSet, IpSetError } from "../../rules/ip.ts";
 import { DEFAULTS } from "../defaults.ts";
-import { hostPort, name } from "../fields.ts";
+import { duration, hostPort, name } from "../fields.ts";
 
 export const LISTENER_PROTOCOLS = ["tcp"] as const;
+
+const ipList = (description: string) =>
+  z
+    .array(z.string())
+    .superRefine((entries, ctx) => {
+      try {
+        IpSet.parse(entries);
+      } catch (e) {
+        if (!(e instanceof IpSetError)) throw e;
+        ctx.addIssue({
+          code: "custom",
+          path: [e.index],
+          message: `${JSON.stringify(e.entry)}: ${e.message}`,
+        });
+      }
+    })
+    .optional()
+    .meta({ description });
+
+const L = DEFAULTS.listener;
 
 export const listenerSchema = z
   .strictObject({
@@ -11,11 +32,38 @@ export const listenerSchema = z
     listen: hostPort('Address the sidecar listens on, e.g. "0.0.0.0:6379" or "127.0.0.1:15432".'),
     protocol: z
       .enum(LISTENER_PROTOCOLS)
-      .default(DEFAULTS.listener.protocol)
+      .default(L.protocol)
       .meta({ description: "Transport: tcp. Default tcp." }),
     service: z
       .string()
       .meta({ description: "Name of the TCP service whose backends receive the connections." }),
+    connect_timeout: duration(
+      'How long a connect to one backend may take before the next backend is tried. Default "5s".',
+    ).prefault(L.connectTimeout),
+    connect_attempts: z.number().int().min(1).max(100).default(L.connectAttempts).meta({
+      description:
+        "Most backends tried per connection when connects fail (each a different backend; nothing was sent yet). Default 3.",
+    }),
+    idle_timeout: duration(
+      'A connection with no bytes either way for this long is closed; "0s" never closes idle connections. Default "1h".',
+    ).prefault(L.idleTimeout),
+    max_connections: z.number().int().min(1).default(L.maxConnections).meta({
+      description:
+        "Most open client connections on this listener; more are refused at once (and counted). Default 10000.",
+    }),
+    allow: ipList(
+      'Client addresses allowed to connect: IPs, CIDRs ("10.0.0.0/8", "2001:db8::/32") or ranges. Default: everyone.',
+    ),
+    deny: ipList("Client addresses refused even when allowed, e.g. a bad subnet inside an allowed range."),
+    tcp_keepalive: duration(
+      'TCP keep-alive idle time on both sides (client and backend); "0s" turns keep-alive off. Default "60s".',
+    ).prefault(L.tcpKeepalive),
+    no_delay: z
+      .boolean()
+      .default(L.noDelay)
+      .meta({
+        description: "Disable Nagle's algorithm on both sides (TCP_NODELAY), for latency. Default true.",
+      }),
   })
   .meta({ description: "An L4 listener of the sidecar." });
 

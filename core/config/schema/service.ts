@@ -3,8 +3,18 @@
 import { z } from "zod";
 import { DEFAULTS, LIMITS } from "../defaults.ts";
 import { hostPort, httpUrl, name } from "../fields.ts";
+import { healthCheckSchema, passiveHealthSchema } from "./health.ts";
 
-export const BALANCE_ALGORITHMS = ["round-robin"] as const;
+export const BALANCE_ALGORITHMS = [
+  "round-robin",
+  "weighted",
+  "random",
+  "least-connections",
+  "least-request",
+  "p2c",
+  "maglev",
+  "ring-hash",
+] as const;
 
 export const backendSchema = z
   .strictObject({
@@ -21,6 +31,10 @@ export const backendSchema = z
       .max(LIMITS.maxWeight)
       .default(DEFAULTS.backend.weight)
       .meta({ description: "Relative share of traffic (0 drains the backend). Default 1." }),
+    max_connections: z.number().int().min(1).optional().meta({
+      description:
+        "Most connections the sidecar opens to this backend at once; when full, the balancer picks another. Default: no limit.",
+    }),
   })
   .superRefine((b, ctx) => {
     if ((b.url === undefined) === (b.address === undefined)) {
@@ -42,7 +56,14 @@ export const serviceSchema = z
     balance: z
       .enum(BALANCE_ALGORITHMS)
       .default(DEFAULTS.service.balance)
-      .meta({ description: "How a backend is chosen: round-robin (smooth weighted). Default round-robin." }),
+      .meta({
+        description:
+          "How a backend is chosen: round-robin (smooth weighted), weighted (random by weight), random (uniform), " +
+          "least-connections / least-request (fewest open ÷ weight), p2c (best of two random), maglev or ring-hash " +
+          "(consistent hash of the key: the client IP for listeners). Default round-robin.",
+      }),
+    health: healthCheckSchema.optional(),
+    passive: passiveHealthSchema.optional(),
   })
   .meta({ description: "A named pool of backends that routes and listeners send traffic to." });
 

@@ -1,0 +1,3 @@
+// Pure health state machines shared by the worker and the sidecar.
+export { type Ejection, type EjectionOptions, ejection } from "./ejection.ts";
+export { type Hysteresis, type HysteresisOptions, hysteresis } from "./hysteresis.ts";
