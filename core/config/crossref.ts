@@ -56,7 +56,11 @@ export function crossReferenceProblems(raw: unknown): ConfigProblem[] {
       });
     }
   };
-  for (const [i, r] of list(doc.routes).map(obj).entries()) checkService("routes", i, r.service, "http");
+  for (const [i, r] of list(doc.routes).map(obj).entries()) {
+    checkService("routes", i, r.service, "http");
+    for (const [j, part] of list(r.split).map(obj).entries())
+      checkService(`routes[${i}].split`, j, part.service, "http");
+  }
   for (const [i, l] of list(doc.listeners).map(obj).entries()) checkService("listeners", i, l.service, "tcp");
 
   // Two listeners conflict on the same port when the hosts are equal or either is a wildcard address.

@@ -14,6 +14,8 @@ export const DEFAULTS = {
   },
   health: { interval: "5s", timeout: "2s", healthy: 2, unhealthy: 3, httpStatus: [200, 399] },
   passive: { failures: 3, eject: "30s" },
+  route: { redirectStatus: 302, respondContentType: "text/plain; charset=utf-8" },
+  sticky: { cookie: "sy_aff", ttl: "1h" },
   rateLimit: { algorithm: "gcra", action: "block", mode: "exact", onError: "allow", deadline: "50ms" },
 } as const;
 

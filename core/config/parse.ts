@@ -1,4 +1,5 @@
 // parseConfig: raw document (object or JSON text) → frozen, typed Config, or a ConfigError listing every problem.
+import { routeWarnings } from "../routing/warnings.ts";
 import { crossReferenceProblems } from "./crossref.ts";
 import { ConfigError, type ConfigProblem, problemsFromZod } from "./errors.ts";
 import { type Config, configSchema } from "./schema/index.ts";
@@ -38,7 +39,7 @@ export function checkConfig(raw: unknown): ConfigCheck {
   problems.push(...crossReferenceProblems(doc));
   problems.sort(byDocumentOrder);
   if (problems.length > 0 || !result.success) return { problems, warnings: [] };
-  return { config: deepFreeze(result.data), problems: [], warnings: [] };
+  return { config: deepFreeze(result.data), problems: [], warnings: routeWarnings(result.data) };
 }
 
 /** Parses and validates a config; throws ConfigError (code SY_CONFIG_INVALID) with every problem. */

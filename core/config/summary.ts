@@ -14,10 +14,22 @@ export function summarizeConfig(config: Config): string {
   }
   lines.push(`routes (${config.routes.length})`);
   for (const r of config.routes) {
-    const hosts = r.match.host === undefined ? "*" : [r.match.host].flat().join(",");
-    const path =
-      r.match.path?.exact ?? (r.match.path?.prefix !== undefined ? `${r.match.path.prefix}…` : "/…");
-    lines.push(`  ${r.name}: ${hosts}${path} → ${r.service}`);
+    // A route has one or more match blocks (OR); each prints as host+path, joined by " | ".
+    const blocks = r.match.map((m) => {
+      const hosts = m.host === undefined ? "*" : [m.host].flat().join(",");
+      const p = m.path;
+      const path =
+        p?.exact ?? p?.template ?? (p?.regex !== undefined ? `~${p.regex}` : `${p?.prefix ?? "/"}…`);
+      return `${hosts}${path}`;
+    });
+    const target =
+      r.service ??
+      (r.split
+        ? r.split.map((s) => `${s.service}:${s.weight}`).join("+")
+        : r.redirect
+          ? "redirect"
+          : "respond");
+    lines.push(`  ${r.name}: ${blocks.join(" | ")} → ${target}`);
   }
   lines.push(`listeners (${config.listeners.length})`);
   for (const l of config.listeners) lines.push(`  ${l.name}: ${l.protocol} ${l.listen} → ${l.service}`);

@@ -1,10 +1,13 @@
-// Gateway API HTTPRoute precedence among rules that all match a request: the most specific host (exact, then
-// the longest wildcard, then none), then an exact path over a prefix, the longest prefix, then a method match,
-// the most header matches, the most query matches; remaining ties go to the earlier rule. Host and path
-// order is the table's walk order (table.ts); the rest is this comparator.
+// Gateway API HTTPRoute precedence among rules that all match a request:
+//   1. host: exact, then the longest wildcard, then rules without a host
+//   2. path: exact, then template (static segments before parameters, left to right), then regex (in config
+//      order: their specificity cannot be compared), then the longest prefix ("no path" is prefix "/")
+//   3. a method match, 4. the most header matches, 5. the most query matches, 6. the most cookie matches
+//   7. the earlier rule (route order, then match block order)
+// Steps 1–2 are the table's walk order (table.ts); 3–7 are this comparator, applied to rules that share a
+// host and path key.
 import type { Entry } from "./compile.ts";
 
-/** Sorts candidates that share a host and path key: higher secondary rank first, then config order. */
 export function bySecondaryRank(a: Entry, b: Entry): number {
   for (let i = 0; i < a.rank.length; i++) {
     const d = b.rank[i]! - a.rank[i]!;

@@ -71,7 +71,7 @@ describe("parseConfig", () => {
     expect(config.services[0]!.balance).toBe("round-robin");
     expect(config.services[0]!.backends[0]!.weight).toBe(1);
     expect(config.listeners[0]!.protocol).toBe("tcp");
-    expect(config.routes[0]!.match.path).toEqual({ prefix: "/v1" });
+    expect(config.routes[0]!.match[0]!.path).toEqual({ prefix: "/v1" });
   });
 
   it("freezes the result deeply", () => {

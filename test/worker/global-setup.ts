@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from "node:net";
+import type { Duplex } from "node:stream";
 import type { TestProject } from "vitest/node";
 
 /// <reference path="./env.d.ts" />
@@ -78,8 +79,37 @@ async function listenNet(server: NetServer): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+const upgraded = new Set<Duplex>();
+
+/** A minimal WebSocket echo (RFC 6455): handshake, then each short masked client frame comes back unmasked. */
+function acceptWebSocket(name: string) {
+  return (req: IncomingMessage, socket: Duplex) => {
+    const key = req.headers["sec-websocket-key"];
+    const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nx-backend: ${name}\r\n\r\n`,
+    );
+    socket.on("data", (frame: Buffer) => {
+      const opcode = frame[0]! & 0x0f;
+      const len = frame[1]! & 0x7f; // tests send < 126 bytes
+      if (opcode === 0x8) return void socket.end(Buffer.from([0x88, 0x00]));
+      const mask = frame.subarray(2, 6);
+      const data = Buffer.from(frame.subarray(6, 6 + len).map((b, i) => b ^ mask[i % 4]!));
+      const reply = Buffer.from(`${name}:${data.toString()}`);
+      socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));
+    });
+    socket.on("error", () => {});
+    upgraded.add(socket);
+    socket.on("close", () => upgraded.delete(socket));
+  };
+}
+
 export default async function setup(project: TestProject) {
-  const servers = ["a", "b", "c"].map((name) => createServer(handler(name)));
+  const servers = ["a", "b", "c"].map((name) => {
+    const server = createServer(handler(name));
+    server.on("upgrade", acceptWebSocket(name));
+    return server;
+  });
   const [a, b, c] = await Promise.all(servers.map(listen));
   const probe = createServer();
   const dead = await listen(probe);
@@ -90,6 +120,7 @@ export default async function setup(project: TestProject) {
   project.provide("upstreams", { a: a!, b: b!, c: c!, dead, reset: resetPort });
   return async () => {
     for (const s of servers) s.closeAllConnections();
+    for (const socket of upgraded) socket.destroy();
     await Promise.all([...servers, reset].map((s) => new Promise((resolve) => s.close(resolve))));
   };
 }

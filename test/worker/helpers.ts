@@ -20,7 +20,8 @@ export function makeCaller(config: ConfigInput | string, options: AppOptions = {
   const logs: string[] = [];
   const app = createApp({ log: (line) => logs.push(line), ...options });
   const env = { SWITCHYARD: config };
-  const call = (input: string, init?: RequestInit) => app.fetch(new Request(input, init), env);
+  const call = async (input: string, init?: RequestInit): Promise<Response> =>
+    app.fetch(new Request(input, init), env);
   return { call, logs };
 }
 

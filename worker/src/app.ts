@@ -1,25 +1,32 @@
 // The one file that knows the order of the stages. Keep this diagram true to what app.use() below builds:
 //
-//   early       request id, client IP (CF-Connecting-IP; an incoming X-Forwarded-For is never trusted)
+//   early       request id, client IP (CF-Connecting-IP), normalized host
 //   log         wraps everything below: one structured JSON line per request, whatever happened
 //   config      compiled runtime for env.SWITCHYARD (once per isolate) → or 500 SY_CONFIG_INVALID
-//   match       host → path → route → or 404 SY_NO_ROUTE
+//   trust       client in forwarding.trusted_proxies? then keep its X-Request-Id (and X-Forwarded-For later)
+//   match       host → path → method/headers/query/cookies → route (Gateway API precedence) → or 404 SY_NO_ROUTE
+//   respond     after the answer: response header modifiers, internal headers stripped, sticky Set-Cookie
+//   action      redirect → 301/302/303/307/308 | respond → direct answer | forward → on to proxy
 //   proxy       loop over backends, each tried at most once:
-//     select      the service's balancer picks a backend not tried yet
-//     prepare     upstream URL, X-Forwarded-*, strip hop-by-hop
-//     forward     fetch, body streamed both ways → response, or an error marked retryable or not
-//               all failed → 502 SY_UPSTREAM_UNAVAILABLE
+//     select      sticky cookie's backend first, else the balancer (hash key from the service), not tried yet
+//     prepare     rewrite path/host, request header modifiers, X-Forwarded-*/Forwarded/X-Request-Id, no hop-by-hop
+//     forward     fetch, body streamed both ways (WebSocket upgrades pass through) → response, or an error
+//                 marked retryable or not; all failed → 502 SY_UPSTREAM_UNAVAILABLE
 //   onError     any ProxyError → JSON { error: { code, message }, request_id }
 //
-// Short-circuits: config and match throw ProxyErrors; the error handler renders them; log still runs.
+// Short-circuits: config, match and proxy throw ProxyErrors and action may answer itself; the error handler
+// renders errors; respond skips Switchyard's own errors; log and early's X-Request-Id always run.
 import { Hono } from "hono";
 import type { AppEnv } from "./context.ts";
 import { handleError } from "./respond-error.ts";
+import { routeAction } from "./stages/action.ts";
 import { loadConfig } from "./stages/config.ts";
 import { early } from "./stages/early.ts";
 import { logRequest } from "./stages/log.ts";
 import { matchRoute } from "./stages/match.ts";
 import { type ProxyOptions, proxy } from "./stages/proxy.ts";
+import { respond } from "./stages/respond.ts";
+import { trustClient } from "./stages/trust.ts";
 
 export interface AppOptions extends ProxyOptions {
   log?: (line: string) => void;
@@ -30,7 +37,10 @@ export function createApp(options: AppOptions = {}) {
   app.use(early());
   app.use(logRequest({ write: options.log }));
   app.use(loadConfig());
+  app.use(trustClient());
   app.use(matchRoute());
+  app.use(respond());
+  app.use(routeAction());
   app.all("*", proxy(options));
   app.onError(handleError);
   return app;

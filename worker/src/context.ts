@@ -3,7 +3,7 @@
 import type { RouteMatch } from "../../core/routing/index.ts";
 import type { Env } from "./env.ts";
 import type { ProxyError } from "./errors.ts";
-import type { Runtime, ServicePool } from "./runtime.ts";
+import type { RoutePlan, Runtime, ServicePool } from "./runtime.ts";
 
 export interface Attempt {
   /** Backend base URL. */
@@ -16,15 +16,21 @@ export interface Attempt {
 
 export interface RequestContext {
   requestId: string;
-  /** From CF-Connecting-IP; an incoming X-Forwarded-For is never trusted. "" when absent (local dev). */
+  /** From CF-Connecting-IP; an incoming X-Forwarded-For is trusted only from forwarding.trusted_proxies. */
   clientIp: string;
+  /** The client is in forwarding.trusted_proxies: its X-Forwarded-For and X-Request-Id are kept. */
+  trusted: boolean;
   startedAt: number;
   /** Normalized host of the request (lower case, no port). */
   host: string;
   runtime?: Runtime;
   route?: RouteMatch;
+  plan?: RoutePlan;
+  /** The service the request was forwarded to (a split picks one per request). */
   service?: ServicePool;
   attempts: Attempt[];
+  /** A Set-Cookie value for sticky sessions, added to the response by the respond stage. */
+  setCookie?: string;
   error?: ProxyError;
 }
 

@@ -1,6 +1,8 @@
-// The worker's bindings, as declared in wrangler.toml.
+// The worker's bindings, as declared in wrangler.toml (vars) and `wrangler secret put` (secrets).
 
 export interface Env {
   /** The Switchyard config: a table from [vars.SWITCHYARD], or the same document as a JSON string. */
   SWITCHYARD?: unknown;
+  /** HMAC secret for sticky-session cookies (a wrangler secret; .dev.vars for `wrangler dev`). */
+  STICKY_SECRET?: string;
 }

@@ -1,29 +1,69 @@
-// The compiled config an isolate serves from: the route table and one balancer per service. Built once per
-// config value and cached per isolate (keyed by the identity of env.SWITCHYARD, or its text when it is a JSON
-// string), so requests only look things up. Balancer positions therefore live per isolate, as design.md says.
+// The compiled config an isolate serves from: the route table, one plan per route (its action, ready to run),
+// one balancer per service, the trusted-proxy set. Built once per config value and cached per isolate (keyed
+// by the identity of env.SWITCHYARD, or its text when it is a JSON string), so requests only look things up.
+// Balancer positions and in-flight counts therefore live per isolate, as design.md says.
 import { createSelector, type Selector } from "../../core/balance/index.ts";
-import { ConfigError, renderProblem } from "../../core/config/errors.ts";
-import { parseConfig } from "../../core/config/parse.ts";
-import type { Config } from "../../core/config/schema/index.ts";
+import { renderProblem } from "../../core/config/errors.ts";
+import { checkConfig } from "../../core/config/parse.ts";
+import type { Config, HashKey, Route, Sticky } from "../../core/config/schema/index.ts";
 import { compileRouteTable, type RouteTable } from "../../core/routing/index.ts";
+import { IpSet } from "../../core/rules/ip.ts";
 import { ProxyError } from "./errors.ts";
 
 export interface BackendTarget {
   /** The backend's base URL, e.g. http://10.0.0.1:8080 (a path here is prepended to request paths). */
   url: URL;
   weight: number;
+  /** Stable id for affinity cookies: a hash of the URL, so reordering backends keeps clients pinned. */
+  id: string;
 }
 
 export interface ServicePool {
   name: string;
   backends: BackendTarget[];
   selector: Selector;
+  sticky: Sticky | undefined;
+  hash: HashKey | undefined;
 }
+
+export type RoutePlan =
+  | { kind: "forward"; route: Route; pick: () => ServicePool }
+  | { kind: "redirect"; route: Route }
+  | { kind: "respond"; route: Route };
 
 export interface Runtime {
   config: Config;
   routes: RouteTable;
+  plans: RoutePlan[];
   services: Map<string, ServicePool>;
+  trusted: IpSet;
+  internalHeaders: readonly string[];
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: a short stable name for a backend URL (integrity comes from the HMAC). */
+export function backendId(url: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < url.length; i++) {
+    h ^= url.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+function compilePlan(route: Route, services: Map<string, ServicePool>): RoutePlan {
+  if (route.redirect) return { kind: "redirect", route };
+  if (route.respond) return { kind: "respond", route };
+  if (route.service !== undefined) {
+    const pool = services.get(route.service)!;
+    return { kind: "forward", route, pick: () => pool };
+  }
+  // A weighted split picks the service with smooth weighted round-robin: exact shares, evenly interleaved.
+  const parts = route.split!.map((s) => services.get(s.service)!);
+  const selector = createSelector(
+    "round-robin",
+    route.split!.map((s) => s.weight),
+  );
+  return { kind: "forward", route, pick: () => parts[selector.select(undefined, () => true) ?? 0]! };
 }
 
 export function compileRuntime(config: Config): Runtime {
@@ -31,17 +71,28 @@ export function compileRuntime(config: Config): Runtime {
   for (const s of config.services) {
     const backends = s.backends
       .filter((b) => b.url !== undefined)
-      .map((b) => ({ url: new URL(b.url!), weight: b.weight }));
+      .map((b) => ({ url: new URL(b.url!), weight: b.weight, id: backendId(b.url!) }));
     services.set(s.name, {
       name: s.name,
       backends,
+      // ids: hash balancers place backends by URL, so a key keeps its backend when others come and go.
       selector: createSelector(
         s.balance,
         backends.map((b) => b.weight),
+        { ids: backends.map((b) => b.url.href) },
       ),
+      sticky: s.sticky,
+      hash: s.hash,
     });
   }
-  return { config, routes: compileRouteTable(config.routes), services };
+  return {
+    config,
+    routes: compileRouteTable(config.routes),
+    plans: config.routes.map((r) => compilePlan(r, services)),
+    services,
+    trusted: IpSet.parse(config.forwarding.trusted_proxies),
+    internalHeaders: config.forwarding.internal_headers.map((h) => h.toLowerCase()),
+  };
 }
 
 let cached: { key: unknown; runtime?: Runtime; error?: ProxyError } | undefined;
@@ -62,21 +113,29 @@ function build(raw: unknown): { runtime?: Runtime; error?: ProxyError } {
     console.error(JSON.stringify({ level: "error", msg: "switchyard config missing", code: error.code }));
     return { error };
   }
-  try {
-    return { runtime: compileRuntime(parseConfig(raw, "env.SWITCHYARD")) };
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    const problems = e.problems.map(renderProblem);
-    console.error(
-      JSON.stringify({ level: "error", msg: "switchyard config invalid", code: e.code, problems }),
-    );
-    const n = problems.length;
-    return {
-      error: new ProxyError(
-        "SY_CONFIG_INVALID",
-        `the Switchyard config (env.SWITCHYARD) has ${n} problem${n === 1 ? "" : "s"}: ${problems.join("; ")}`,
-        { cause: e, details: { problems } },
-      ),
-    };
+  const { config, problems, warnings } = checkConfig(raw);
+  if (config) {
+    if (warnings.length > 0) {
+      const lines = warnings.map(renderProblem);
+      console.warn(JSON.stringify({ level: "warn", msg: "switchyard config warnings", warnings: lines }));
+    }
+    return { runtime: compileRuntime(config) };
   }
+  const lines = problems.map(renderProblem);
+  console.error(
+    JSON.stringify({
+      level: "error",
+      msg: "switchyard config invalid",
+      code: "SY_CONFIG_INVALID",
+      problems: lines,
+    }),
+  );
+  const n = lines.length;
+  return {
+    error: new ProxyError(
+      "SY_CONFIG_INVALID",
+      `the Switchyard config (env.SWITCHYARD) has ${n} problem${n === 1 ? "" : "s"}: ${lines.join("; ")}`,
+      { details: { problems: lines } },
+    ),
+  };
 }

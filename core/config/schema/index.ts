@@ -1,5 +1,6 @@
 // The whole Switchyard document: one schema for the worker and the sidecar.
 import { z } from "zod";
+import { forwardingSchema } from "./forwarding.ts";
 import { listenerSchema } from "./listener.ts";
 import { rateLimitSchema } from "./rate-limit.ts";
 import { routeSchema } from "./route.ts";
@@ -16,6 +17,7 @@ export const configSchema = z
       .array(routeSchema)
       .default([])
       .meta({ description: "L7 routes of the worker, matched by specificity, then list order." }),
+    forwarding: forwardingSchema,
     listeners: z.array(listenerSchema).default([]).meta({ description: "L4 listeners of the sidecar." }),
     rate_limits: z
       .array(rateLimitSchema)
@@ -29,6 +31,8 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+export * from "./affinity.ts";
+export * from "./forwarding.ts";
 export * from "./listener.ts";
 export * from "./rate-limit.ts";
 export * from "./route.ts";

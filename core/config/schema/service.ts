@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { DEFAULTS, LIMITS } from "../defaults.ts";
 import { hostPort, httpUrl, name } from "../fields.ts";
+import { hashKeySchema, stickySchema } from "./affinity.ts";
 import { healthCheckSchema, passiveHealthSchema } from "./health.ts";
 
 export const BALANCE_ALGORITHMS = [
@@ -64,6 +65,8 @@ export const serviceSchema = z
       }),
     health: healthCheckSchema.optional(),
     passive: passiveHealthSchema.optional(),
+    sticky: stickySchema.optional(),
+    hash: hashKeySchema.optional(),
   })
   .meta({ description: "A named pool of backends that routes and listeners send traffic to." });
 

@@ -13,6 +13,7 @@ export function early({ generateId = () => crypto.randomUUID() }: EarlyOptions =
     c.set("sy", {
       requestId: generateId(),
       clientIp: c.req.header("cf-connecting-ip") ?? "",
+      trusted: false,
       startedAt: Date.now(),
       host: normalizeHost(c.req.header("host") ?? new URL(c.req.url).host),
       attempts: [],

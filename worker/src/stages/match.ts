@@ -1,4 +1,5 @@
-// match: host → path → route, or 404 SY_NO_ROUTE. The table is compiled in core/routing; this only looks up.
+// match: host → path → method/headers/query/cookies → route, or 404 SY_NO_ROUTE. The table is compiled in
+// core/routing when the config loads; this stage only looks up.
 import type { Context, Next } from "hono";
 import { matchRequestFrom } from "../../../core/routing/index.ts";
 import type { AppEnv } from "../context.ts";
@@ -17,7 +18,7 @@ export function matchRoute() {
       );
     }
     sy.route = found;
-    sy.service = runtime.services.get(found.route.service);
+    sy.plan = runtime.plans[found.index];
     await next();
   };
 }

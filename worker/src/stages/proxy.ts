@@ -1,43 +1,128 @@
-// The proxy loop: select → prepare → forward, once per backend at most, until one answers.
-//   select   the service's balancer picks a backend not tried yet in this request
-//   prepare  the upstream URL and headers (X-Forwarded-*, no hop-by-hop)
-//   forward  fetch with redirects left to the client; the body streams both ways
-// A failure is retried on the next backend only when it is safe (errors carry `retryable`, see classify).
+// The proxy loop: select → prepare → forward, each backend at most once, until one answers.
+//   select   the sticky cookie's backend first (if valid), else the service's balancer, never one tried already
+//   prepare  rewrite path/host, request header modifiers, X-Forwarded-*/Forwarded/X-Request-Id, no hop-by-hop
+//   forward  fetch with redirects left to the client; bodies stream both ways; WebSocket upgrades pass through
+// A failure is retried on the next backend only when it is safe (errors carry `retryable`, see classify.ts).
 import type { Context } from "hono";
-import type { AppEnv } from "../context.ts";
+import type { HashKey } from "../../../core/config/schema/index.ts";
+import { applyHeaderModifiers, parseCookies, rewritePath } from "../../../core/routing/index.ts";
+import type { AppEnv, RequestContext } from "../context.ts";
 import { ProxyError } from "../errors.ts";
+import { onBodyDone } from "../proxy/accounting.ts";
 import { ReplayableBody } from "../proxy/body.ts";
 import { classifyConnectStatus, classifyThrown, type Failure } from "../proxy/classify.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamUrl } from "../proxy/headers.ts";
+import type { ServicePool } from "../runtime.ts";
+import { affinityCookie, signAffinity, stickyKey, verifyAffinity } from "../sticky.ts";
 
 export interface ProxyOptions {
   /** The upstream fetch; injectable so a unit test can play the backend (integration tests use real servers). */
   fetcher?: typeof fetch;
+  /** Clock for sticky-cookie expiry, in milliseconds. */
+  now?: () => number;
 }
 
-export function proxy({ fetcher = (input, init) => fetch(input, init) }: ProxyOptions = {}) {
+const IP_HOST = /^(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]+\])$/i;
+
+function hashKeyOf(
+  hash: HashKey | undefined,
+  sy: RequestContext,
+  req: Request,
+  url: URL,
+): string | undefined {
+  if (hash === undefined) return undefined;
+  if (hash === "client-ip") return sy.clientIp || undefined;
+  if ("header" in hash) return req.headers.get(hash.header) ?? undefined;
+  if ("cookie" in hash) return parseCookies(req.headers.get("cookie")).get(hash.cookie);
+  return url.searchParams.get(hash.query) ?? undefined;
+}
+
+let warnedNoSecret = false;
+
+interface Affinity {
+  key: CryptoKey;
+  /** Index of the backend the client's valid cookie pins, or -1. */
+  pinned: number;
+}
+
+async function affinityFor(pool: ServicePool, secret: string | undefined, req: Request, nowMs: number) {
+  if (!pool.sticky) return undefined;
+  if (!secret) {
+    if (!warnedNoSecret) {
+      warnedNoSecret = true;
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: "sticky sessions need the STICKY_SECRET secret; serving without affinity",
+        }),
+      );
+    }
+    return undefined;
+  }
+  const key = await stickyKey(secret);
+  const value = parseCookies(req.headers.get("cookie")).get(pool.sticky.cookie);
+  const id = await verifyAffinity(key, pool.name, value, Math.floor(nowMs / 1000));
+  const pinned = id === undefined ? -1 : pool.backends.findIndex((b) => b.id === id && b.weight > 0);
+  return { key, pinned } satisfies Affinity;
+}
+
+export function proxy({ fetcher = (input, init) => fetch(input, init), now = Date.now }: ProxyOptions = {}) {
   return async function proxyStage(c: Context<AppEnv>): Promise<Response> {
     const sy = c.var.sy;
-    const pool = sy.service!;
+    const plan = sy.plan!;
+    if (plan.kind !== "forward")
+      throw new ProxyError("SY_INTERNAL", `route "${plan.route.name}" has no service`);
+    const route = plan.route;
+    const pool = plan.pick();
+    sy.service = pool;
     const req = c.req.raw;
     const url = new URL(req.url);
-    const body = new ReplayableBody(req.body);
+
+    // prepare (once; the same request goes to whichever backend is selected)
+    const path = rewritePath(url.pathname, route.rewrite, sy.route!);
     const headers = upstreamRequestHeaders(req.headers, {
       clientIp: sy.clientIp,
+      trusted: sy.trusted,
       proto: url.protocol.slice(0, -1),
       host: req.headers.get("host") ?? url.host,
+      requestId: sy.requestId,
+      forwarded: sy.runtime!.config.forwarding.forwarded,
+      internal: sy.runtime!.internalHeaders,
     });
+    applyHeaderModifiers(headers, route.request_headers);
+    const body = new ReplayableBody(req.body);
+    const affinity = await affinityFor(pool, c.env?.STICKY_SECRET, req, now());
+    const key = hashKeyOf(pool.hash, sy, req, url);
+
     const tried = new Set<number>();
     let last: ProxyError | undefined;
-
     while (tried.size < pool.backends.length) {
-      const index = pool.selector.select(undefined, (i) => !tried.has(i));
+      // select
+      const pinned =
+        affinity && affinity.pinned >= 0 && !tried.has(affinity.pinned) ? affinity.pinned : undefined;
+      const index = pinned ?? pool.selector.select(key, (i) => !tried.has(i));
       if (index === undefined) break;
       tried.add(index);
       const backend = pool.backends[index]!;
-      const target = upstreamUrl(backend.url, url.pathname, url.search);
+      const target = upstreamUrl(backend.url, path, url.search);
+      // fetch() takes the Host from the URL and ignores a Host header (see docs), so a host rewrite changes the
+      // URL; in production cf.resolveOverride keeps the connection going to the backend's own name.
+      const cf: RequestInit["cf"] = {};
+      if (route.rewrite?.host !== undefined) {
+        target.hostname = route.rewrite.host;
+        if (!IP_HOST.test(backend.url.hostname)) cf.resolveOverride = backend.url.hostname;
+      }
+
+      // forward
       const started = Date.now();
       pool.selector.onStart?.(index);
+      let ended = false;
+      const end = () => {
+        if (!ended) {
+          ended = true;
+          pool.selector.onEnd?.(index);
+        }
+      };
       let failure: Failure | undefined;
       try {
         const res = await fetcher(target, {
@@ -45,6 +130,7 @@ export function proxy({ fetcher = (input, init) => fetch(input, init) }: ProxyOp
           headers,
           body: body.stream(),
           redirect: "manual",
+          cf,
         });
         failure = classifyConnectStatus(res.status, body);
         if (!failure || tried.size === pool.backends.length) {
@@ -54,18 +140,27 @@ export function proxy({ fetcher = (input, init) => fetch(input, init) }: ProxyOp
             status: res.status,
             ms: Date.now() - started,
           });
-          return new Response(res.body, {
-            status: res.status,
-            statusText: res.statusText,
-            headers: downstreamResponseHeaders(res.headers),
-          });
+          if (affinity && affinity.pinned !== index) {
+            const expires = Math.floor(now() / 1000 + pool.sticky!.ttl / 1000);
+            sy.setCookie = affinityCookie(
+              pool.sticky!,
+              await signAffinity(affinity.key, pool.name, backend.id, expires),
+            );
+          }
+          const out = downstreamResponseHeaders(res.headers);
+          if (res.webSocket) {
+            end();
+            return new Response(null, { status: 101, webSocket: res.webSocket, headers: out });
+          }
+          const stream = res.body && pool.selector.onEnd ? onBodyDone(res.body, end) : res.body;
+          if (stream === res.body) end();
+          return new Response(stream, { status: res.status, statusText: res.statusText, headers: out });
         }
         await res.body?.cancel();
       } catch (e) {
         failure = classifyThrown(e, req.method, body);
-      } finally {
-        pool.selector.onEnd?.(index);
       }
+      end();
       sy.attempts.push({ backend: backend.url.href, outcome: failure.outcome, ms: Date.now() - started });
       last = failure.error;
       if (!failure.error.retryable) throw failure.error;
