@@ -1,0 +1,303 @@
+// The L4 sidecar against HAProxy (mode tcp, one thread) and a direct connection: iperf3 throughput, the rate of
+// short connections (wrk with Connection: close to nginx), and RSS per idle connection at ~10,000 connections.
+import type { ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { type BenchContext, errorText, median } from "../lib/context.ts";
+import { freePort, type Procs, stop, waitForPort } from "../lib/procs.ts";
+import type { SectionWriter } from "../lib/results.ts";
+import { NOFILE, startHaproxy, startIperfServer, startNginx } from "../lib/servers.ts";
+import { runWrk } from "../lib/wrk.ts";
+
+/** A proxy holds two sockets per connection and the hard open-files limit is 20000, so just under 10,000. */
+export const IDLE_CONNECTIONS = Math.min(10_000, Math.floor((NOFILE - 100) / 2));
+
+interface Target {
+  key: "direct" | "haproxy" | "sidecar";
+  label: string;
+  port?: number;
+  error?: string;
+}
+
+export async function sidecarSection(ctx: BenchContext): Promise<void> {
+  const sec = ctx.results.section("L4 sidecar (vs HAProxy mode tcp, 1 thread, and direct)");
+  const main = join(ctx.root, "l4-sidecar/src/main.ts");
+  if (!existsSync(main)) {
+    sec.skip("sidecar", "not available (l4-sidecar/src/main.ts does not exist yet)");
+    return;
+  }
+  const iperfPort = await freePort();
+  const httpPort = await freePort();
+  await startNginx(ctx.procs, ctx.tmp, [httpPort], "nginx-l4");
+
+  // The proxies start (and are probed) before the iperf3 server exists: iperf3 serves one client at a time,
+  // and a probe connection forwarded to it would hold it up.
+  const sidecarPorts = { iperf: await freePort(), http: await freePort() };
+  const sidecarError = await startSidecar(ctx, "sidecar", {
+    iperf: [sidecarPorts.iperf, iperfPort],
+    http: [sidecarPorts.http, httpPort],
+  }).then(
+    () => undefined,
+    (e) => errorText(e),
+  );
+  const haproxyPorts = { iperf: await freePort(), http: await freePort() };
+  const haproxyError = await Promise.all([
+    startHaproxy(ctx.procs, ctx.tmp, {
+      mode: "tcp",
+      listen: haproxyPorts.iperf,
+      backend: `127.0.0.1:${iperfPort}`,
+      label: "haproxy-tcp-iperf",
+    }),
+    startHaproxy(ctx.procs, ctx.tmp, {
+      mode: "tcp",
+      listen: haproxyPorts.http,
+      backend: `127.0.0.1:${httpPort}`,
+      label: "haproxy-tcp-http",
+    }),
+  ]).then(
+    () => undefined,
+    (e) => errorText(e),
+  );
+  const iperfServer = await startIperfServer(ctx.procs, iperfPort);
+  const make = (which: "iperf" | "http"): Target[] => [
+    { key: "direct", label: "direct", port: which === "iperf" ? iperfPort : httpPort },
+    { key: "haproxy", label: "HAProxy", port: haproxyPorts[which], error: haproxyError },
+    { key: "sidecar", label: "sidecar", port: sidecarPorts[which], error: sidecarError },
+  ];
+  const byKind = { iperf: make("iperf"), http: make("http") };
+  const targets = (which: "iperf" | "http") => byKind[which];
+  const rounds = ctx.quick ? 1 : 2;
+  const seconds = ctx.quick ? 3 : 6;
+
+  // Throughput: one iperf3 stream per run.
+  const gbps = new Map<string, number[]>();
+  for (let r = 0; r < rounds; r++) {
+    for (const t of targets("iperf")) {
+      if (t.error || Date.now() > ctx.deadline) continue;
+      try {
+        const list = gbps.get(t.key) ?? [];
+        list.push(await iperf(ctx.procs, t.port!, seconds));
+        gbps.set(t.key, list);
+      } catch (e) {
+        t.error = errorText(e);
+      }
+    }
+  }
+  const thr = (k: string) => (gbps.get(k)?.length ? median(gbps.get(k)!) : undefined);
+  for (const t of targets("iperf")) {
+    const v = thr(t.key);
+    if (v !== undefined)
+      sec.add(`sidecar.${prefix(t.key)}throughput_gbps`, `iperf3 throughput, ${t.label}`, v, "Gbit/s");
+    else sec.skip(`iperf3 throughput, ${t.label}`, t.error ?? sidecarError ?? "not measured");
+  }
+  ratioRows(sec, "throughput", "iperf3 throughput", thr("sidecar"), thr("haproxy"), thr("direct"));
+
+  await stop(iperfServer);
+
+  // RSS per idle connection: fresh processes, so earlier traffic's buffers are not counted.
+  if (!sidecarError) await idleRss(ctx, sec, "sidecar");
+  else sec.skip("RSS per idle connection, sidecar", sidecarError);
+  if (!haproxyError) await idleRss(ctx, sec, "haproxy");
+  else sec.skip("RSS per idle connection, HAProxy", haproxyError);
+
+  // Short connections: every request on a new connection (nginx closes it after the response).
+  const rates = new Map<string, number[]>();
+  for (let r = 0; r < rounds; r++) {
+    for (const t of targets("http")) {
+      if (t.error || Date.now() > ctx.deadline) continue;
+      try {
+        const res = await runWrk(ctx.procs, {
+          url: `http://127.0.0.1:${t.port}/`,
+          seconds,
+          connections: 16,
+          headers: { Connection: "close" },
+        });
+        if (res.requests === 0) throw new Error("no request completed");
+        rates.set(t.key, [...(rates.get(t.key) ?? []), res.rps]);
+      } catch (e) {
+        t.error = errorText(e);
+      }
+    }
+  }
+  const rate = (k: string) => (rates.get(k)?.length ? median(rates.get(k)!) : undefined);
+  for (const t of targets("http")) {
+    const v = rate(t.key);
+    if (v !== undefined)
+      sec.add(
+        `sidecar.${prefix(t.key)}short_conn_rate`,
+        `short connections (1 request each), ${t.label}`,
+        v,
+        "conn/s",
+      );
+    else sec.skip(`short connections, ${t.label}`, t.error ?? "not measured");
+  }
+  ratioRows(sec, "short_conn", "short connections", rate("sidecar"), rate("haproxy"), rate("direct"));
+}
+
+/** The sidecar's own figures have the plain names; its peers' carry their name. */
+const prefix = (key: Target["key"]) => (key === "sidecar" ? "" : `${key}_`);
+
+function ratioRows(
+  sec: SectionWriter,
+  key: string,
+  label: string,
+  side?: number,
+  ha?: number,
+  direct?: number,
+): void {
+  if (side !== undefined && ha !== undefined)
+    sec.add(`sidecar.${key}_vs_haproxy`, `${label}: sidecar / HAProxy`, side / ha, "ratio");
+  if (side !== undefined && direct !== undefined)
+    sec.add(`sidecar.${key}_vs_direct`, `${label}: sidecar / direct`, side / direct, "ratio");
+}
+
+/** Starts the sidecar with one listener per entry (name → [listen port, backend port]). */
+async function startSidecar(
+  ctx: BenchContext,
+  label: string,
+  listeners: Record<string, [number, number]>,
+): Promise<ChildProcess> {
+  const doc = {
+    services: Object.entries(listeners).map(([name, [, backend]]) => ({
+      name,
+      backends: [{ address: `127.0.0.1:${backend}` }],
+    })),
+    listeners: Object.entries(listeners).map(([name, [listen]]) => ({
+      name,
+      listen: `127.0.0.1:${listen}`,
+      service: name,
+    })),
+  };
+  // A dynamic import: a core/ that does not load (mid-edit by someone) fails this section only.
+  const { checkConfig } = await import("../../core/config/parse.ts");
+  const check = checkConfig(doc);
+  if (!check.config)
+    throw new Error(
+      `the sidecar config is rejected: ${check.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+    );
+  const file = join(ctx.tmp, `${label}.json`);
+  writeFileSync(file, JSON.stringify(doc, null, 2));
+  const child = ctx.procs.start(
+    label,
+    process.execPath,
+    [join(ctx.root, "l4-sidecar/src/main.ts"), "--config", file, "--drain-timeout", "1s"],
+    { cwd: ctx.root, nofile: NOFILE },
+  );
+  for (const [listen] of Object.values(listeners)) await waitForPort(listen, 20_000, child);
+  return child;
+}
+
+async function iperf(procs: Procs, port: number, seconds: number): Promise<number> {
+  const r = await procs.run(
+    "iperf3",
+    ["-c", "127.0.0.1", "-p", String(port), "-t", String(seconds), "-J", "--connect-timeout", "3000"],
+    (seconds + 20) * 1000,
+  );
+  let json: { error?: string; end?: { sum_received?: { bits_per_second?: number } } };
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`iperf3 printed no JSON (exit ${r.code}${r.timedOut ? ", timed out" : ""})`);
+  }
+  const bps = json.end?.sum_received?.bits_per_second;
+  if (json.error || bps === undefined) throw new Error(`iperf3: ${json.error ?? "no result"}`);
+  return bps / 1e9;
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+async function idleRss(ctx: BenchContext, sec: SectionWriter, who: "sidecar" | "haproxy"): Promise<void> {
+  const label = `RSS per idle connection, ${who === "sidecar" ? "sidecar" : "HAProxy"}`;
+  const children: ChildProcess[] = [];
+  try {
+    if (Date.now() > ctx.deadline) throw new Error("time budget");
+    const backendPort = await freePort();
+    const listen = await freePort();
+    const server = startHold(ctx, "hold-server", ["server", String(backendPort)]);
+    children.push(server.child);
+    await server.waitFor((l) => l === "ready", "ready", 10_000);
+    const proxy =
+      who === "sidecar"
+        ? await startSidecar(ctx, "sidecar-rss", { hold: [listen, backendPort] })
+        : await startHaproxy(ctx.procs, ctx.tmp, {
+            mode: "tcp",
+            listen,
+            backend: `127.0.0.1:${backendPort}`,
+            maxconn: IDLE_CONNECTIONS + 10,
+            label: "haproxy-rss",
+          });
+    children.push(proxy);
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = rssBytes(proxy.pid!);
+    const client = startHold(ctx, "hold-client", ["client", String(listen), String(IDLE_CONNECTIONS)]);
+    children.push(client.child);
+    const done = await client.waitFor((l) => l.startsWith("connected "), "connected", 60_000);
+    const [ok, failed] = done.split(" ").slice(1).map(Number) as [number, number];
+    // At least: the readiness probe of the proxy's port was forwarded too.
+    const accepted = (l: string) => l.startsWith("accepted ") && Number(l.split(" ")[1]) >= ok;
+    await server.waitFor(accepted, `accepted ${ok}`, 30_000).catch(() => {
+      throw new Error(`the backend saw fewer than the ${ok} connections the client opened`);
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = rssBytes(proxy.pid!);
+    const note = failed > 0 ? `${failed} of ${IDLE_CONNECTIONS} connects failed` : undefined;
+    sec.add(
+      `sidecar.${who === "sidecar" ? "" : "haproxy_"}idle_rss_per_conn_bytes`,
+      `${label} (${ok.toLocaleString("en-US")} connections)`,
+      (after - before) / ok,
+      "bytes",
+      { note },
+    );
+    sec.add(
+      `sidecar.${who === "sidecar" ? "" : "haproxy_"}idle_rss_bytes`,
+      `RSS with them open, ${who === "sidecar" ? "sidecar" : "HAProxy"}`,
+      after,
+      "bytes",
+    );
+  } catch (e) {
+    sec.skip(label, errorText(e));
+  } finally {
+    for (const c of children.reverse()) await stop(c);
+  }
+}
+
+function startHold(ctx: BenchContext, label: string, args: string[]) {
+  const child = ctx.procs.start(label, process.execPath, [join(ctx.root, "bench/helpers/hold.ts"), ...args], {
+    nofile: NOFILE,
+  });
+  const lines: string[] = [];
+  const waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  createInterface({ input: child.stdout! }).on("line", (l) => {
+    lines.push(l);
+    for (const w of [...waiters])
+      if (w.test(l)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
+      }
+  });
+  const waitFor = (test: (l: string) => boolean, what: string, timeoutMs: number) =>
+    new Promise<string>((resolve, reject) => {
+      const seen = lines.find(test);
+      if (seen) return resolve(seen);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`${label}: no "${what}" within ${timeoutMs} ms (last: ${lines.at(-1) ?? "nothing"})`),
+          ),
+        timeoutMs,
+      );
+      waiters.push({
+        test,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+    });
+  return { child, waitFor };
+}

@@ -1,0 +1,185 @@
+// Writes a workerd capnp config for one bench variant: the production bundle with the bindings that
+// wrangler.toml declares (vars, Durable Objects in memory, KV as an always-empty stub), or the pass-through
+// worker. The global outbound may reach 127.0.0.1, where the nginx backend listens.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, extname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseToml } from "smol-toml";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface WranglerInfo {
+  main: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  vars: Record<string, unknown>;
+  durableObjects: { binding: string; className: string; sql: boolean }[];
+  kvBindings: string[];
+  /** Binding kinds in wrangler.toml that the bench cannot provide under plain workerd. */
+  unsupported: string[];
+}
+
+const SUPPORTED = new Set([
+  "name",
+  "main",
+  "compatibility_date",
+  "compatibility_flags",
+  "vars",
+  "durable_objects",
+  "migrations",
+  "kv_namespaces",
+  "account_id",
+  "workers_dev",
+  "routes",
+  "route",
+  "observability",
+  "minify",
+  "upload_source_maps",
+  "build",
+  "env",
+  "dev",
+  "no_bundle",
+  "rules",
+  "find_additional_modules",
+  "base_dir",
+  "placement",
+  "limits",
+  "triggers",
+  "preview_urls",
+]);
+
+export function readWrangler(path: string): WranglerInfo {
+  const doc = parseToml(readFileSync(path, "utf8")) as Record<string, unknown>;
+  const dos = ((doc.durable_objects as { bindings?: unknown[] } | undefined)?.bindings ?? []) as {
+    name: string;
+    class_name: string;
+    script_name?: string;
+  }[];
+  const sqlClasses = new Set(
+    ((doc.migrations ?? []) as { new_sqlite_classes?: string[] }[]).flatMap(
+      (m) => m.new_sqlite_classes ?? [],
+    ),
+  );
+  return {
+    main: String(doc.main ?? "src/index.ts"),
+    compatibilityDate: String(doc.compatibility_date ?? "2025-01-01"),
+    compatibilityFlags: (doc.compatibility_flags ?? []) as string[],
+    vars: (doc.vars ?? {}) as Record<string, unknown>,
+    durableObjects: dos
+      .filter((d) => d.script_name === undefined)
+      .map((d) => ({ binding: d.name, className: d.class_name, sql: sqlClasses.has(d.class_name) })),
+    kvBindings: ((doc.kv_namespaces ?? []) as { binding: string }[]).map((k) => k.binding),
+    unsupported: Object.keys(doc).filter((k) => !SUPPORTED.has(k)),
+  };
+}
+
+/** The bundle's modules, entry first: every .js/.mjs (ES module), .wasm, .txt, .bin file in the dist dir. */
+export function bundleModules(dist: string, main: string): { name: string; path: string; kind: string }[] {
+  const entryBase = basename(main, extname(main));
+  const files = readdirSync(dist, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dist, join(e.parentPath, e.name)));
+  const kindOf = (f: string) =>
+    ({ ".js": "esModule", ".mjs": "esModule", ".wasm": "wasm", ".txt": "text", ".bin": "data" })[extname(f)];
+  const mods = files
+    .filter((f) => kindOf(f) !== undefined)
+    .map((f) => ({ name: f, path: join(dist, f), kind: kindOf(f)! }));
+  const entry =
+    mods.find((m) => m.kind === "esModule" && basename(m.name, extname(m.name)) === entryBase) ??
+    mods.find((m) => m.kind === "esModule");
+  if (!entry) throw new Error(`no JavaScript module in ${dist}`);
+  return [entry, ...mods.filter((m) => m !== entry)];
+}
+
+const text = (s: string) => JSON.stringify(s);
+
+function binding(name: string, value: unknown): string {
+  if (typeof value === "string") return `(name = ${text(name)}, text = ${text(value)})`;
+  return `(name = ${text(name)}, json = ${text(JSON.stringify(value))})`;
+}
+
+export interface SwitchyardVariant {
+  file: string;
+  port: number;
+  wrangler: WranglerInfo;
+  modules: { name: string; path: string; kind: string }[];
+  /** Replaces vars.SWITCHYARD. */
+  switchyard: unknown;
+}
+
+export function writeSwitchyardConfig(v: SwitchyardVariant): void {
+  const dir = dirname(v.file);
+  const vars = { ...v.wrangler.vars, SWITCHYARD: v.switchyard };
+  const bindings = [
+    ...Object.entries(vars).map(([k, val]) => binding(k, val)),
+    ...v.wrangler.durableObjects.map(
+      (d) => `(name = ${text(d.binding)}, durableObjectNamespace = ${text(d.className)})`,
+    ),
+    ...v.wrangler.kvBindings.map((k) => `(name = ${text(k)}, kvNamespace = "kv-stub")`),
+  ];
+  const classes = [...new Map(v.wrangler.durableObjects.map((d) => [d.className, d])).values()];
+  const namespaces = classes.map(
+    (d) =>
+      `(className = ${text(d.className)}, uniqueKey = ${text(`bench-${d.className}`)}${d.sql ? ", enableSql = true" : ""})`,
+  );
+  const modules = v.modules.map(
+    (m) => `(name = ${text(m.name)}, ${m.kind} = embed ${text(relative(dir, m.path))})`,
+  );
+  writeFileSync(
+    v.file,
+    `# Generated by bench/workerd/config.ts from wrangler.toml: Switchyard under plain workerd.
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .main),
+    (name = "kv-stub", worker = .kvStub),
+    ${INTERNET},
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:${v.port}", http = (), service = "main")],
+);
+const main :Workerd.Worker = (
+  modules = [
+    ${modules.join(",\n    ")}
+  ],
+  compatibilityDate = ${text(v.wrangler.compatibilityDate)},
+  compatibilityFlags = [${v.wrangler.compatibilityFlags.map(text).join(", ")}],
+  bindings = [
+    ${bindings.join(",\n    ")}
+  ],
+  durableObjectNamespaces = [${namespaces.join(", ")}],
+  durableObjectStorage = (inMemory = void),
+  globalOutbound = "internet",
+);
+const kvStub :Workerd.Worker = (
+  modules = [(name = "kv-stub.js", esModule = embed ${text(relative(dir, join(here, "kv-stub.js")))})],
+  compatibilityDate = "2024-01-01",
+);
+`,
+  );
+}
+
+const INTERNET = `(name = "internet", network = (allow = ["public", "private", "local"]))`;
+
+export function writePassthroughConfig(
+  file: string,
+  port: number,
+  backend: string,
+  compatibilityDate: string,
+): void {
+  writeFileSync(
+    file,
+    `# Generated by bench/workerd/config.ts: the pass-through baseline under plain workerd.
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .main), ${INTERNET}],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+const main :Workerd.Worker = (
+  modules = [(name = "passthrough.js", esModule = embed ${text(relative(dirname(file), join(here, "passthrough.js")))})],
+  compatibilityDate = ${text(compatibilityDate)},
+  bindings = [(name = "BACKEND", text = ${text(backend)})],
+  globalOutbound = "internet",
+);
+`,
+  );
+}
