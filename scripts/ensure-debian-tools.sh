@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests (and, with --bench, benchmarks) use, only when something is missing.
 set -euo pipefail
-packages=(curl openssl socat redis-server redis-tools)
+packages=(curl openssl socat netcat-openbsd redis-server redis-tools)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(haproxy nginx-light wrk iperf3); fi
 
 missing=()

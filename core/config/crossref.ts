@@ -63,6 +63,25 @@ export function crossReferenceProblems(raw: unknown): ConfigProblem[] {
   }
   for (const [i, l] of list(doc.listeners).map(obj).entries()) checkService("listeners", i, l.service, "tcp");
 
+  // Routes attach rate limits by name.
+  const rateLimitNames = list(doc.rate_limits)
+    .map(obj)
+    .map((rl) => str(rl.name))
+    .filter((n): n is string => n !== undefined);
+  duplicates(list(doc.rate_limits).map(obj), "rate_limits", "rate limit", problems);
+  for (const [i, r] of list(doc.routes).map(obj).entries()) {
+    const refs = typeof r.rate_limit === "string" ? [r.rate_limit] : list(r.rate_limit);
+    for (const [j, ref] of refs.entries()) {
+      if (typeof ref !== "string" || rateLimitNames.includes(ref)) continue;
+      const path =
+        typeof r.rate_limit === "string" ? `routes[${i}].rate_limit` : `routes[${i}].rate_limit[${j}]`;
+      problems.push({
+        path,
+        message: `no rate limit named "${ref}" (rate_limits: ${rateLimitNames.length ? rateLimitNames.join(", ") : "none defined"})`,
+      });
+    }
+  }
+
   // Two listeners conflict on the same port when the hosts are equal or either is a wildcard address.
   const seen: { host: string; port: number; index: number }[] = [];
   list(doc.listeners)

@@ -1,7 +1,9 @@
 // parseConfig: raw document (object or JSON text) → frozen, typed Config, or a ConfigError listing every problem.
+
 import { routeWarnings } from "../routing/warnings.ts";
 import { crossReferenceProblems } from "./crossref.ts";
 import { ConfigError, type ConfigProblem, problemsFromZod } from "./errors.ts";
+import { expressionProblems } from "./expressions.ts";
 import { type Config, configSchema } from "./schema/index.ts";
 
 export interface ConfigCheck {
@@ -37,6 +39,7 @@ export function checkConfig(raw: unknown): ConfigCheck {
   const result = configSchema.safeParse(doc);
   const problems = result.success ? [] : problemsFromZod(configSchema, result.error.issues, doc);
   problems.push(...crossReferenceProblems(doc));
+  if (result.success) problems.push(...expressionProblems(result.data));
   problems.sort(byDocumentOrder);
   if (problems.length > 0 || !result.success) return { problems, warnings: [] };
   return { config: deepFreeze(result.data), problems: [], warnings: routeWarnings(result.data) };

@@ -5,6 +5,8 @@
 //   config      compiled runtime for env.SWITCHYARD (once per isolate) → or 500 SY_CONFIG_INVALID
 //   trust       client in forwarding.trusted_proxies? then keep its X-Request-Id (and X-Forwarded-For later)
 //   match       host → path → method/headers/query/cookies → route (Gateway API precedence) → or 404 SY_NO_ROUTE
+//   rate-limit  each of the route's rate_limits: RateLimiter Durable Object per (policy, key) → pass, or 429
+//               SY_RATE_LIMITED with Retry-After; RateLimit-Policy/RateLimit headers on every response
 //   respond     after the answer: response header modifiers, internal headers stripped, sticky Set-Cookie
 //   action      redirect → 301/302/303/307/308 | respond → direct answer | forward → on to proxy
 //   proxy       loop over backends, each tried at most once:
@@ -18,6 +20,7 @@
 // renders errors; respond skips Switchyard's own errors; log and early's X-Request-Id always run.
 import { Hono } from "hono";
 import type { AppEnv } from "./context.ts";
+import { type RateLimitOptions, rateLimit } from "./rate-limit/stage.ts";
 import { handleError } from "./respond-error.ts";
 import { routeAction } from "./stages/action.ts";
 import { loadConfig } from "./stages/config.ts";
@@ -28,7 +31,7 @@ import { type ProxyOptions, proxy } from "./stages/proxy.ts";
 import { respond } from "./stages/respond.ts";
 import { trustClient } from "./stages/trust.ts";
 
-export interface AppOptions extends ProxyOptions {
+export interface AppOptions extends ProxyOptions, RateLimitOptions {
   log?: (line: string) => void;
 }
 
@@ -39,6 +42,7 @@ export function createApp(options: AppOptions = {}) {
   app.use(loadConfig());
   app.use(trustClient());
   app.use(matchRoute());
+  app.use(rateLimit(options));
   app.use(respond());
   app.use(routeAction());
   app.all("*", proxy(options));

@@ -1,6 +1,7 @@
 // The typed per-request context every stage reads and writes (Hono variable "sy"). Stages talk to each other
 // only through it, which keeps each stage replaceable and its order visible in app.ts alone.
 import type { RouteMatch } from "../../core/routing/index.ts";
+import type { RequestFields } from "../../core/rules/index.ts";
 import type { Env } from "./env.ts";
 import type { ProxyError } from "./errors.ts";
 import type { RoutePlan, Runtime, ServicePool } from "./runtime.ts";
@@ -12,6 +13,14 @@ export interface Attempt {
   outcome: "response" | "connect-failure" | "send-failure";
   status?: number;
   ms: number;
+}
+
+export interface RateLimitVerdict {
+  policy: string;
+  outcome: "allowed" | "limited" | "over-logged" | "skipped-no-key";
+  /** Where the decision came from: the object, a local lease, a cached refusal, or on_error. */
+  source?: "object" | "lease" | "cached-refusal" | "error";
+  error?: string;
 }
 
 export interface RequestContext {
@@ -29,6 +38,8 @@ export interface RequestContext {
   /** The service the request was forwarded to (a split picks one per request). */
   service?: ServicePool;
   attempts: Attempt[];
+  ruleFields?: RequestFields;
+  rateLimits: RateLimitVerdict[];
   /** A Set-Cookie value for sticky sessions, added to the response by the respond stage. */
   setCookie?: string;
   error?: ProxyError;

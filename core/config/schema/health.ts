@@ -10,13 +10,9 @@ export const healthCheckSchema = z
       description:
         'HTTP GET check: the path to request, e.g. "/health". The backend is up when the status matches.',
     }),
-    status: z
-      .array(z.number().int().min(100).max(599))
-      .min(1)
-      .optional()
-      .meta({
-        description: "HTTP check: statuses that count as up, e.g. [200, 204]. Default: any 2xx or 3xx.",
-      }),
+    status: z.array(z.number().int().min(100).max(599)).min(1).optional().meta({
+      description: "HTTP check: statuses that count as up, e.g. [200, 204]. Default: any 2xx or 3xx.",
+    }),
     send: z.string().min(1).optional().meta({
       description: 'Send/expect check: bytes written on connect, e.g. "PING\\r\\n" for Redis.',
     }),
@@ -34,15 +30,9 @@ export const healthCheckSchema = z
     timeout: duration('How long one check may take before it counts as a failure. Default "2s".').prefault(
       DEFAULTS.health.timeout,
     ),
-    healthy: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .default(DEFAULTS.health.healthy)
-      .meta({
-        description: "Consecutive passing checks before a down backend is up again (rise). Default 2.",
-      }),
+    healthy: z.number().int().min(1).max(100).default(DEFAULTS.health.healthy).meta({
+      description: "Consecutive passing checks before a down backend is up again (rise). Default 2.",
+    }),
     unhealthy: z
       .number()
       .int()
@@ -73,15 +63,9 @@ export const healthCheckSchema = z
 
 export const passiveHealthSchema = z
   .strictObject({
-    failures: z
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .default(DEFAULTS.passive.failures)
-      .meta({
-        description: "Consecutive connect failures (refused, timed out) that eject a backend. Default 3.",
-      }),
+    failures: z.number().int().min(1).max(1000).default(DEFAULTS.passive.failures).meta({
+      description: "Consecutive connect failures (refused, timed out) that eject a backend. Default 3.",
+    }),
     eject: duration(
       'How long an ejected backend is left out before it is tried again. Default "30s".',
     ).prefault(DEFAULTS.passive.eject),

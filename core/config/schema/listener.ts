@@ -58,12 +58,9 @@ export const listenerSchema = z
     tcp_keepalive: duration(
       'TCP keep-alive idle time on both sides (client and backend); "0s" turns keep-alive off. Default "60s".',
     ).prefault(L.tcpKeepalive),
-    no_delay: z
-      .boolean()
-      .default(L.noDelay)
-      .meta({
-        description: "Disable Nagle's algorithm on both sides (TCP_NODELAY), for latency. Default true.",
-      }),
+    no_delay: z.boolean().default(L.noDelay).meta({
+      description: "Disable Nagle's algorithm on both sides (TCP_NODELAY), for latency. Default true.",
+    }),
   })
   .meta({ description: "An L4 listener of the sidecar." });
 

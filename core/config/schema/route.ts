@@ -232,6 +232,11 @@ export const routeSchema = z
     response_headers: headerModifiersSchema.optional().meta({
       description: "Header changes on the way to the client (also on redirects and direct answers).",
     }),
+    rate_limit: z
+      .union([z.string(), z.array(z.string()).min(1)])
+      .optional()
+      .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
+      .meta({ description: "Name(s) of rate_limits policies applied to this route, in order." }),
   })
   .superRefine((r, ctx) => {
     const actions = ACTIONS.filter((a) => r[a] !== undefined);

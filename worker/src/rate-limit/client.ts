@@ -59,8 +59,11 @@ export class LimiterClient {
     this.#ns = ns;
   }
 
-  async limit(policy: LimiterPolicy, key: string, now = Date.now()): Promise<LimitOutcome> {
-    const id = `${policy.name}\u0000${key}`;
+  limit(policy: LimiterPolicy, key: string, now = Date.now()): Promise<LimitOutcome> {
+    return this.#decide(policy, `${policy.name}\u0000${key}`, now);
+  }
+
+  async #decide(policy: LimiterPolicy, id: string, now: number): Promise<LimitOutcome> {
     const refused = this.#refusals.get(id);
     if (refused) {
       if (refused.until > now) {
@@ -102,7 +105,7 @@ export class LimiterClient {
     const pending = this.#inflight.get(id);
     if (pending) {
       await pending;
-      return this.#fromLease(policy, id, Date.now());
+      return this.#decide(policy, id, Date.now());
     }
     const p = this.#call(policy, id, async (stub, call) => {
       const r = await stub.lease(call, policy.lease);

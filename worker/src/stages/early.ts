@@ -17,6 +17,7 @@ export function early({ generateId = () => crypto.randomUUID() }: EarlyOptions =
       startedAt: Date.now(),
       host: normalizeHost(c.req.header("host") ?? new URL(c.req.url).host),
       attempts: [],
+      rateLimits: [],
     });
     await next();
     c.res.headers.set("x-request-id", c.var.sy.requestId);

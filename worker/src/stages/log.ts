@@ -25,6 +25,7 @@ export function logRequest({ write = (line) => console.log(line) }: LogOptions =
         status: c.res.status,
         error: sy.error?.code,
         attempts: sy.attempts.length > 0 ? sy.attempts : undefined,
+        rate_limits: sy.rateLimits.length > 0 ? sy.rateLimits : undefined,
         ms: Date.now() - sy.startedAt,
       }),
     );
