@@ -1,19 +1,37 @@
 // Command-line flags of switchyard-l4.
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { parseDuration } from "../../core/config/index.ts";
+import { parseDuration, parseHostPort } from "../../core/config/index.ts";
 
-export const USAGE = `usage: switchyard-l4 --config <wrangler.toml|file.json> [options]
+export const USAGE = `usage: switchyard-l4 (--config <wrangler.toml|file.json> | --config-url <url>) [options]
 
-  --config <path>          config file: a wrangler.toml ([vars.SWITCHYARD]) or a JSON document
+  --config <path>          config file: a wrangler.toml ([vars.SWITCHYARD]) or a JSON document; reloaded on
+                           change and on SIGHUP
+  --config-url <url>       fetch the config from a URL (e.g. the worker's admin API) and poll it with ETag
+  --poll-interval <dur>    how often --config-url is polled (default 10s)
   --check                  validate the config, print a summary or every problem, and exit (1 on problems)
+  --admin <host:port>      serve /metrics, /status, /healthz and /readyz there (e.g. 127.0.0.1:9901)
+  --workers <n|auto>       processes sharing the listeners with SO_REUSEPORT (default 1; auto = one per core)
   --drain-timeout <dur>    on SIGTERM/SIGINT, how long open connections may finish (default 30s)
-  -h, --help               this text`;
+  -h, --help               this text
+
+Logs are JSON lines on stdout; set SWITCHYARD_LOG_LEVEL=debug|info|warn|error (default info).`;
 
 export interface CliOptions {
   config?: string;
+  configUrl?: string;
+  pollMs: number;
   check: boolean;
+  admin?: { host: string; port: number };
+  workers: number;
   drainMs: number;
   help: boolean;
+}
+
+function duration(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`${flag}: "${text}" is not a duration such as "30s" or "500ms"`);
+  return ms;
 }
 
 export function parseCliArgs(argv: readonly string[]): CliOptions {
@@ -21,15 +39,43 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     args: [...argv],
     options: {
       config: { type: "string" },
+      "config-url": { type: "string" },
+      "poll-interval": { type: "string", default: "10s" },
       check: { type: "boolean", default: false },
+      admin: { type: "string" },
+      workers: { type: "string", default: "1" },
       "drain-timeout": { type: "string", default: "30s" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
     allowPositionals: false,
   });
-  const drainMs = parseDuration(values["drain-timeout"]);
-  if (drainMs === undefined)
-    throw new Error(`--drain-timeout: "${values["drain-timeout"]}" is not a duration such as "30s"`);
-  return { config: values.config, check: values.check, drainMs, help: values.help };
+  if (values.config && values["config-url"]) throw new Error("use either --config or --config-url, not both");
+  if (values["config-url"]) {
+    try {
+      new URL(values["config-url"]);
+    } catch {
+      throw new Error(`--config-url: "${values["config-url"]}" is not a URL`);
+    }
+  }
+  let admin: CliOptions["admin"];
+  if (values.admin !== undefined) {
+    admin = parseHostPort(values.admin);
+    if (!admin)
+      throw new Error(`--admin: "${values.admin}" is not a host:port address such as 127.0.0.1:9901`);
+  }
+  const workers = values.workers === "auto" ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+    throw new Error(`--workers: "${values.workers}" is not a number of processes (1-256) or "auto"`);
+  }
+  return {
+    config: values.config,
+    configUrl: values["config-url"],
+    pollMs: duration("--poll-interval", values["poll-interval"]),
+    check: values.check,
+    admin,
+    workers,
+    drainMs: duration("--drain-timeout", values["drain-timeout"]),
+    help: values.help,
+  };
 }

@@ -1,15 +1,20 @@
-// One TCP listener: accept → admit → select a backend → connect (failing over) → splice → log.
-// Settings are swapped on reload; a connection keeps the settings it was accepted with (it drains on them).
+// One TCP listener: accept → admit (max connections, allow/deny) → select a backend → connect with a timeout,
+// failing over → splice → log. Settings are swapped on reload; a connection keeps the settings it was accepted
+// with (it drains on them), while new connections use the new ones at once.
 import net from "node:net";
 import type { Listener } from "../../core/config/index.ts";
+import type { IpSet } from "../../core/rules/ip.ts";
 import { ConnectError, connectBackend } from "./connect.ts";
 import type { Logger } from "./log.ts";
 import { type CloseReason, type Pipe, splice } from "./pipe.ts";
-import type { ServicePool } from "./pool.ts";
+import type { ConnectFailure, ServicePool } from "./pool.ts";
+import type { ListenerStats } from "./stats.ts";
 
 export interface ListenerSettings {
   listener: Listener;
   pool: ServicePool;
+  allow?: IpSet;
+  deny?: IpSet;
 }
 
 interface Conn {
@@ -17,9 +22,16 @@ interface Conn {
   client: net.Socket;
 }
 
+const FAILURE: Record<string, ConnectFailure> = {
+  SY_CONNECT_REFUSED: "refused",
+  SY_CONNECT_TIMEOUT: "timeout",
+  SY_CONNECT_FAILED: "failed",
+};
+
 export class TcpListener {
   readonly name: string;
   readonly listen: string;
+  readonly stats: ListenerStats;
   private settings: ListenerSettings;
   private readonly server: net.Server;
   private readonly log: Logger;
@@ -27,10 +39,11 @@ export class TcpListener {
   private closing = false;
   private drained?: () => void;
 
-  constructor(settings: ListenerSettings, log: Logger) {
+  constructor(settings: ListenerSettings, stats: ListenerStats, log: Logger) {
     this.name = settings.listener.name;
     this.listen = settings.listener.listen;
     this.settings = settings;
+    this.stats = stats;
     this.log = log;
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
       void this.handle(socket);
@@ -38,10 +51,11 @@ export class TcpListener {
   }
 
   /** Binds the address; rejects with the OS error (e.g. EADDRINUSE) when it cannot. */
-  start(host: string, port: number): Promise<void> {
+  start(host: string, port: number, reusePort = false): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen({ host, port }, () => {
+      // exclusive: in a cluster worker, bind our own SO_REUSEPORT socket instead of asking the primary.
+      this.server.listen({ host, port, backlog: 4096, reusePort, exclusive: reusePort }, () => {
         this.server.off("error", reject);
         this.server.on("error", (err) =>
           this.log.error({ listener: this.name, err: err.message }, "listener error"),
@@ -58,6 +72,10 @@ export class TcpListener {
 
   get activeConnections(): number {
     return this.conns.size;
+  }
+
+  get current(): ListenerSettings {
+    return this.settings;
   }
 
   update(settings: ListenerSettings): void {
@@ -82,27 +100,45 @@ export class TcpListener {
     }
   }
 
+  private refuse(
+    client: net.Socket,
+    reason: "max_connections" | "denied",
+    entry: Record<string, unknown>,
+  ): void {
+    this.stats.refused[reason]++;
+    // A reset tells the client at once that it was refused; a FIN would look like an empty, successful session.
+    client.on("error", () => {});
+    client.resetAndDestroy();
+    this.log.warn({ ...entry, closed_by: reason, duration_ms: 0 }, "connection");
+  }
+
   private async handle(client: net.Socket): Promise<void> {
     const s = this.settings;
+    const l = s.listener;
+    const ip = client.remoteAddress ?? "";
+    const entry: Record<string, unknown> = { listener: this.name, client: `${ip}:${client.remotePort}` };
+    if (s.deny?.hasText(ip) || (s.allow && !s.allow.hasText(ip))) return this.refuse(client, "denied", entry);
+    if (this.conns.size >= l.max_connections) return this.refuse(client, "max_connections", entry);
+
     const started = performance.now();
     const conn: Conn = { client };
     this.conns.add(conn);
+    this.stats.active++;
+    this.stats.total++;
     let clientError: string | undefined;
     const onEarlyError = (err: NodeJS.ErrnoException) => {
       clientError = err.code ?? err.message;
     };
     client.on("error", onEarlyError);
-    const clientAddr = `${client.remoteAddress}:${client.remotePort}`;
-    const entry: Record<string, unknown> = { listener: this.name, client: clientAddr };
     try {
       const { pool } = s;
       const tried = new Set<number>();
-      const maxAttempts = pool.backends.length;
+      const maxAttempts = Math.min(l.connect_attempts, pool.backends.length);
       let backend: net.Socket | undefined;
       let chosen = -1;
       const failures: string[] = [];
       while (tried.size < maxAttempts && !client.destroyed) {
-        const i = pool.pick(client.remoteAddress, tried);
+        const i = pool.pick(ip, tried, Date.now());
         if (i === undefined) break;
         tried.add(i);
         const b = pool.backends[i]!.state;
@@ -111,16 +147,23 @@ export class TcpListener {
           backend = await connectBackend({
             host: b.host,
             port: b.port,
-            timeoutMs: 5000,
-            noDelay: true,
-            keepAliveMs: 60_000,
+            timeoutMs: l.connect_timeout,
+            noDelay: l.no_delay,
+            keepAliveMs: l.tcp_keepalive,
           });
+          pool.connectResult(i, undefined, Date.now());
           chosen = i;
           break;
         } catch (err) {
           pool.ended(i);
           const code = err instanceof ConnectError ? err.code : "SY_CONNECT_FAILED";
           failures.push(`${b.address} ${code}`);
+          if (pool.connectResult(i, FAILURE[code] ?? "failed", Date.now())) {
+            this.log.warn(
+              { service: pool.name, backend: b.address, for_ms: pool.service.passive?.eject },
+              "backend ejected",
+            );
+          }
           this.log.debug(
             { listener: this.name, backend: b.address, code },
             "connect failed, trying the next backend",
@@ -134,18 +177,32 @@ export class TcpListener {
         if (chosen >= 0) pool.ended(chosen);
         // Nothing can serve this client: close it at once rather than leave it hanging.
         client.destroy();
+        if (!clientError) this.stats.refused.no_backend++;
         entry.closed_by = clientError ? "client-reset" : "no-backend";
         entry.duration_ms = Math.round(performance.now() - started);
         this.log.warn(entry, "connection");
         return;
       }
-      entry.backend = pool.backends[chosen]!.state.address;
+      const state = pool.backends[chosen]!.state;
+      entry.backend = state.address;
       client.off("error", onEarlyError);
-      client.setNoDelay(true);
-      client.setKeepAlive(true, 60_000);
-      conn.pipe = splice(client, backend, { idleTimeoutMs: 0 });
+      client.setNoDelay(l.no_delay);
+      if (l.tcp_keepalive > 0) client.setKeepAlive(true, l.tcp_keepalive);
+      const stats = this.stats;
+      conn.pipe = splice(client, backend, {
+        idleTimeoutMs: l.idle_timeout,
+        onBytesIn: (n) => {
+          stats.bytesIn += n;
+          state.bytesIn += n;
+        },
+        onBytesOut: (n) => {
+          stats.bytesOut += n;
+          state.bytesOut += n;
+        },
+      });
       const result = await conn.pipe.done;
       pool.ended(chosen);
+      if (result.closedBy === "idle-timeout") stats.idleTimeouts++;
       entry.bytes_in = result.bytesIn;
       entry.bytes_out = result.bytesOut;
       entry.closed_by = result.closedBy;
@@ -154,6 +211,7 @@ export class TcpListener {
       this.log.info(entry, "connection");
     } finally {
       this.conns.delete(conn);
+      this.stats.active--;
       if (this.closing && this.conns.size === 0) this.drained?.();
     }
   }

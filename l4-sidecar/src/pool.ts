@@ -1,53 +1,96 @@
 // A TCP service at run time: its backends with their live state, and the selector that picks among them.
-// Backend state is keyed by address and survives reloads, so active counts and health carry over.
+// Backend state is keyed by service and address and survives reloads, so open-connection counts, health and
+// ejections carry over; a new config only brings a new selector and new settings.
 import { createSelector, type Selector } from "../../core/balance/index.ts";
 import { parseHostPort } from "../../core/config/address.ts";
 import type { Service } from "../../core/config/index.ts";
+import { type Ejection, ejection } from "../../core/health/index.ts";
+
+export type ConnectFailure = "refused" | "timeout" | "failed";
 
 export class BackendState {
+  readonly service: string;
   readonly address: string;
   readonly host: string;
   readonly port: number;
-  /** Open connections through this backend right now. */
+  /** Open connections through this backend right now (including connects in progress). */
   active = 0;
-  constructor(address: string) {
+  /** Connections that reached this backend. */
+  total = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly connectErrors: Record<ConnectFailure, number> = { refused: 0, timeout: 0, failed: 0 };
+  /** Result of active health checks (always true without checks). */
+  healthy = true;
+  /** Active health probes run against this backend. */
+  checks = 0;
+  /** Passive ejection after consecutive connect failures; undefined when the service has none configured. */
+  ejection?: Ejection;
+  ejectionKey = "";
+
+  constructor(service: string, address: string) {
+    this.service = service;
     this.address = address;
     const hp = parseHostPort(address)!;
     this.host = hp.host;
     this.port = hp.port;
+  }
+
+  /** Up for new connections: passing active checks and not ejected. */
+  available(now: number): boolean {
+    return this.healthy && !(this.ejection?.ejected(now) ?? false);
   }
 }
 
 export interface PoolBackend {
   state: BackendState;
   weight: number;
+  maxConnections?: number;
 }
 
 export class ServicePool {
   readonly name: string;
+  readonly service: Service;
   readonly backends: readonly PoolBackend[];
   private readonly selector: Selector;
 
+  /** `states` is the service's persistent address → state map; entries are created as needed. */
   constructor(service: Service, states: Map<string, BackendState>) {
     this.name = service.name;
+    this.service = service;
+    const passiveKey = service.passive ? `${service.passive.failures}/${service.passive.eject}` : "";
     this.backends = service.backends.map((b) => {
       const address = b.address!;
       let state = states.get(address);
       if (!state) {
-        state = new BackendState(address);
+        state = new BackendState(service.name, address);
         states.set(address, state);
       }
-      return { state, weight: b.weight };
+      if (state.ejectionKey !== passiveKey) {
+        state.ejectionKey = passiveKey;
+        state.ejection = service.passive
+          ? ejection({ failures: service.passive.failures, ejectMs: service.passive.eject })
+          : undefined;
+      }
+      if (!service.health) state.healthy = true;
+      return { state, weight: b.weight, ...(b.max_connections ? { maxConnections: b.max_connections } : {}) };
     });
+    const states_ = this.backends.map((b) => b.state);
     this.selector = createSelector(
       service.balance,
       this.backends.map((b) => b.weight),
+      { ids: states_.map((s) => s.address), load: (i) => states_[i]!.active },
     );
   }
 
-  /** Picks a backend not in `tried`; undefined when none is left. */
-  pick(key: string | undefined, tried: ReadonlySet<number>): number | undefined {
-    return this.selector.select(key, (i) => !tried.has(i));
+  /** Picks an available backend not in `tried` and below its max_connections; undefined when none is left. */
+  pick(key: string | undefined, tried: ReadonlySet<number>, now: number): number | undefined {
+    return this.selector.select(key, (i) => {
+      if (tried.has(i)) return false;
+      const b = this.backends[i]!;
+      if (b.maxConnections !== undefined && b.state.active >= b.maxConnections) return false;
+      return b.state.available(now);
+    });
   }
 
   started(i: number): void {
@@ -58,5 +101,13 @@ export class ServicePool {
   ended(i: number): void {
     this.backends[i]!.state.active--;
     this.selector.onEnd?.(i);
+  }
+
+  /** Feeds a connect outcome to passive health; true when it ejected the backend. */
+  connectResult(i: number, failure: ConnectFailure | undefined, now: number): boolean {
+    const state = this.backends[i]!.state;
+    if (failure) state.connectErrors[failure]++;
+    else state.total++;
+    return state.ejection?.observe(failure === undefined, now) ?? false;
   }
 }

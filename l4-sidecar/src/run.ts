@@ -1,13 +1,21 @@
-// The switchyard-l4 program: parse flags, load the config, start listeners, and shut down on SIGTERM/SIGINT.
-import { ConfigError, summarizeConfig } from "../../core/config/index.ts";
-import { parseCliArgs, USAGE } from "./args.ts";
-import { loadConfigFile } from "./load.ts";
-import { createLogger } from "./log.ts";
+// The switchyard-l4 program: parse flags, load and validate the config, then run the sidecar in this process
+// (or as a primary with --workers), reload on SIGHUP / file change / URL change, drain on SIGTERM/SIGINT.
+import cluster from "node:cluster";
+import type { Server } from "node:http";
+import { type Config, checkConfig, renderProblem, summarizeConfig } from "../../core/config/index.ts";
+import { startAdmin } from "./admin.ts";
+import { type CliOptions, parseCliArgs, USAGE } from "./args.ts";
+import { runPrimary, runWorker } from "./cluster.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createMetrics, ReloadStats } from "./metrics.ts";
+import { configVersion, Reloader, watchFile } from "./reload.ts";
 import { Sidecar } from "./sidecar.ts";
+import { type ConfigSourceReader, fileSource, urlSource } from "./source.ts";
 
 /** Resolves with the exit code once the program is done (after shutdown for a running sidecar). */
 export async function run(argv: readonly string[]): Promise<number> {
-  let opts: ReturnType<typeof parseCliArgs>;
+  if (cluster.isWorker) return runWorker();
+  let opts: CliOptions;
   try {
     opts = parseCliArgs(argv);
   } catch (err) {
@@ -18,41 +26,113 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (!opts.config) {
-    process.stderr.write(`switchyard-l4: --config is required\n${USAGE}\n`);
+  if (!opts.config && !opts.configUrl) {
+    process.stderr.write(`switchyard-l4: --config or --config-url is required\n${USAGE}\n`);
     return 2;
   }
+  const source = opts.config ? fileSource(opts.config) : urlSource(opts.configUrl!);
 
-  let config: Awaited<ReturnType<typeof loadConfigFile>>;
-  try {
-    config = await loadConfigFile(opts.config);
-  } catch (err) {
-    process.stderr.write(
-      `${err instanceof ConfigError ? err.message : `switchyard-l4: ${(err as Error).message}`}\n`,
-    );
+  const initial = await loadInitial(source);
+  if (typeof initial === "string") {
+    process.stderr.write(`${initial}\n`);
     return 1;
   }
   if (opts.check) {
-    process.stdout.write(`${opts.config}: OK\n${summarizeConfig(config)}\n`);
+    process.stdout.write(
+      `${source.where}: OK (version ${initial.version})\n${summarizeConfig(initial.config)}\n`,
+    );
     return 0;
   }
-
   const log = createLogger();
+  if (opts.workers > 1) return runPrimary(opts, source, initial, log);
+  return runSingle(opts, source, initial, log);
+}
+
+export interface Initial {
+  config: Config;
+  version: string;
+  raw: unknown;
+}
+
+/** The first config, validated; a string with every problem when it cannot be used. */
+export async function loadInitial(source: ConfigSourceReader): Promise<Initial | string> {
+  let raw: unknown;
+  try {
+    const read = await source.read();
+    raw = (read as { raw: unknown }).raw;
+  } catch (err) {
+    return (err as Error).name === "ConfigError"
+      ? (err as Error).message
+      : `${source.where}: ${(err as Error).message}`;
+  }
+  const { config, problems } = checkConfig(raw);
+  if (!config) {
+    return `${source.where}: the Switchyard config has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  ${renderProblem(p)}`).join("\n")}`;
+  }
+  return { config, version: configVersion(raw), raw };
+}
+
+/** Installs the reload triggers (SIGHUP, file watch, URL poll); returns a function that removes them. */
+export function reloadTriggers(opts: CliOptions, reloader: Reloader): () => void {
+  const onHup = () => void reloader.reload("SIGHUP");
+  process.on("SIGHUP", onHup);
+  const stops: (() => void)[] = [() => process.off("SIGHUP", onHup)];
+  if (opts.config) stops.push(watchFile(opts.config, () => void reloader.reload("file change")));
+  if (opts.configUrl) {
+    const timer = setInterval(() => void reloader.reload("poll"), opts.pollMs);
+    timer.unref();
+    stops.push(() => clearInterval(timer));
+  }
+  return () => {
+    for (const s of stops) s();
+  };
+}
+
+export function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+}
+
+async function runSingle(
+  opts: CliOptions,
+  source: ConfigSourceReader,
+  initial: Initial,
+  log: Logger,
+): Promise<number> {
   const sidecar = new Sidecar(log);
   try {
-    await sidecar.start(config);
+    await sidecar.start(initial.config, initial.version);
   } catch (err) {
     log.error({ err: (err as Error).message }, "could not start");
     return 1;
   }
-  log.info({ listeners: config.listeners.length, config: opts.config }, "started");
+  const reloads = new ReloadStats();
+  const reloader = new Reloader(source, (config, version) => sidecar.apply(config, version), reloads, log);
+  reloader.version = initial.version;
+  const registry = createMetrics(sidecar, reloads);
+  let admin: Server | undefined;
+  if (opts.admin) {
+    admin = await startAdmin(opts.admin.host, opts.admin.port, {
+      registry: () => registry,
+      status: () => ({ ...sidecar.status(), reloads }),
+      ready: () => !sidecar.draining && sidecar.listeners.size > 0,
+    });
+    log.info({ admin: `${opts.admin.host}:${opts.admin.port}` }, "admin endpoint listening");
+  }
+  const stopTriggers = reloadTriggers(opts, reloader);
+  log.info(
+    { listeners: initial.config.listeners.length, source: source.where, version: initial.version },
+    "started",
+  );
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-  });
+  const signal = await waitForStopSignal();
+  stopTriggers();
   log.info({ signal, drain_ms: opts.drainMs }, "shutting down: no longer accepting, draining connections");
   const { forced } = await sidecar.shutdown(opts.drainMs);
+  admin?.close();
+  admin?.closeAllConnections();
   log.info(
     { forced },
     forced ? "drain deadline passed; reset the remaining connections" : "drained; exiting",

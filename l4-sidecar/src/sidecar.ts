@@ -1,43 +1,131 @@
-// The sidecar's run-time state: listeners built from a config, and shutdown with a drain deadline.
+// The sidecar's run-time state: listeners, service pools and health checkers built from a config, reloads
+// that add, update and remove listeners without touching the others, and shutdown with a drain deadline.
 import type { Config } from "../../core/config/index.ts";
 import { parseHostPort } from "../../core/config/index.ts";
-import { TcpListener } from "./listener.ts";
+import { IpSet } from "../../core/rules/ip.ts";
+import { HealthChecker } from "./health.ts";
+import { type ListenerSettings, TcpListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
 import { type BackendState, ServicePool } from "./pool.ts";
+import { ListenerStats } from "./stats.ts";
+
+export interface SidecarOptions {
+  /** Bind listeners with SO_REUSEPORT so several processes share them (--workers). */
+  reusePort?: boolean;
+}
 
 export class Sidecar {
   readonly listeners = new Map<string, TcpListener>();
-  private readonly backendStates = new Map<string, Map<string, BackendState>>();
+  /** service name → address → state; kept across reloads. */
+  readonly backendStates = new Map<string, Map<string, BackendState>>();
+  readonly listenerStats = new Map<string, ListenerStats>();
+  pools = new Map<string, ServicePool>();
+  config?: Config;
+  version = "";
+  draining = false;
+  private checkers: HealthChecker[] = [];
   private readonly log: Logger;
+  private readonly options: SidecarOptions;
+  /** Listeners that were removed or moved and are still draining their connections. */
+  private readonly retiring = new Set<TcpListener>();
 
-  constructor(log: Logger) {
+  constructor(log: Logger, options: SidecarOptions = {}) {
     this.log = log;
+    this.options = options;
   }
 
-  /** Starts a listener per `listeners` entry. Rejects (after closing what it opened) if any cannot bind. */
-  async start(config: Config): Promise<void> {
-    const pools = this.buildPools(config);
-    try {
-      for (const l of config.listeners) {
-        const listener = new TcpListener({ listener: l, pool: pools.get(l.service)! }, this.log);
-        const { host, port } = parseHostPort(l.listen)!;
-        await listener.start(host, port);
-        this.listeners.set(l.name, listener);
-        this.log.info(
-          { listener: l.name, listen: l.listen, port: listener.port(), service: l.service },
-          "listening",
-        );
-      }
-    } catch (err) {
-      for (const l of this.listeners.values()) void l.close();
-      this.listeners.clear();
-      throw err;
+  /** Starts from a first config. Rejects (after closing what it opened) if any listener cannot bind. */
+  async start(config: Config, version = ""): Promise<void> {
+    const errors = await this.apply(config, version);
+    if (errors.length) {
+      await this.shutdown(0);
+      throw errors[0];
     }
+  }
+
+  /**
+   * Moves to `config`: new connections use it at once, open ones drain on the settings they started with.
+   * Listeners whose name and address are unchanged keep their socket; removed or moved ones stop accepting and
+   * drain; new ones bind. Returns the errors of listeners that could not bind (the rest is applied).
+   */
+  async apply(config: Config, version = ""): Promise<Error[]> {
+    this.pools = this.buildPools(config);
+    const wanted = new Map(config.listeners.map((l) => [l.name, l]));
+
+    // Free addresses first, so a listener renamed or moved onto an old address can bind.
+    for (const [name, listener] of this.listeners) {
+      const next = wanted.get(name);
+      if (next && next.listen === listener.listen) continue;
+      this.listeners.delete(name);
+      this.retiring.add(listener);
+      this.log.info(
+        { listener: name, listen: listener.listen, open: listener.activeConnections },
+        "listener removed; draining",
+      );
+      void listener.close().then(() => this.retiring.delete(listener));
+    }
+
+    const errors: Error[] = [];
+    for (const l of config.listeners) {
+      const settings: ListenerSettings = {
+        listener: l,
+        pool: this.pools.get(l.service)!,
+        ...(l.allow ? { allow: IpSet.parse(l.allow) } : {}),
+        ...(l.deny ? { deny: IpSet.parse(l.deny) } : {}),
+      };
+      const existing = this.listeners.get(l.name);
+      if (existing) {
+        existing.update(settings);
+        continue;
+      }
+      let stats = this.listenerStats.get(l.name);
+      if (!stats) {
+        stats = new ListenerStats();
+        this.listenerStats.set(l.name, stats);
+      }
+      const listener = new TcpListener(settings, stats, this.log);
+      const { host, port } = parseHostPort(l.listen)!;
+      try {
+        await listener.start(host, port, this.options.reusePort);
+      } catch (err) {
+        this.log.error(
+          { listener: l.name, listen: l.listen, err: (err as Error).message },
+          "listener could not bind",
+        );
+        errors.push(err as Error);
+        continue;
+      }
+      this.listeners.set(l.name, listener);
+      this.log.info(
+        { listener: l.name, listen: l.listen, port: listener.port(), service: l.service },
+        "listening",
+      );
+    }
+
+    for (const c of this.checkers) c.stop();
+    this.checkers = [];
+    for (const pool of this.pools.values()) {
+      const check = pool.service.health;
+      if (!check) continue;
+      const checker = new HealthChecker(
+        pool.name,
+        check,
+        pool.backends.map((b) => b.state),
+        this.log,
+      );
+      checker.start();
+      this.checkers.push(checker);
+    }
+    this.config = config;
+    this.version = version;
+    return errors;
   }
 
   /** Stops accepting everywhere and waits for connections to end, resetting whatever is left at the deadline. */
   async shutdown(drainMs: number): Promise<{ forced: number }> {
-    const all = [...this.listeners.values()];
+    this.draining = true;
+    for (const c of this.checkers) c.stop();
+    const all = [...this.listeners.values(), ...this.retiring];
     const closed = Promise.all(all.map((l) => l.close()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<"deadline">((r) => {
@@ -56,6 +144,45 @@ export class Sidecar {
     return { forced };
   }
 
+  /** What /status shows: listeners, backends with health, and the config version. */
+  status() {
+    return {
+      version: this.version,
+      draining: this.draining,
+      listeners: [...this.listeners.values()].map((l) => {
+        const st = l.stats;
+        return {
+          name: l.name,
+          listen: l.listen,
+          port: l.port(),
+          service: l.current.pool.name,
+          active: st.active,
+          total: st.total,
+          refused: st.refused,
+          idle_timeouts: st.idleTimeouts,
+          bytes_in: st.bytesIn,
+          bytes_out: st.bytesOut,
+        };
+      }),
+      services: [...this.pools.values()].map((p) => ({
+        name: p.name,
+        balance: p.service.balance,
+        backends: p.backends.map(({ state: b, weight, maxConnections }) => ({
+          address: b.address,
+          weight,
+          ...(maxConnections ? { max_connections: maxConnections } : {}),
+          healthy: b.healthy,
+          ejected: b.ejection?.ejected(Date.now()) ?? false,
+          active: b.active,
+          total: b.total,
+          connect_errors: b.connectErrors,
+          bytes_in: b.bytesIn,
+          bytes_out: b.bytesOut,
+        })),
+      })),
+    };
+  }
+
   private buildPools(config: Config): Map<string, ServicePool> {
     const pools = new Map<string, ServicePool>();
     for (const s of config.services) {
@@ -66,6 +193,14 @@ export class Sidecar {
         this.backendStates.set(s.name, states);
       }
       pools.set(s.name, new ServicePool(s, states));
+    }
+    // Forget backends that left the config once their last connection is gone (they stop showing in metrics).
+    for (const [service, states] of this.backendStates) {
+      const pool = pools.get(service);
+      for (const [address, state] of states) {
+        if (state.active === 0 && !pool?.backends.some((b) => b.state === state)) states.delete(address);
+      }
+      if (states.size === 0 && !pool) this.backendStates.delete(service);
     }
     return pools;
   }

@@ -112,6 +112,9 @@ export function tcpConfig(
 export async function connect(port: number, host = "127.0.0.1"): Promise<net.Socket> {
   const s = net.connect({ port, host, allowHalfOpen: true });
   await once(s, "connect");
+  // Cleanup resets whatever a test left open; tests that care listen for "error" themselves.
+  s.on("error", () => {});
+  onCleanup(() => s.destroy());
   return s;
 }
 

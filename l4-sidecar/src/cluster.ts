@@ -1,0 +1,197 @@
+// --workers N: a primary process that owns the config (reads, validates, reloads, serves the admin endpoint)
+// and N worker processes that each bind every listener with SO_REUSEPORT, so the kernel spreads connections
+// across cores with no hand-off through the primary. Workers get the raw document over IPC and validate it.
+import cluster, { type Worker } from "node:cluster";
+import type { Server } from "node:http";
+import { AggregatorRegistry, Registry } from "prom-client";
+import { checkConfig } from "../../core/config/index.ts";
+import { startAdmin } from "./admin.ts";
+import type { CliOptions } from "./args.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createMetrics, ReloadStats } from "./metrics.ts";
+import { Reloader } from "./reload.ts";
+import { type Initial, reloadTriggers, waitForStopSignal } from "./run.ts";
+import { Sidecar } from "./sidecar.ts";
+import type { ConfigSourceReader } from "./source.ts";
+
+type ToWorker =
+  | { t: "config"; id: number; raw: unknown; version: string }
+  | { t: "status"; id: number }
+  | { t: "shutdown"; drainMs: number };
+type FromWorker =
+  | { t: "hello" }
+  | { t: "applied"; id: number; errors: string[] }
+  | { t: "status"; id: number; status: unknown };
+
+let nextId = 1;
+
+/** Sends a request to a worker and waits for the reply with the same id (or undefined after a timeout). */
+function ask<T extends FromWorker>(
+  w: Worker,
+  msg: ToWorker & { id: number },
+  timeoutMs = 10_000,
+): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const onMessage = (m: FromWorker) => {
+      if ("id" in m && m.id === msg.id) done(m as T);
+    };
+    const done = (m: T | undefined) => {
+      clearTimeout(timer);
+      w.off("message", onMessage);
+      w.off("exit", onExit);
+      resolve(m);
+    };
+    const onExit = () => done(undefined);
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    w.on("message", onMessage);
+    w.once("exit", onExit);
+    w.send(msg);
+  });
+}
+
+export async function runPrimary(
+  opts: CliOptions,
+  source: ConfigSourceReader,
+  initial: Initial,
+  log: Logger,
+) {
+  let current = { raw: initial.raw, version: initial.version };
+  let stopping = false;
+  const workers = new Set<Worker>();
+  const ready = new Set<Worker>();
+
+  const configure = async (w: Worker): Promise<string[]> => {
+    const reply = await ask<{ t: "applied"; id: number; errors: string[] }>(w, {
+      t: "config",
+      id: nextId++,
+      raw: current.raw,
+      version: current.version,
+    });
+    const errors = reply ? reply.errors : [`worker ${w.process.pid} did not apply the config`];
+    if (errors.length === 0) ready.add(w);
+    return errors;
+  };
+
+  const fork = (): Promise<string[]> =>
+    new Promise((resolve) => {
+      const w = cluster.fork({ SWITCHYARD_L4_WORKER: "1" });
+      workers.add(w);
+      w.once("message", (m: FromWorker) => {
+        if (m.t === "hello") void configure(w).then(resolve);
+      });
+      w.once("exit", (code, signal) => {
+        workers.delete(w);
+        ready.delete(w);
+        resolve([`worker exited (${signal ?? code}) before it was ready`]);
+        if (stopping) return;
+        log.error({ worker: w.process.pid, code, signal }, "worker died; starting a new one");
+        setTimeout(() => void fork(), 1000).unref();
+      });
+    });
+
+  const startErrors = (await Promise.all(Array.from({ length: opts.workers }, fork))).flat();
+  if (startErrors.length) {
+    log.error({ errors: startErrors }, "could not start");
+    stopping = true;
+    for (const w of workers) w.kill("SIGKILL");
+    return 1;
+  }
+
+  const reloads = new ReloadStats();
+  const reloader = new Reloader(
+    source,
+    async (_config, version, raw) => {
+      current = { raw, version };
+      const errors = (await Promise.all([...workers].map(configure))).flat();
+      return errors.map((e) => new Error(e));
+    },
+    reloads,
+    log,
+  );
+  reloader.version = initial.version;
+
+  let admin: Server | undefined;
+  if (opts.admin) {
+    const aggregator = new AggregatorRegistry();
+    // The primary's own series (reloads, config version) next to the workers' summed ones.
+    const own = new Registry();
+    createMetrics(new Sidecar(log), reloads, own, { onlyConfig: true, version: () => current.version });
+    admin = await startAdmin(opts.admin.host, opts.admin.port, {
+      registry: () => own,
+      metrics: async () => `${await aggregator.clusterMetrics()}\n${await own.metrics()}`,
+      status: async () => ({
+        version: current.version,
+        draining: stopping,
+        reloads,
+        workers: await Promise.all(
+          [...workers].map(async (w) => ({
+            pid: w.process.pid,
+            ...((
+              await ask<{ t: "status"; id: number; status: object }>(w, { t: "status", id: nextId++ }, 2000)
+            )?.status ?? { error: "no answer" }),
+          })),
+        ),
+      }),
+      ready: () => !stopping && ready.size === workers.size && workers.size > 0,
+    });
+    log.info({ admin: `${opts.admin.host}:${opts.admin.port}` }, "admin endpoint listening");
+  }
+  const stopTriggers = reloadTriggers(opts, reloader);
+  log.info({ workers: opts.workers, source: source.where, version: initial.version }, "started");
+
+  const signal = await waitForStopSignal();
+  stopping = true;
+  stopTriggers();
+  log.info({ signal, drain_ms: opts.drainMs }, "shutting down: no longer accepting, draining connections");
+  await Promise.all(
+    [...workers].map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          w.once("exit", () => resolve());
+          w.send({ t: "shutdown", drainMs: opts.drainMs } satisfies ToWorker);
+        }),
+    ),
+  );
+  admin?.close();
+  admin?.closeAllConnections();
+  log.info({}, "all workers exited");
+  return 0;
+}
+
+export async function runWorker(): Promise<number> {
+  const log = createLogger();
+  const sidecar = new Sidecar(log, { reusePort: true });
+  const registry = new Registry();
+  createMetrics(sidecar, new ReloadStats(), registry, { skipConfig: true });
+  new AggregatorRegistry(); // installs the worker side of prom-client's cluster metrics
+  AggregatorRegistry.setRegistries([registry]);
+  let _started = false;
+
+  const stop = new Promise<number>((resolve) => {
+    process.on("message", async (m: ToWorker) => {
+      if (m.t === "config") {
+        const { config, problems } = checkConfig(m.raw);
+        let errors: string[];
+        if (!config) errors = problems.map((p) => `${p.path}: ${p.message}`);
+        else errors = (await sidecar.apply(config, m.version)).map((e) => e.message);
+        _started ||= errors.length === 0;
+        process.send!({ t: "applied", id: m.id, errors } satisfies FromWorker);
+      } else if (m.t === "status") {
+        process.send!({ t: "status", id: m.id, status: sidecar.status() } satisfies FromWorker);
+      } else if (m.t === "shutdown") {
+        const { forced } = await sidecar.shutdown(m.drainMs);
+        log.info(
+          { forced },
+          forced ? "drain deadline passed; reset the remaining connections" : "drained; exiting",
+        );
+        resolve(0);
+      }
+    });
+  });
+  // Ctrl-C reaches every process in the group; the primary's shutdown message does the draining.
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => {});
+  process.send!({ t: "hello" } satisfies FromWorker);
+  const code = await stop;
+  process.exit(code);
+}

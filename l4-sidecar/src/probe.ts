@@ -1,0 +1,53 @@
+// One active health probe against one backend: a TCP connect, a send/expect exchange, or an HTTP GET.
+// Resolves true (up) or false (down) within the timeout; never throws.
+import net from "node:net";
+import { DEFAULTS } from "../../core/config/index.ts";
+import { type HealthCheck, healthCheckKind } from "../../core/config/schema/health.ts";
+
+export function probe(host: string, port: number, check: HealthCheck): Promise<boolean> {
+  const kind = healthCheckKind(check);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port: check.port ?? port, noDelay: true });
+    let received = "";
+    let settled = false;
+    const finish = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), check.timeout);
+    socket.on("error", () => finish(false));
+    socket.on("connect", () => {
+      if (kind === "tcp") return finish(true);
+      if (kind === "http") {
+        const hostHeader = host.includes(":") ? `[${host}]` : host;
+        socket.write(
+          `GET ${check.path} HTTP/1.1\r\nHost: ${hostHeader}:${check.port ?? port}\r\nUser-Agent: switchyard-l4-health\r\nConnection: close\r\n\r\n`,
+        );
+      } else if (check.send !== undefined) socket.write(check.send);
+      if (kind === "send-expect" && check.expect === undefined) finish(true);
+    });
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+      if (kind === "send-expect") {
+        if (received.includes(check.expect!)) finish(true);
+        else if (received.length > 65536) finish(false);
+        return;
+      }
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(received);
+      if (m) finish(statusOk(Number(m[1]), check.status));
+      else if (received.length > 1024 || (received.length >= 12 && !received.startsWith("HTTP/")))
+        finish(false);
+    });
+    socket.on("end", () => finish(false));
+  });
+}
+
+function statusOk(status: number, expected: readonly number[] | undefined): boolean {
+  if (expected) return expected.includes(status);
+  const [lo, hi] = DEFAULTS.health.httpStatus;
+  return status >= lo && status <= hi;
+}

@@ -1,0 +1,108 @@
+// Reloads: read the source, validate, and only then apply. An invalid config is rejected, logged with every
+// problem, counted, and the running one keeps serving. Reloads run one at a time; a request that arrives during
+// one runs once more afterwards, so the last change always wins.
+import { createHash } from "node:crypto";
+import { watch } from "node:fs";
+import path from "node:path";
+import { type Config, checkConfig, renderProblem } from "../../core/config/index.ts";
+import type { Logger } from "./log.ts";
+import type { ReloadStats } from "./metrics.ts";
+import type { ConfigSourceReader } from "./source.ts";
+
+export type ApplyConfig = (config: Config, version: string, raw: unknown) => Promise<Error[]>;
+
+export type ReloadOutcome = "ok" | "unchanged" | "invalid" | "failed";
+
+/** A short, stable version for a raw document: the first 12 hex digits of its JSON's sha256. */
+export function configVersion(raw: unknown): string {
+  return createHash("sha256").update(JSON.stringify(raw)).digest("hex").slice(0, 12);
+}
+
+export class Reloader {
+  version = "";
+  private running?: Promise<ReloadOutcome>;
+  private again = false;
+  private readonly source: ConfigSourceReader;
+  private readonly apply: ApplyConfig;
+  private readonly stats: ReloadStats;
+  private readonly log: Logger;
+
+  constructor(source: ConfigSourceReader, apply: ApplyConfig, stats: ReloadStats, log: Logger) {
+    this.source = source;
+    this.apply = apply;
+    this.stats = stats;
+    this.log = log;
+  }
+
+  /** Reloads now (or right after the reload in progress); resolves with what happened. */
+  reload(reason: string): Promise<ReloadOutcome> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      let outcome: ReloadOutcome;
+      do {
+        this.again = false;
+        outcome = await this.once(reason);
+      } while (this.again);
+      this.running = undefined;
+      return outcome;
+    })();
+    return this.running;
+  }
+
+  private async once(reason: string): Promise<ReloadOutcome> {
+    let raw: unknown;
+    try {
+      const read = await this.source.read();
+      if (read.unchanged) return "unchanged";
+      raw = read.raw;
+    } catch (err) {
+      this.stats.failed++;
+      this.log.error(
+        { reason, source: this.source.where, err: (err as Error).message },
+        "config reload failed; keeping the running config",
+      );
+      return "failed";
+    }
+    const version = configVersion(raw);
+    if (version === this.version) return "unchanged";
+    const { config, problems } = checkConfig(raw);
+    if (!config) {
+      this.stats.invalid++;
+      this.log.error(
+        { reason, source: this.source.where, problems: problems.map(renderProblem) },
+        "config rejected; keeping the running config",
+      );
+      return "invalid";
+    }
+    const errors = await this.apply(config, version, raw);
+    this.version = version;
+    if (errors.length) {
+      this.stats.failed++;
+      this.log.error({ reason, version, errors: errors.map((e) => e.message) }, "config applied with errors");
+      return "failed";
+    }
+    this.stats.ok++;
+    this.log.info({ reason, version, source: this.source.where }, "config loaded");
+    return "ok";
+  }
+}
+
+/** Calls `onChange` (debounced) when the file changes, including editors that replace it by renaming. */
+export function watchFile(file: string, onChange: () => void, debounceMs = 150): () => void {
+  const dir = path.dirname(path.resolve(file));
+  const base = path.basename(file);
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(dir, (_event, name) => {
+    if (name !== null && name !== base) return;
+    clearTimeout(timer);
+    timer = setTimeout(onChange, debounceMs);
+  });
+  watcher.unref();
+  return () => {
+    clearTimeout(timer);
+    watcher.close();
+  };
+}

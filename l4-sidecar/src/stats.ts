@@ -1,0 +1,12 @@
+// Plain counters the data path bumps (cheap: no label lookups per chunk); metrics and /status read them.
+
+export type RefuseReason = "max_connections" | "denied" | "no_backend";
+
+export class ListenerStats {
+  active = 0;
+  total = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  idleTimeouts = 0;
+  readonly refused: Record<RefuseReason, number> = { max_connections: 0, denied: 0, no_backend: 0 };
+}
