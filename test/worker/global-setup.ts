@@ -17,6 +17,13 @@ function handler(name: string) {
       req.pipe(res);
       return;
     }
+    if (url.pathname === "/slow") {
+      // Answers at once, then keeps the body open for ?ms= milliseconds: a request in flight on this backend.
+      res.writeHead(200, { "content-type": "text/plain", "x-backend": name });
+      res.write("started\n");
+      setTimeout(() => res.end("done\n"), Number(url.searchParams.get("ms") ?? "1000"));
+      return;
+    }
     if (url.pathname === "/bytes") {
       const n = Number(url.searchParams.get("n") ?? "0");
       res.writeHead(200, {

@@ -16,10 +16,14 @@ export interface Echo {
   body: { length: number; sha256: string };
 }
 
-export function makeCaller(config: ConfigInput | string, options: AppOptions = {}) {
+export function makeCaller(
+  config: ConfigInput | string,
+  options: AppOptions = {},
+  extraEnv: Record<string, unknown> = {},
+) {
   const logs: string[] = [];
   const app = createApp({ log: (line) => logs.push(line), ...options });
-  const env = { SWITCHYARD: config };
+  const env = { SWITCHYARD: config, ...extraEnv };
   const call = async (input: string, init?: RequestInit): Promise<Response> =>
     app.fetch(new Request(input, init), env);
   return { call, logs };
