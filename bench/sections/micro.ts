@@ -29,9 +29,25 @@ async function moduleBench(ctx: BenchContext, prefix: string, title: string, rel
   if (r.code !== 0 || !line) return sec.skip(title, `${rel} failed: ${oneLineTail(r.stderr || r.stdout)}`);
   try {
     const { figures } = JSON.parse(line.slice(MARKER.length)) as { figures: unknown };
-    const flat = flatten(figures);
+    const flat = flatten(figures).map(
+      ([k, v]) => [k.startsWith(`${prefix}.`) ? k : `${prefix}.${k}`, v] as const,
+    );
     if (flat.length === 0) return sec.skip(title, `${rel} returned no numeric figures`);
-    for (const [k, v] of flat) addFigure(sec, k.startsWith(`${prefix}.`) ? k : `${prefix}.${k}`, v);
+    // `target_<what>_<unit>` figures are goals, not measurements: they go in the Target column of <what>.
+    const targets = new Map<string, string>();
+    for (const [k, v] of flat) {
+      const m = /^(.*)\.target_(.+)_(us|ms|ns)$/.exec(k);
+      if (!m) continue;
+      const of = TARGET_OF[k] ?? `${m[1]}.${m[2]}_median_${m[3]}`;
+      targets.set(of, `≤ ${v} ${m[3] === "us" ? "µs" : m[3]}`);
+    }
+    for (const [k, v] of flat) {
+      if (/\.target_/.test(k)) {
+        if (![...targets.keys()].some((t) => flat.some(([n]) => n === t))) sec.note(`${k} = ${v}`);
+        continue;
+      }
+      addFigure(sec, k, v, targets.get(k));
+    }
   } catch (err) {
     sec.skip(title, `${rel} printed figures that are not JSON: ${errorText(err)}`);
   }
@@ -62,9 +78,20 @@ function unitOf(name: string): Unit {
   return "count";
 }
 
-function addFigure(sec: SectionWriter, name: string, value: number): void {
-  const label = name.split(".").slice(1).join(" ").replace(/_/g, " ");
-  sec.add(name, label, value, unitOf(name));
+/** Targets whose figure is not `<what>_median_<unit>`. */
+const TARGET_OF: Record<string, string> = {
+  "route_match.target_10000_us": "route_match.routes_10000.indexed_median_us",
+};
+
+function addFigure(sec: SectionWriter, name: string, value: number, target?: string): void {
+  const label = name
+    .split(".")
+    .slice(1)
+    .join(": ")
+    .replace(/^routes_(\d+)/, (_, n: string) => `${Number(n).toLocaleString("en-US")} routes`)
+    .replace(/_(us|ms|ns)$/, "")
+    .replace(/_/g, " ");
+  sec.add(name, label, value, unitOf(name), { target });
 }
 
 async function compileTime(ctx: BenchContext): Promise<void> {

@@ -253,6 +253,7 @@ async function idleRss(ctx: BenchContext, sec: SectionWriter, who: "sidecar" | "
       "bytes",
       { note },
     );
+    if (who === "sidecar") sec.add("sidecar.idle_connections", "idle connections held open", ok, "count");
     sec.add(
       `sidecar.${who === "sidecar" ? "" : "haproxy_"}idle_rss_bytes`,
       `RSS with them open, ${who === "sidecar" ? "sidecar" : "HAProxy"}`,
