@@ -90,13 +90,15 @@ export class Reloader {
   }
 }
 
-/** Calls `onChange` (debounced) when the file changes, including editors that replace it by renaming. */
+/**
+ * Calls `onChange` (debounced) when anything in the file's directory changes. Watching the directory, not the
+ * file, follows editors that replace the file by renaming and Kubernetes ConfigMaps that swap a `..data`
+ * symlink; a reload of an unchanged document is skipped by its version, so extra events cost one read.
+ */
 export function watchFile(file: string, onChange: () => void, debounceMs = 150): () => void {
   const dir = path.dirname(path.resolve(file));
-  const base = path.basename(file);
   let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(dir, (_event, name) => {
-    if (name !== null && name !== base) return;
+  const watcher = watch(dir, () => {
     clearTimeout(timer);
     timer = setTimeout(onChange, debounceMs);
   });

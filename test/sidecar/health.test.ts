@@ -110,7 +110,11 @@ describe("health in the balancer", () => {
     for (let i = 0; i < 6; i++) expect(await roundTrip(port, "PING\r\n")).toBe("+PONG\r\n");
     // Health probes still reach a, but no client connection does.
     await waitFor(() => connections().length === logged + 6);
-    expect(connections().slice(logged).map((l) => l.backend)).toEqual(new Array(6).fill(b.address));
+    expect(
+      connections()
+        .slice(logged)
+        .map((l) => l.backend),
+    ).toEqual(new Array(6).fill(b.address));
     expect(lines.some((l) => l.msg === "backend health changed" && l.healthy === false)).toBe(true);
 
     a.state.up = true;
