@@ -45,23 +45,26 @@ function shadows(winner: Entry, loser: Entry): boolean {
   );
 }
 
-const hostKey = (h: Entry["hosts"][number]) => `${h.kind}:${h.value}`;
+// Only blocks under the same host and the same path condition can shadow each other, so they are grouped by
+// both: the check stays linear in the number of routes unless many blocks share one host and path.
+const groupKey = (h: Entry["hosts"][number], e: Entry) =>
+  `${h.kind}:${h.value} ${e.path.kind}:${e.path.value}`;
 
 export function routeWarnings(config: Config): ConfigProblem[] {
   const { entries } = compileRouteTable(config.routes);
-  const byHost = new Map<string, Entry[]>();
+  const groups = new Map<string, Entry[]>();
   for (const e of entries) {
     for (const h of e.hosts) {
-      const list = byHost.get(hostKey(h));
+      const list = groups.get(groupKey(h, e));
       if (list) list.push(e);
-      else byHost.set(hostKey(h), [e]);
+      else groups.set(groupKey(h, e), [e]);
     }
   }
   const warnings: ConfigProblem[] = [];
   for (const e of entries) {
     let by: Entry | undefined;
     const allShadowed = e.hosts.every((h) => {
-      const winner = byHost.get(hostKey(h))!.find((w) => w !== e && shadows(w, e));
+      const winner = groups.get(groupKey(h, e))!.find((w) => w !== e && shadows(w, e));
       by ??= winner;
       return winner !== undefined;
     });
