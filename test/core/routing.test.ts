@@ -104,3 +104,37 @@ describe("warnings", () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe("route schema problems", () => {
+  const base = { services: [{ name: "s", backends: [{ url: "http://10.0.0.1" }] }] };
+  const problems = (routes: unknown[]) =>
+    checkConfig({ ...base, routes }).problems.map((p) => `${p.path}: ${p.message}`);
+
+  it("names each mistake in a route with its path", () => {
+    expect(
+      problems([
+        { name: "none", match: { path: { prefix: "/a" } } },
+        { name: "two", service: "s", respond: { status: 503 } },
+        { name: "re", match: { path: { regex: "([" } }, service: "s" },
+        { name: "rw", match: { path: { exact: "/x" } }, rewrite: { prefix: "/" }, service: "s" },
+        { name: "tp", match: { path: { template: "/u/:id" } }, rewrite: { path: "/p/:name" }, service: "s" },
+        {
+          name: "sp",
+          split: [
+            { service: "s", weight: 1 },
+            { service: "nope", weight: 1 },
+          ],
+        },
+        { name: "rd", match: { path: { prefix: "/r" } }, redirect: { status: 304 } },
+      ]),
+    ).toEqual([
+      'routes[0]: a route needs an action: "service", "split", "redirect" or "respond"',
+      'routes[1]: a route takes one action, got "service" and "respond"',
+      expect.stringMatching(/^routes\[2\]\.match\.path\.regex: "\(\[" is not a valid regular expression/),
+      "routes[3].rewrite.prefix: replacing a prefix needs every match block of the route to have a path prefix",
+      'routes[4].rewrite.path: ":name" is not a parameter of the path template of every match block',
+      'routes[5].split[1].service: no service named "nope" (services: s)',
+      expect.stringMatching(/^routes\[6\]\.redirect\.status: /),
+    ]);
+  });
+});

@@ -58,6 +58,25 @@ describe("config", () => {
     expect(new Set([one, two])).toEqual(new Set(["a", "b"]));
   });
 
+  it("logs routes that can never match as warnings, once, and still serves", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const { call } = makeCaller({
+      services: [{ name: "a", backends: [{ url: url(upstreams.a) }] }],
+      routes: [
+        { name: "first", match: { path: { prefix: "/x" } }, service: "a" },
+        { name: "again", match: { path: { prefix: "/x/" } }, service: "a" },
+      ],
+    });
+    expect((await call("http://x.test/x")).status).toBe(200);
+    expect((await call("http://x.test/x")).status).toBe(200);
+    const lines = warn.mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(lines).toHaveLength(1);
+    expect(lines[0].warnings).toEqual([
+      'routes[1].match: can never match: routes[0] (route "first") matches every request it would and takes precedence; remove one or make this one more specific',
+    ]);
+    warn.mockRestore();
+  });
+
   it("writes one structured JSON log line per request", async () => {
     const config = {
       services: [{ name: "a", backends: [{ url: url(upstreams.a) }] }],
