@@ -3,6 +3,7 @@
 // shape errors: a user with three mistakes sees all three at once.
 import { parseHostPort } from "./address.ts";
 import type { ConfigProblem } from "./errors.ts";
+import { wafCrossReferenceProblems } from "./schema/waf.ts";
 
 type Raw = Record<string, unknown>;
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -102,6 +103,7 @@ export function crossReferenceProblems(raw: unknown): ConfigProblem[] {
       }
       seen.push({ ...hp, index: i });
     });
+  problems.push(...wafCrossReferenceProblems(doc));
   return problems;
 }
 

@@ -17,6 +17,7 @@ export const DEFAULTS = {
   route: { redirectStatus: 302, respondContentType: "text/plain; charset=utf-8" },
   sticky: { cookie: "sy_aff", ttl: "1h" },
   rateLimit: { algorithm: "gcra", action: "block", mode: "exact", onError: "allow", deadline: "50ms" },
+  waf: { paranoia: 1, threshold: 5, mode: "block", bodyLimit: "128kb", maxArgs: 255 },
 } as const;
 
 export const LIMITS = {

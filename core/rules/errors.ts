@@ -15,11 +15,15 @@ export class RuleError extends Error {
   readonly column: number;
   /** The message alone, without location; `message` carries the full rendering. */
   readonly reason: string;
+  /** The full rendering without the rule name, for reports that already say where the rule is. */
+  readonly detail: string;
 
   constructor(kind: RuleErrorKind, reason: string, expression: string, offset: number, rule = "expression") {
     const { line, column, text } = locate(expression, offset);
     const where = line > 1 ? `line ${line}, column ${column}` : `column ${column}`;
-    super(`${rule}: ${kind} error at ${where}: ${reason}\n  ${text}\n  ${caret(text, column)}`);
+    const detail = `${kind} error at ${where}: ${reason}\n  ${text}\n  ${caret(text, column)}`;
+    super(`${rule}: ${detail}`);
+    this.detail = detail;
     this.name = "RuleError";
     this.kind = kind;
     this.reason = reason;

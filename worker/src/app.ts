@@ -5,6 +5,7 @@
 //   config      compiled runtime for env.SWITCHYARD (once per isolate) → or 500 SY_CONFIG_INVALID
 //   trust       client in forwarding.trusted_proxies? then keep its X-Request-Id (and X-Forwarded-For later)
 //   match       host → path → method/headers/query/cookies → route (Gateway API precedence) → or 404 SY_NO_ROUTE
+//   waf         custom rules (block|log|skip|allow) → managed rules, anomaly score → or 403 SY_WAF_BLOCKED
 //   rate-limit  each of the route's rate_limits: RateLimiter Durable Object per (policy, key) → pass, or 429
 //               SY_RATE_LIMITED with Retry-After; RateLimit-Policy/RateLimit headers on every response
 //   respond     after the answer: response header modifiers, internal headers stripped, sticky Set-Cookie
@@ -30,6 +31,7 @@ import { matchRoute } from "./stages/match.ts";
 import { type ProxyOptions, proxy } from "./stages/proxy.ts";
 import { respond } from "./stages/respond.ts";
 import { trustClient } from "./stages/trust.ts";
+import { waf } from "./waf/stage.ts";
 
 export interface AppOptions extends ProxyOptions, RateLimitOptions {
   log?: (line: string) => void;
@@ -42,6 +44,7 @@ export function createApp(options: AppOptions = {}) {
   app.use(loadConfig());
   app.use(trustClient());
   app.use(matchRoute());
+  app.use(waf());
   app.use(rateLimit(options));
   app.use(respond());
   app.use(routeAction());

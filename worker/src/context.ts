@@ -5,6 +5,7 @@ import type { RequestFields } from "../../core/rules/index.ts";
 import type { Env } from "./env.ts";
 import type { ProxyError } from "./errors.ts";
 import type { RoutePlan, Runtime, ServicePool } from "./runtime.ts";
+import type { WafDecision } from "./waf/engine.ts";
 
 export interface Attempt {
   /** Backend base URL. */
@@ -40,6 +41,8 @@ export interface RequestContext {
   attempts: Attempt[];
   ruleFields?: RequestFields;
   rateLimits: RateLimitVerdict[];
+  /** What the WAF decided (absent when the route has no WAF). */
+  waf?: WafDecision;
   /** A Set-Cookie value for sticky sessions, added to the response by the respond stage. */
   setCookie?: string;
   error?: ProxyError;

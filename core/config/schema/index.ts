@@ -5,6 +5,7 @@ import { listenerSchema } from "./listener.ts";
 import { rateLimitSchema } from "./rate-limit.ts";
 import { routeSchema } from "./route.ts";
 import { serviceSchema } from "./service.ts";
+import { wafSchema } from "./waf.ts";
 
 export const configSchema = z
   .strictObject({
@@ -23,6 +24,7 @@ export const configSchema = z
       .array(rateLimitSchema)
       .default([])
       .meta({ description: "Rate-limit policies; routes attach them by name (rate_limit)." }),
+    waf: wafSchema.prefault({}),
   })
   .meta({
     title: "Switchyard config",
@@ -37,3 +39,4 @@ export * from "./listener.ts";
 export * from "./rate-limit.ts";
 export * from "./route.ts";
 export * from "./service.ts";
+export * from "./waf.ts";

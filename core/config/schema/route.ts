@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { DEFAULTS } from "../defaults.ts";
 import { hostname, name } from "../fields.ts";
+import { routeWafSchema, routeWhenSchema } from "./waf.ts";
 
 const regexError = (pattern: string): string | undefined => {
   try {
@@ -237,6 +238,8 @@ export const routeSchema = z
       .optional()
       .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
       .meta({ description: "Name(s) of rate_limits policies applied to this route, in order." }),
+    when: routeWhenSchema.optional(),
+    waf: routeWafSchema.optional(),
   })
   .superRefine((r, ctx) => {
     const actions = ACTIONS.filter((a) => r[a] !== undefined);

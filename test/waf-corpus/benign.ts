@@ -1,0 +1,263 @@
+// Ordinary requests that must pass the managed ruleset at paranoia 1: browsing, search queries with quotes and
+// SQL-ish words, forms, JSON APIs, uploads, common headers and cookies.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: template text in ordinary requests is literal on purpose.
+import type { CorpusEntry } from "./types.ts";
+
+const BROWSER = {
+  "user-agent":
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+  accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+  "accept-language": "en-GB,en;q=0.9,de;q=0.8",
+  "accept-encoding": "gzip, deflate, br",
+  referer: "https://www.example.com/",
+  cookie:
+    "_ga=GA1.2.1234567890.1700000000; session=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl; theme=dark",
+};
+
+const search = (v: string): CorpusEntry => ({
+  c: "search",
+  path: "/search",
+  args: { q: v },
+  headers: BROWSER,
+});
+const form = (fields: Record<string, string>, path = "/contact"): CorpusEntry => ({
+  c: "form",
+  method: "POST",
+  path,
+  form: fields,
+  headers: BROWSER,
+});
+const api = (json: unknown, path = "/api/v1/items", method = "POST"): CorpusEntry => ({
+  c: "json",
+  method,
+  path,
+  json,
+  headers: {
+    "user-agent": "okhttp/4.12.0",
+    accept: "application/json",
+    authorization: "Bearer eyJhbGciOi.eyJzdWIi.sig",
+  },
+});
+const page = (path: string, args?: Record<string, string>): CorpusEntry => ({
+  c: "page",
+  path,
+  args,
+  headers: BROWSER,
+});
+
+export const BENIGN: CorpusEntry[] = [
+  // search queries with quotes and SQL-ish words
+  search("select a good laptop"),
+  search("union station opening hours"),
+  search("how to sleep better"),
+  search("what time is it in tokyo"),
+  search("O'Brien's pub"),
+  search('"exact phrase" search'),
+  search("rock 'n' roll"),
+  search("drop shipping business ideas"),
+  search("European Union select committee report"),
+  search("insert coin"),
+  search("update drivers windows 11"),
+  search("delete my account"),
+  search("sleep (2019 film)"),
+  search("benchmark results 2024"),
+  search("where to buy and sell from home"),
+  search("select * from the menu"),
+  search("1=1 math proof"),
+  search("salt & pepper"),
+  search("tom & jerry"),
+  search("cats; dogs"),
+  search("C# vs Java"),
+  search("C++ templates"),
+  search("50% off"),
+  search("email me at jane.doe@example.com"),
+  search('it\'s "fine" -- really'),
+  search("ORDER of the phoenix"),
+  search("group by friends"),
+  search("table for two"),
+  search("what is 2+2?"),
+  search("<3 love"),
+  search("price < 100 and > 50"),
+  search("javascript: the good parts"),
+  search("alert (the band)"),
+  search("system of a down"),
+  search("python -m venv tutorial"),
+  search("eval of the year"),
+  search("where's my order?"),
+  search("cat food"),
+  search("ls music festival"),
+  search("id card renewal"),
+  search("ping pong table"),
+  search("curl hair tutorial"),
+  search("../ means parent directory"),
+  search("passwd meaning"),
+  search("union jack; flag"),
+  search("Café crème"),
+  search("東京 ラーメン"),
+  search("naïve résumé"),
+  search("a=b"),
+  search("x or y"),
+  // pages and query strings
+  page("/"),
+  page("/products/shoes/running", { color: "red", size: "42", sort: "price_asc" }),
+  page("/blog/2024/05/how-we-scaled-our-api"),
+  page("/docs/getting-started", { tab: "npm" }),
+  page("/images/logo.svg"),
+  page("/assets/app.3f9a1c.js"),
+  page("/favicon.ico"),
+  page("/.well-known/security.txt"),
+  page("/robots.txt"),
+  page("/sitemap.xml"),
+  page("/users/42/orders", { page: "2", per_page: "50" }),
+  page("/callback", { code: "4/0AX4XfWh-abc_DEF", state: "xyz123", scope: "openid email profile" }),
+  page("/redirect", { to: "https://www.example.com/account?tab=billing" }),
+  page("/files/report-final (1).pdf"),
+  page("/wiki/C++"),
+  page("/wiki/Rock_%26_roll"),
+  page("/search", { q: "naïve", lang: "fr" }),
+  page("/calendar", { from: "2024-01-01T00:00:00Z", to: "2024-12-31T23:59:59Z" }),
+  page("/api/v2/items", { filter: "status:active,type:book", fields: "id,name,price" }),
+  page("/track", { utm_source: "newsletter", utm_medium: "email", utm_campaign: "spring_sale" }),
+  page("/map", { ll: "51.5074,-0.1278", z: "12" }),
+  page("/share", { text: "Check this out!", url: "https://example.com/a?b=c&d=e" }),
+  page("/env/production/status"),
+  page("/git-guide/branches"),
+  page("/about/select-committee"),
+  // forms
+  form({
+    name: "Jane O'Connor",
+    email: "jane@example.com",
+    message: "Hi! I'd like to know your opening times; can I book a table for 2?",
+  }),
+  form({ username: "jdoe", password: "S3cr3t!pa$$word'\"" }, "/login"),
+  form({ comment: "Great article -- thanks. I disagree with point #3 though." }, "/comments"),
+  form({ address: "12 Union Street, Apt. #4", city: "Aberdeen", zip: "AB11 6BD" }, "/checkout"),
+  form({ bio: "Full-stack dev. Likes SQL (Postgres), Rust & coffee. Select projects below." }, "/profile"),
+  form({ q: "where can I find the exec summary?" }, "/help"),
+  form({ note: "Meeting at 10:30 - bring the 'Q3' slides & the budget (draft)." }, "/notes"),
+  form({ feedback: "The search for 'drop table' furniture returned nothing :(" }, "/feedback"),
+  form({ recipe: "Mix 2 cups flour + 1 cup sugar; bake at 180C for 25 min." }, "/recipes"),
+  form({ title: "Hello world", body: "Line one.\r\nLine two with a tab\tand more." }, "/posts"),
+  form({ color: "#ff0000", size: "M", qty: "3" }, "/cart"),
+  form({ text: "Use the <b>bold</b> tag for emphasis." }, "/forum"),
+  // JSON APIs
+  api({ name: "Widget", price: 9.99, tags: ["tools", "home"], stock: 12 }),
+  api({ query: "select", filters: { category: "books", in_stock: true } }, "/api/search"),
+  api(
+    { event: "page_view", path: "/products/1", ts: 1700000000, props: { referrer: "https://google.com" } },
+    "/collect",
+  ),
+  api(
+    { user: { email: "a.b@example.com", name: "Ann B", prefs: { theme: "dark", lang: "en-GB" } } },
+    "/api/users",
+    "PUT",
+  ),
+  api(
+    {
+      items: [
+        { sku: "A-1", qty: 2 },
+        { sku: "B-2", qty: 1 },
+      ],
+      coupon: "SPRING-10",
+    },
+    "/api/orders",
+  ),
+  api({ sql_mode: "strict", timeout_ms: 5000, retry: { attempts: 3 } }, "/api/settings", "PATCH"),
+  api({ message: "I'll be there at 5 o'clock; don't wait." }, "/api/messages"),
+  api({ template: "Hello {{name}}, your order ${order_id} has shipped." }, "/api/templates"),
+  api({ expression: "price > 10 and stock < 5" }, "/api/alerts"),
+  api({ markdown: "# Title\n\nSome *text* with `code` and a [link](https://example.com)." }, "/api/docs"),
+  api({ address: "0x742d35Cc6634C0532925a3b844Bc454e4438f44e", amount: "1.5" }, "/api/wallet"),
+  api({ description: "Union of two sets; select the elements from both." }, "/api/notes"),
+  api({ cron: "*/5 * * * *", command_name: "cleanup" }, "/api/jobs"),
+  api({ path: "docs/guide/intro.md", branch: "main" }, "/api/files"),
+  {
+    c: "json",
+    method: "GET",
+    path: "/api/v1/items/123",
+    headers: { "user-agent": "curl/8.5.0", accept: "*/*" },
+  },
+  {
+    c: "json",
+    method: "DELETE",
+    path: "/api/v1/items/123",
+    headers: { "user-agent": "python-requests/2.31.0" },
+  },
+  {
+    c: "json",
+    method: "OPTIONS",
+    path: "/api/v1/items",
+    headers: { origin: "https://app.example.com", "access-control-request-method": "POST" },
+  },
+  // uploads and other bodies
+  {
+    c: "upload",
+    method: "POST",
+    path: "/upload",
+    headers: BROWSER,
+    body: {
+      type: "multipart/form-data; boundary=----x",
+      text: '------x\r\nContent-Disposition: form-data; name="title"\r\n\r\nHoliday photos\r\n------x\r\nContent-Disposition: form-data; name="file"; filename="beach.jpg"\r\nContent-Type: image/jpeg\r\n\r\n\u00ff\u00d8\u00ff\u00e0binary\r\n------x--\r\n',
+    },
+  },
+  {
+    c: "text",
+    method: "POST",
+    path: "/api/logs",
+    body: { type: "text/plain", text: "2024-05-01 12:00:00 INFO request served in 12ms" },
+  },
+  {
+    c: "xml",
+    method: "POST",
+    path: "/soap",
+    body: {
+      type: "text/xml",
+      text: '<?xml version="1.0"?><order><id>5</id><note>select colour</note></order>',
+    },
+  },
+  // headers and cookies
+  {
+    c: "headers",
+    path: "/",
+    headers: { ...BROWSER, "x-requested-with": "XMLHttpRequest", "if-none-match": 'W/"abc123"', dnt: "1" },
+  },
+  {
+    c: "headers",
+    path: "/",
+    headers: {
+      "user-agent":
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0",
+    },
+  },
+  {
+    c: "headers",
+    path: "/",
+    headers: { "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)" },
+  },
+  {
+    c: "headers",
+    path: "/",
+    headers: { cookie: "cart=%7B%22items%22%3A%5B1%2C2%5D%7D; consent=yes; lang=en" },
+  },
+  {
+    c: "headers",
+    path: "/",
+    headers: { referer: "https://www.google.com/search?q=union+select+committee&oq=union" },
+  },
+  {
+    c: "headers",
+    path: "/",
+    headers: { "user-agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)" },
+  },
+  // added after the rules were written, to check for false positives (not tuned against)
+  search("SQL injection tutorial for beginners"),
+  search("how does 'select count(*)' work"),
+  search("script writing course"),
+  search("on error resume next"),
+  search("/etc/hosts file format"),
+  form({ message: "Please call me back -- my number is +44 20 7946 0000. Thanks!" }),
+  form({ code: "function add(a, b) { return a + b; }" }, "/snippets"),
+  api({ html: "<p>Welcome to our <strong>new</strong> store!</p>" }, "/api/cms"),
+  api({ sort: "created_at desc", limit: 20, offset: 40 }, "/api/list"),
+  page("/products", { q: "t-shirt (blue)", price: "10..20" }),
+];

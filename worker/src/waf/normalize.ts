@@ -1,0 +1,112 @@
+// Normalisation before matching, to defeat the usual evasions: repeated URL decoding (%2527, %u0027),
+// HTML entities (&#x3c; &lt;), JS escapes (\x3c), NUL bytes, Unicode compatibility forms (＜ → <), case,
+// runs of whitespace; and, for SQL, comments (UNION/**/SELECT, /*!50000SELECT*/).
+import { urlDecode } from "../../../core/rules/index.ts";
+
+const NAMED: Record<string, string> = {
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  amp: "&",
+  colon: ":",
+  sol: "/",
+  bsol: "\\",
+  lpar: "(",
+  rpar: ")",
+  semi: ";",
+  equals: "=",
+  comma: ",",
+  period: ".",
+  grave: "`",
+  tab: "\t",
+  newline: "\n",
+  nbsp: " ",
+  lsqb: "[",
+  rsqb: "]",
+  lcub: "{",
+  rcub: "}",
+  excl: "!",
+  num: "#",
+  percnt: "%",
+  dollar: "$",
+};
+
+const ENTITY = /&(?:#x([0-9a-f]{1,6})|#([0-9]{1,7})|([a-z]{2,8}));?/gi;
+
+function codePoint(n: number): string {
+  return n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : "";
+}
+
+export function htmlEntityDecode(s: string): string {
+  if (!s.includes("&")) return s;
+  return s.replace(
+    ENTITY,
+    (m, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
+      if (hex) return codePoint(Number.parseInt(hex, 16));
+      if (dec) return codePoint(Number(dec));
+      return NAMED[name!.toLowerCase()] ?? m;
+    },
+  );
+}
+
+const JS_ESCAPE = /\\(?:x([0-9a-f]{2})|u\{?([0-9a-f]{4,6})\}?)/gi;
+
+export function jsDecode(s: string): string {
+  if (!s.includes("\\")) return s;
+  return s.replace(JS_ESCAPE, (_m, x: string | undefined, u: string | undefined) =>
+    codePoint(Number.parseInt((x ?? u)!, 16)),
+  );
+}
+
+const PLUS = /\+/g;
+
+/** One round: the native decoder when the input is well-formed UTF-8, else the lenient one (%u, bad bytes). */
+function decodeRound(s: string): string {
+  try {
+    return decodeURIComponent(s.includes("+") ? s.replace(PLUS, " ") : s);
+  } catch {
+    return urlDecode(s, "u");
+  }
+}
+
+/** Decodes %XX, %uXXXX and + until stable (at most 4 rounds: %25252527 is still caught). */
+export function deepUrlDecode(s: string): string {
+  let cur = s;
+  for (let i = 0; i < 4 && (cur.includes("%") || cur.includes("+")); i++) {
+    const next = decodeRound(cur);
+    if (next === cur) break;
+    cur = next;
+  }
+  return cur;
+}
+
+const NUL = /\u0000/g;
+// Newlines stay: they separate shell commands; other whitespace runs become one space.
+const WS = /[^\S\n]+/g;
+
+/** The general form most rules match: decoded, de-entitied, NUL-free, NFKC, lower case, whitespace compressed. */
+export function normal(raw: string): string {
+  let s = deepUrlDecode(raw);
+  s = htmlEntityDecode(s);
+  s = jsDecode(s);
+  if (s.includes("\u0000")) s = s.replace(NUL, "");
+  if (/[^\u0000-\u007f]/.test(s)) s = s.normalize("NFKC");
+  s = s.toLowerCase();
+  if (s.includes("\r")) s = s.replace(/\r\n?/g, "\n");
+  return /[^\S\n]{2}|[^\S \n]/.test(s) ? s.replace(WS, " ") : s;
+}
+
+const SQL_COMMENT = /\/\*!?[0-9]{0,5}|\*\//g;
+
+/** For SQL rules: comments removed (MySQL's /*!50000 … *\/ keeps its content, as MySQL runs it). */
+export function sqlForm(normalized: string): string {
+  if (!normalized.includes("/*") && !normalized.includes("*/")) return normalized;
+  return normalized.replace(SQL_COMMENT, " ").replace(WS, " ");
+}
+
+/** For shell rules: quotes, backslashes and carets that split command names (c'a't, w\ho\am\i, n^et) removed. */
+export function cmdForm(normalized: string): string {
+  if (!/['"\\^]/.test(normalized)) return normalized;
+  return normalized.replace(/['"\\^]/g, "");
+}
