@@ -1,5 +1,5 @@
 // Reusable zod field types: names, durations, sizes, addresses. Each carries its own user-facing error message.
-import { z } from "zod";
+import * as z from "zod";
 import { parseHostPort } from "./address.ts";
 import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./duration.ts";
 

@@ -2,6 +2,7 @@
 // secondary precedence rank, and a test for the conditions the index does not cover (method, headers, query,
 // cookies). Regexes and templates are compiled here, once per config.
 import type { Route, RouteMatch, ValueMatch } from "../config/schema/index.ts";
+import { compileExpression } from "../rules/index.ts";
 import { type HostPattern, parseHostPattern } from "./host.ts";
 import { normalizePrefix } from "./path.ts";
 import type { MatchRequest } from "./request.ts";
@@ -30,7 +31,7 @@ export interface Entry {
   headers: ReadonlyArray<readonly [string, ValueCond]>;
   query: ReadonlyArray<readonly [string, ValueCond]>;
   cookies: ReadonlyArray<readonly [string, ValueCond]>;
-  /** Secondary precedence, compared element by element, higher first: [method, headers, query, cookies]. */
+  /** Secondary precedence, compared element by element, higher first: [method, headers, query, cookies, when]. */
   rank: readonly number[];
   test(req: MatchRequest): boolean;
 }
@@ -78,12 +79,16 @@ export function compileBlock(route: Route, index: number, block: number): Entry 
   const headers = conds(m.headers, true);
   const query = conds(m.query, false);
   const cookies = conds(m.cookies, false);
+  // The route's `when` (rules language) is one more condition of every match block; compiled once here.
+  const when =
+    route.when === undefined ? undefined : compileExpression(route.when, { name: `routes[${index}].when` });
 
   const test = (req: MatchRequest): boolean => {
     if (methods && !methods.has(req.method)) return false;
     for (const [name, c] of headers) if (!valueHolds(c, req.header(name))) return false;
     for (const [name, c] of query) if (!valueHolds(c, req.query(name))) return false;
     for (const [name, c] of cookies) if (!valueHolds(c, req.cookie(name))) return false;
+    if (when && !(req.rules && when.test(req.rules()))) return false;
     return true;
   };
 
@@ -97,7 +102,7 @@ export function compileBlock(route: Route, index: number, block: number): Entry 
     headers,
     query,
     cookies,
-    rank: [methods ? 1 : 0, headers.length, query.length, cookies.length],
+    rank: [methods ? 1 : 0, headers.length, query.length, cookies.length, when ? 1 : 0],
     test,
   };
 }

@@ -1,5 +1,6 @@
 // The facts about a request that routing looks at, independent of any runtime's Request type, so the matcher
 // runs the same in workerd, Node tests and benchmarks.
+import type { RequestFields } from "../rules/index.ts";
 
 export interface MatchRequest {
   /** Normalized host (see normalizeHost): lower case, no port. */
@@ -13,6 +14,8 @@ export interface MatchRequest {
   query(name: string): string | null;
   /** Cookie lookup by name; parsed lazily by the implementation. */
   cookie(name: string): string | undefined;
+  /** The rules-language view of the request, for routes' `when`; without it a route with `when` never matches. */
+  rules?(): RequestFields;
 }
 
 /** A MatchRequest over a web Request (or anything with the same shape). Cookies are parsed at most once. */
@@ -21,9 +24,11 @@ export function matchRequestFrom(
   method: string,
   headers: { get(name: string): string | null },
   host: string,
+  rules?: () => RequestFields,
 ): MatchRequest {
   let cookies: Map<string, string> | undefined;
   return {
+    rules,
     host,
     path: url.pathname,
     method,

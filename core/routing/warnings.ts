@@ -36,6 +36,8 @@ function covers(loose: Entry["headers"], strict: Entry["headers"]): boolean {
 function shadows(winner: Entry, loser: Entry): boolean {
   if (!samePath(winner.path, loser.path)) return false;
   if (bySecondaryRank(winner, loser) >= 0) return false;
+  // A `when` cannot be compared with another condition: a winner with one may let requests through to the loser.
+  if (winner.route.when !== undefined) return false;
   if (winner.methods && !(loser.methods && [...loser.methods].every((m) => winner.methods!.has(m))))
     return false;
   return (

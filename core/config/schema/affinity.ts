@@ -1,6 +1,6 @@
 // Service affinity: sticky sessions by signed cookie (worker only), and the request field that hash-based
 // balancers (ring-hash, maglev) key on.
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULTS } from "../defaults.ts";
 import { duration } from "../fields.ts";
 

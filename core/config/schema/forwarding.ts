@@ -1,7 +1,7 @@
 // forwarding: what the worker tells backends about the client (X-Forwarded-*, Forwarded, X-Request-Id) and
 // which clients it believes. Only clients listed in trusted_proxies may pass their own X-Forwarded-For and
 // X-Request-Id through; everyone else's are replaced, because CF-Connecting-IP is the only fact the edge has.
-import { z } from "zod";
+import * as z from "zod";
 import { IpSet, IpSetError } from "../../rules/ip.ts";
 
 export const forwardingSchema = z

@@ -1,6 +1,6 @@
 // services.health and services.passive: how a service's backends are checked (active probes with rise/fall
 // thresholds) and ejected after consecutive connection failures (passive). Run by the sidecar for TCP services.
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULTS } from "../defaults.ts";
 import { duration } from "../fields.ts";
 

@@ -1,5 +1,5 @@
 // The whole Switchyard document: one schema for the worker and the sidecar.
-import { z } from "zod";
+import * as z from "zod";
 import { forwardingSchema } from "./forwarding.ts";
 import { listenerSchema } from "./listener.ts";
 import { rateLimitSchema } from "./rate-limit.ts";

@@ -1,5 +1,5 @@
 // listeners: the sidecar's L4 ports, the TCP service each one balances, and its connection limits.
-import { z } from "zod";
+import * as z from "zod";
 import { IpSet, IpSetError } from "../../rules/ip.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { duration, hostPort, name } from "../fields.ts";

@@ -1,5 +1,5 @@
 // rate_limits: named policies that routes attach by name; counted globally in Durable Objects by the worker.
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULTS } from "../defaults.ts";
 import { duration, name } from "../fields.ts";
 

@@ -1,6 +1,6 @@
 // routes: which requests the worker sends where (match), and what it does with them (action + modifiers).
 // Matching precedence follows the Kubernetes Gateway API, not list order; see core/routing/precedence.ts.
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULTS } from "../defaults.ts";
 import { hostname, name } from "../fields.ts";
 import { routeWafSchema, routeWhenSchema } from "./waf.ts";

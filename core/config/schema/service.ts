@@ -1,6 +1,6 @@
 // services: named pools of backends. HTTP services (backends with `url`) serve routes; TCP services (backends
 // with `address`) serve listeners.
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULTS, LIMITS } from "../defaults.ts";
 import { hostPort, httpUrl, name } from "../fields.ts";
 import { hashKeySchema, stickySchema } from "./affinity.ts";

@@ -1,7 +1,7 @@
 // waf: custom rules in the rules language, the managed ruleset with anomaly scoring, and named policies that
 // routes pick; plus the route-level `when` and `waf` fields. Expressions are compiled here, so a bad one is a
 // config problem with the path, the column and a caret line.
-import { z } from "zod";
+import * as z from "zod";
 import { tryCompileExpression } from "../../rules/index.ts";
 import { DEFAULTS } from "../defaults.ts";
 import type { ConfigProblem } from "../errors.ts";

@@ -2,6 +2,7 @@
 // core/routing when the config loads; this stage only looks up.
 import type { Context, Next } from "hono";
 import { matchRequestFrom } from "../../../core/routing/index.ts";
+import { type FetchLikeRequest, RequestFields, ruleRequestFrom } from "../../../core/rules/index.ts";
 import type { AppEnv } from "../context.ts";
 import { ProxyError } from "../errors.ts";
 
@@ -10,7 +11,12 @@ export function matchRoute() {
     const sy = c.var.sy;
     const runtime = sy.runtime!;
     const url = new URL(c.req.url);
-    const found = runtime.routes.match(matchRequestFrom(url, c.req.method, c.req.raw.headers, sy.host));
+    // Built only if a route's `when` asks, then shared with the WAF and rate limits.
+    const rules = () =>
+      (sy.ruleFields ??= new RequestFields(ruleRequestFrom(c.req.raw as FetchLikeRequest, sy.clientIp)));
+    const found = runtime.routes.match(
+      matchRequestFrom(url, c.req.method, c.req.raw.headers, sy.host, rules),
+    );
     if (!found) {
       throw new ProxyError(
         "SY_NO_ROUTE",
