@@ -42,6 +42,15 @@ const started = Date.now();
 const budgetMs = quick ? 105_000 : 15 * 60_000;
 const procs = new Procs(join(tmp, "logs"));
 const results = new Results();
+const ctx: BenchContext = {
+  root,
+  tmp,
+  quick,
+  procs,
+  results,
+  bundle: { error: "not built" },
+  deadline: started + budgetMs,
+};
 
 let interrupted = false;
 const onSignal = (signal: NodeJS.Signals) => {
@@ -60,16 +69,8 @@ const log = (msg: string) => console.error(`[bench ${((Date.now() - started) / 1
 log(`mode: ${quick ? "quick" : "full"}; sections: ${only.join(", ")}; logs in bench/.tmp/logs`);
 const tools = await procs.run("bash", [join(root, "scripts/ensure-debian-tools.sh"), "--bench"], 600_000);
 if (tools.code !== 0) log(`installing Debian tools failed: ${oneLineTail(tools.stderr || tools.stdout)}`);
+ctx.deadline = Date.now() + budgetMs; // the budget is for measuring, not for apt-get
 
-const ctx: BenchContext = {
-  root,
-  tmp,
-  quick,
-  procs,
-  results,
-  bundle: { error: "not built" },
-  deadline: started + budgetMs,
-};
 if (only.includes("worker") || only.includes("bundle")) {
   log("building the worker bundle");
   ctx.bundle = await buildBundle(root, tmp, procs).catch((e) => ({ error: `build failed: ${errorText(e)}` }));

@@ -1,24 +1,15 @@
 // What the numbers were measured on: machine, OS, and the versions of every program in the comparison.
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 
+/** The version line of a program, from stdout or stderr (`nginx -v` prints to stderr, `wrk -v` exits 1). */
 const first = (cmd: string, args: string[], re?: RegExp): string => {
-  try {
-    const out = execFileSync(cmd, args, {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 10_000,
-    });
-    const text = out.trim();
-    return (re ? re.exec(text)?.[1] : text.split("\n")[0]) ?? text.split("\n")[0] ?? "";
-  } catch (e) {
-    // `nginx -v` prints to stderr, `wrk -v` exits 1: the version is in the output all the same.
-    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
-    const text = `${stdout ?? ""}${stderr ?? ""}`.trim();
-    return (re ? re.exec(text)?.[1] : text.split("\n")[0]) || "not installed";
-  }
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 10_000 });
+  if (r.error) return "not installed";
+  const text = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
+  return (re ? re.exec(text)?.[1] : text.split("\n")[0]) ?? text.split("\n")[0] ?? "";
 };
 
 export function machineInfo(root: string): Record<string, string> {
@@ -33,7 +24,12 @@ export function machineInfo(root: string): Record<string, string> {
       .loadavg()
       .map((l) => l.toFixed(2))
       .join(" "),
-    commit: first("git", ["-C", root, "rev-parse", "--short", "HEAD"]),
+    // Others commit while the bench runs: say whether the tree measured had uncommitted changes.
+    commit:
+      first("git", ["-C", root, "rev-parse", "--short", "HEAD"]) +
+      (first("git", ["-C", root, "status", "--porcelain", "--untracked-files=no"])
+        ? " (with uncommitted changes)"
+        : ""),
   };
 }
 
@@ -48,7 +44,7 @@ export function versions(root: string): Record<string, string> {
   };
   return {
     node: process.version,
-    workerd: first(join(root, "node_modules/.bin/workerd"), ["--version"]),
+    workerd: first(join(root, "node_modules/.bin/workerd"), ["--version"], /workerd (\S+)/),
     wrangler: pkg("wrangler"),
     mitata: pkg("mitata"),
     haproxy: first("haproxy", ["-v"], /version (\S+)/),

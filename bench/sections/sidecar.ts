@@ -21,7 +21,7 @@ interface Target {
 }
 
 export async function sidecarSection(ctx: BenchContext): Promise<void> {
-  const sec = ctx.results.section("L4 sidecar (vs HAProxy mode tcp, 1 thread, and direct)");
+  const sec = ctx.results.section("L4 sidecar, 1 process (vs HAProxy mode tcp, 1 thread, and direct)");
   const main = join(ctx.root, "l4-sidecar/src/main.ts");
   if (!existsSync(main)) {
     sec.skip("sidecar", "not available (l4-sidecar/src/main.ts does not exist yet)");

@@ -3,12 +3,12 @@
 // Rounds interleave the variants (in rotating order) so that drift on a shared machine hits all of them alike.
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import http, { type IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
-import type { RealisticConfig } from "../lib/configs.ts";
 import { type BenchContext, errorText, median } from "../lib/context.ts";
-import { freePort, waitForPort } from "../lib/procs.ts";
-import { BODY, startHaproxy, startNginx } from "../lib/servers.ts";
+import { activeFeatures, type ProbeResult, probe } from "../lib/http-probe.ts";
+import { freePort, stop, waitForPort } from "../lib/procs.ts";
+import type { SectionWriter } from "../lib/results.ts";
+import { startHaproxy, startNginx } from "../lib/servers.ts";
 import { runWrk, type WrkResult } from "../lib/wrk.ts";
 import {
   bundleModules,
@@ -33,91 +33,81 @@ interface Variant {
 export async function workerSection(ctx: BenchContext): Promise<void> {
   // Imported here, not at the top: core/ changes under our feet while others work, and a broken import must
   // cost this section only, not the whole run.
-  const { realisticConfig, oneRouteConfig, REALISTIC_REQUEST } = await import("../lib/configs.ts");
+  const configs = await import("../lib/configs.ts");
   const sec = ctx.results.section(`Worker HTTP (workerd serve, wrk 1 thread × ${CONNECTIONS} connections)`);
   const dir = join(ctx.tmp, "workerd");
   mkdirSync(dir, { recursive: true });
-  const workerd = join(ctx.root, "node_modules/.bin/workerd");
+  const workerdBin = join(ctx.root, "node_modules/.bin/workerd");
 
   const [p1, p2] = [await freePort(), await freePort()];
   await startNginx(ctx.procs, ctx.tmp, [p1, p2]);
   const backend = `http://127.0.0.1:${p1}`;
+  const backends = [backend, `http://127.0.0.1:${p2}`];
 
-  const variants: Variant[] = [];
-  const add = (key: string, label: string, path = "/", headers: Record<string, string> = {}) => {
-    const v: Variant = { key, label, port: 0, headers, path, results: [] };
-    variants.push(v);
-    return v;
-  };
-  const a = add("passthrough", "(a) pass-through worker");
-  const b = add("one_route", "(b) Switchyard, 1 route");
-  const c = add("realistic", "(c) Switchyard, realistic config", REALISTIC_REQUEST.path, {
-    Host: REALISTIC_REQUEST.host,
-    ...REALISTIC_REQUEST.headers,
+  // Same request line and headers for every variant, so only the proxy differs; (c) needs its routed host.
+  const { path, host, headers } = configs.REALISTIC_REQUEST;
+  const variant = (key: string, label: string, h = "bench.example.com"): Variant => ({
+    key,
+    label,
+    port: 0,
+    path,
+    headers: { ...headers, Host: h },
+    results: [],
   });
-  const d = add("haproxy", "(d) HAProxy, mode http");
-  const e = add("nginx_direct", "nginx directly (no proxy)");
-  // Same request line and headers for every variant, so only the proxy differs.
-  for (const v of [a, b, d, e]) {
-    v.path = c.path;
-    v.headers = { ...c.headers, Host: "bench.example.com" };
-  }
+  const a = variant("passthrough", "(a) pass-through worker");
+  const b = variant("one_route", "(b) Switchyard, 1 route");
+  const c = variant("realistic", "(c) Switchyard, realistic config", host);
+  const d = variant("haproxy", "(d) HAProxy, mode http");
+  const e = variant("nginx_direct", "nginx directly (no proxy)");
+  const variants = [a, b, c, d, e];
 
-  const startWorkerd = async (v: Variant, capnp: string): Promise<ChildProcess> => {
-    const child = ctx.procs.start(`workerd-${v.key}`, workerd, ["serve", "--experimental", capnp], {
-      cwd: dir,
-    });
-    await waitForPort(v.port, 30_000, child);
-    return child;
+  let attempt = 0;
+  /** Starts workerd on a capnp config and probes it; on any failure it is stopped again. */
+  const up = async (v: Variant, write: (file: string, port: number) => void) => {
+    const port = await freePort();
+    const file = join(dir, `${v.key}-${++attempt}.capnp`);
+    write(file, port);
+    const child = ctx.procs.start(
+      `workerd-${v.key}-${attempt}`,
+      workerdBin,
+      ["serve", "--experimental", file],
+      {
+        cwd: dir,
+      },
+    );
+    try {
+      await waitForPort(port, 30_000, child);
+      const p = await probe(port, v.path, v.headers);
+      v.port = port;
+      if (p.cookie) v.headers = { ...v.headers, Cookie: p.cookie };
+      return { res: p.res, child };
+    } catch (err) {
+      await stop(child);
+      throw new Error(`${errorText(err)} (log: bench/.tmp/logs/workerd-${v.key}-${attempt}.log)`);
+    }
   };
 
-  let included: string[] = [];
   const wrangler = "error" in ctx.bundle ? undefined : readWrangler(ctx.bundle.wranglerToml);
-  const compat = wrangler?.compatibilityDate ?? "2025-01-01";
+  await up(a, (f, port) =>
+    writePassthroughConfig(f, port, backend, wrangler?.compatibilityDate ?? "2025-01-01"),
+  ).catch((err) => {
+    a.error = errorText(err);
+  });
 
-  // (a)
-  try {
-    a.port = await freePort();
-    const capnp = join(dir, "passthrough.capnp");
-    writePassthroughConfig(capnp, a.port, backend, compat);
-    await startWorkerd(a, capnp);
-  } catch (err) {
-    a.error = `workerd did not start: ${errorText(err)}`;
-  }
-  // (b), (c)
-  if ("error" in ctx.bundle) {
-    b.error = c.error = ctx.bundle.error;
-  } else if (wrangler) {
+  if ("error" in ctx.bundle || !wrangler) {
+    b.error = c.error = "error" in ctx.bundle ? ctx.bundle.error : "no wrangler.toml";
+  } else {
     if (wrangler.unsupported.length > 0)
       sec.note(`wrangler.toml keys not provided under plain workerd: ${wrangler.unsupported.join(", ")}`);
     const modules = bundleModules(ctx.bundle.dir, wrangler.main);
-    let realistic: RealisticConfig | undefined;
-    try {
-      realistic = realisticConfig([backend, `http://127.0.0.1:${p2}`]);
-      included = realistic.included;
-      if (realistic.missing.length > 0)
-        sec.note(
-          `realistic config leaves out ${realistic.missing.map((m) => `${m.label} (${m.why})`).join("; ")}`,
-        );
-    } catch (err) {
-      c.error = errorText(err);
-    }
-    for (const [v, doc] of [
-      [b, oneRouteConfig(backend)],
-      [c, realistic?.doc],
-    ] as const) {
-      if (v.error || doc === undefined) continue;
-      try {
-        v.port = await freePort();
-        const capnp = join(dir, `${v.key}.capnp`);
-        writeSwitchyardConfig({ file: capnp, port: v.port, wrangler, modules, switchyard: doc });
-        await startWorkerd(v, capnp);
-      } catch (err) {
-        v.error = `workerd did not start: ${errorText(err)} (log: bench/.tmp/logs/workerd-${v.key}.log)`;
-      }
-    }
+    const switchyard = (doc: unknown) => (file: string, port: number) =>
+      writeSwitchyardConfig({ file, port, wrangler, modules, switchyard: doc });
+    await up(b, switchyard(configs.oneRouteConfig(backend))).catch((err) => {
+      b.error = errorText(err);
+    });
+    await startRealistic(c, sec, (only) => configs.realisticConfig(backends, only), switchyard, up);
   }
-  // (d)
+
   try {
     d.port = await freePort();
     await startHaproxy(ctx.procs, ctx.tmp, {
@@ -126,39 +116,86 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
       backend: `127.0.0.1:${p1}`,
       label: "haproxy-http",
     });
+    await probe(d.port, d.path, d.headers);
   } catch (err) {
-    d.error = `haproxy did not start: ${errorText(err)}`;
+    d.error = `haproxy: ${errorText(err)}`;
   }
   e.port = p1;
 
-  // Every variant must answer the bench request with nginx's body before it is measured.
-  for (const v of variants) {
-    if (v.error) continue;
-    try {
-      const first = await probe(v);
-      if (v === c) {
-        const active = await activeFeatures(v, first);
-        c.note = included
-          .map((f) => (active[f] === false ? `${f} (configured, not active yet)` : f))
-          .join(", ");
-        sec.note(
-          "(c) is checked before it is measured: a sy_aff Set-Cookie shows sticky sessions, RateLimit headers " +
-            "the rate limit, a 403 for an SQLi/XSS query the managed WAF.",
-        );
+  await measure(
+    ctx,
+    variants.filter((v) => !v.error),
+  );
+  report(sec, variants, a, b, c, d);
+}
+
+type Up = (
+  v: Variant,
+  write: (file: string, port: number) => void,
+) => Promise<{ res: ProbeResult; child: ChildProcess }>;
+type Realistic = (only?: string[]) => {
+  doc: unknown;
+  included: string[];
+  missing: { label: string; why: string }[];
+};
+
+/**
+ * (c) with every feature the schema accepts; if the worker then fails the probe, each feature is tried alone
+ * and (c) runs with those that work, so that one unfinished feature costs its own row and not the comparison.
+ */
+async function startRealistic(
+  c: Variant,
+  sec: SectionWriter,
+  realistic: Realistic,
+  switchyard: (doc: unknown) => (file: string, port: number) => void,
+  up: Up,
+): Promise<void> {
+  let full: ReturnType<Realistic>;
+  try {
+    full = realistic();
+  } catch (err) {
+    c.error = errorText(err);
+    return;
+  }
+  const left: string[] = full.missing.map((m) => `${m.label}: ${m.why}`);
+  let included = full.included;
+  let first = await up(c, switchyard(full.doc)).catch((err: unknown) => errorText(err));
+  if (typeof first === "string") {
+    const fullError = first;
+    const kept: string[] = [];
+    for (const f of full.included.slice(1)) {
+      const one = await up(c, switchyard(realistic([f]).doc)).catch((err: unknown) => errorText(err));
+      if (typeof one === "string") left.push(`${f}: the worker fails with it (${one})`);
+      else {
+        kept.push(f);
+        await stop(one.child); // only a probe: the combination is started below
       }
-    } catch (err) {
-      v.error = errorText(err);
+    }
+    const final = realistic(kept);
+    included = final.included;
+    first = await up(c, switchyard(final.doc)).catch((err: unknown) => errorText(err));
+    if (typeof first === "string") {
+      c.error = `${fullError}; also without the features: ${first}`;
+      return;
     }
   }
+  const active = await activeFeatures(c.port, c.path, c.headers, first.res);
+  c.note = included.map((f) => (active[f] === false ? `${f} (configured, not active yet)` : f)).join(", ");
+  if (left.length > 0) c.note += `; left out: ${left.join("; ")}`;
+  sec.note(
+    "(c) is checked before it is measured: a sy_aff Set-Cookie shows sticky sessions, RateLimit headers the " +
+      "rate limit, a 403 for an SQLi/XSS query the managed WAF.",
+  );
+}
 
-  const live = variants.filter((v) => !v.error);
+async function measure(ctx: BenchContext, live: Variant[]): Promise<void> {
   const seconds = ctx.quick ? 3 : 8;
   const rounds = ctx.quick ? 1 : 3;
-  for (const v of live) await runWrk(ctx.procs, wrkOptions(v, 1)).catch(() => undefined); // warm-up (JIT, pools)
+  for (const v of live) await runWrk(ctx.procs, wrkOptions(v, 1)).catch(() => undefined); // warm-up: JIT, pools
   for (let r = 0; r < rounds; r++) {
     const order = live.map((_, i) => live[(i + r) % live.length]!);
     for (const v of order) {
-      if (Date.now() > ctx.deadline) break;
+      if (Date.now() > ctx.deadline || v.error) continue;
       try {
         v.results.push(await runWrk(ctx.procs, wrkOptions(v, seconds)));
       } catch (err) {
@@ -166,14 +203,30 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
       }
     }
   }
+}
 
+function report(
+  sec: SectionWriter,
+  variants: Variant[],
+  a: Variant,
+  b: Variant,
+  c: Variant,
+  d: Variant,
+): void {
   for (const v of variants) {
     if (v.results.length === 0) {
       sec.skip(`${v.label}: requests/s`, v.error ?? "not measured (time budget)");
       continue;
     }
-    const bad = v.results.reduce((s, r) => s + r.non2xx + r.socketErrors, 0);
-    const note = [v.note, bad > 0 ? `${bad} non-2xx or socket errors` : undefined].filter(Boolean).join("; ");
+    const non2xx = v.results.reduce((s, r) => s + r.non2xx, 0);
+    const socket = v.results.reduce((s, r) => s + r.socketErrors, 0);
+    const note = [
+      v.note,
+      non2xx > 0 ? `${non2xx} non-2xx responses` : undefined,
+      socket > 0 ? `${socket} socket errors/timeouts` : undefined,
+    ]
+      .filter(Boolean)
+      .join("; ");
     sec.add(`worker.${v.key}.rps`, `${v.label}: requests/s`, median(v.results.map((x) => x.rps)), "req/s", {
       note: note || undefined,
     });
@@ -181,22 +234,32 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
     sec.add(`worker.${v.key}.p99_ms`, `${v.label}: p99 latency`, median(v.results.map((x) => x.p99Ms)), "ms");
   }
 
-  // Ratios pair the runs of one round (measured minutes apart at most), then take the median over rounds.
-  const ratio = (x: Variant, y: Variant) =>
-    median(x.results.slice(0, y.results.length).map((r, i) => r.rps / y.results[i]!.rps));
+  // Ratios pair the runs of one round (seconds apart), then take the median over rounds.
+  const paired = (x: Variant, f: (rx: number, ra: number) => number) =>
+    median(x.results.slice(0, a.results.length).map((r, i) => f(r.rps, a.results[i]!.rps)));
   const ratioRow = (x: Variant, name: string, label: string, target?: string) => {
-    if (x.results.length && a.results.length) sec.add(name, label, ratio(x, a), "ratio", { target });
+    if (x.results.length && a.results.length)
+      sec.add(
+        name,
+        label,
+        paired(x, (rx, ra) => rx / ra),
+        "ratio",
+        { target },
+      );
     else sec.skip(label, x.error ?? a.error ?? "not measured");
   };
   ratioRow(b, "worker.one_route_vs_passthrough", "(b)/(a) requests/s");
   ratioRow(c, "worker.realistic_vs_passthrough", "(c)/(a) requests/s", "≥ 0.90");
   ratioRow(d, "worker.haproxy_vs_passthrough", "(d)/(a) requests/s");
-  if (c.results.length && a.results.length) {
-    const costs = c.results
-      .slice(0, a.results.length)
-      .map((r, i) => (1 / r.rps - 1 / a.results[i]!.rps) * 1e6);
-    sec.add("worker.realistic_cost_us", "router cost per request: 1/rps(c) − 1/rps(a)", median(costs), "us");
-  } else sec.skip("router cost per request: 1/rps(c) − 1/rps(a)", c.error ?? a.error ?? "not measured");
+  const cost = "router cost per request: 1/rps(c) − 1/rps(a)";
+  if (c.results.length && a.results.length)
+    sec.add(
+      "worker.realistic_cost_us",
+      cost,
+      paired(c, (rc, ra) => (1 / rc - 1 / ra) * 1e6),
+      "us",
+    );
+  else sec.skip(cost, c.error ?? a.error ?? "not measured");
 }
 
 function wrkOptions(v: Variant, seconds: number) {
@@ -205,51 +268,5 @@ function wrkOptions(v: Variant, seconds: number) {
     seconds,
     connections: CONNECTIONS,
     headers: v.headers,
-  };
-}
-
-interface ProbeResult {
-  status: number;
-  body: string;
-  headers: IncomingHttpHeaders;
-}
-
-function get(port: number, path: string, headers: Record<string, string>): Promise<ProbeResult> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path, headers, timeout: 10_000 }, (r) => {
-      let body = "";
-      r.setEncoding("utf8");
-      r.on("data", (d: string) => {
-        body += d;
-      });
-      r.on("end", () => resolve({ status: r.statusCode ?? 0, body, headers: r.headers }));
-    });
-    req.on("timeout", () => req.destroy(new Error("the probe request timed out")));
-    req.on("error", reject);
-  });
-}
-
-/** One request with the bench's headers (node:http, since fetch would drop Host); a sticky cookie it sets is
- * sent on every measured request too. */
-async function probe(v: Variant): Promise<ProbeResult> {
-  const res = await get(v.port, v.path, v.headers);
-  if (res.status !== 200 || res.body.trim() !== BODY.trim())
-    throw new Error(`the probe request got ${res.status} ${res.body.replace(/\s+/g, " ").slice(0, 120)}`);
-  const cookies = (res.headers["set-cookie"] ?? []).map((c) => c.split(";")[0]!);
-  if (cookies.length > 0) v.headers = { ...v.headers, Cookie: cookies.join("; ") };
-  return res;
-}
-
-/** A schema that accepts a feature does not prove the worker runs it: each feature's trace in a response. */
-async function activeFeatures(v: Variant, first: ProbeResult): Promise<Record<string, boolean>> {
-  const attack = await get(
-    v.port,
-    `${v.path}&id=1%27%20OR%20%271%27%3D%271&q=%3Cscript%3Ealert(1)%3C%2Fscript%3E`,
-    v.headers,
-  );
-  return {
-    "sticky cookies": first.headers["set-cookie"]?.some((c) => c.startsWith("sy_aff=")) ?? false,
-    "approximate rate limit": Object.keys(first.headers).some((k) => k.startsWith("ratelimit")),
-    "managed WAF": attack.status === 403,
   };
 }

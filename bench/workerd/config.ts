@@ -1,7 +1,16 @@
 // Writes a workerd capnp config for one bench variant: the production bundle with the bindings that
 // wrangler.toml declares (vars, Durable Objects in memory, KV as an always-empty stub), or the pass-through
 // worker. The global outbound may reach 127.0.0.1, where the nginx backend listens.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
@@ -105,11 +114,32 @@ export interface SwitchyardVariant {
   modules: { name: string; path: string; kind: string }[];
   /** Replaces vars.SWITCHYARD. */
   switchyard: unknown;
+  /** Where SQLite-backed Durable Objects keep their files; default: a fresh directory on tmpfs. */
+  doDir?: string;
 }
+
+let shmRoot: string | undefined;
+/** workerd's inMemory storage has no SQLite, so SQLite-backed classes get a directory on tmpfs (memory all
+ * the same), removed when the bench exits. */
+function tmpfsDir(name: string): string {
+  if (shmRoot === undefined) {
+    const root = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "switchyard-bench-"));
+    process.on("exit", () => rmSync(root, { recursive: true, force: true }));
+    shmRoot = root;
+  }
+  const dir = join(shmRoot, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Secrets the worker reads (set with `wrangler secret put` in production); the bench uses throwaway values. */
+export const BENCH_SECRETS: Record<string, string> = {
+  STICKY_SECRET: "bench-only-sticky-secret-0123456789abcdef",
+};
 
 export function writeSwitchyardConfig(v: SwitchyardVariant): void {
   const dir = dirname(v.file);
-  const vars = { ...v.wrangler.vars, SWITCHYARD: v.switchyard };
+  const vars = { ...BENCH_SECRETS, ...v.wrangler.vars, SWITCHYARD: v.switchyard };
   const bindings = [
     ...Object.entries(vars).map(([k, val]) => binding(k, val)),
     ...v.wrangler.durableObjects.map(
@@ -122,6 +152,12 @@ export function writeSwitchyardConfig(v: SwitchyardVariant): void {
     (d) =>
       `(className = ${text(d.className)}, uniqueKey = ${text(`bench-${d.className}`)}${d.sql ? ", enableSql = true" : ""})`,
   );
+  const sql = classes.some((d) => d.sql);
+  const storage = sql ? `(localDisk = "do-storage")` : "(inMemory = void)";
+  const doDir = sql ? (v.doDir ?? tmpfsDir(basename(v.file, ".capnp"))) : "";
+  const storageService = sql
+    ? `\n    (name = "do-storage", disk = (path = ${text(doDir)}, writable = true)),`
+    : "";
   const modules = v.modules.map(
     (m) => `(name = ${text(m.name)}, ${m.kind} = embed ${text(relative(dir, m.path))})`,
   );
@@ -132,7 +168,7 @@ using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .main),
-    (name = "kv-stub", worker = .kvStub),
+    (name = "kv-stub", worker = .kvStub),${storageService}
     ${INTERNET},
   ],
   sockets = [(name = "http", address = "127.0.0.1:${v.port}", http = (), service = "main")],
@@ -147,7 +183,7 @@ const main :Workerd.Worker = (
     ${bindings.join(",\n    ")}
   ],
   durableObjectNamespaces = [${namespaces.join(", ")}],
-  durableObjectStorage = (inMemory = void),
+  durableObjectStorage = ${storage},
   globalOutbound = "internet",
 );
 const kvStub :Workerd.Worker = (
