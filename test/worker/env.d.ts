@@ -1,4 +1,5 @@
 // Types shared by the Node-side global setup and the workerd-side tests.
+import type { Env as WorkerEnv } from "../../worker/src/env.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -9,10 +10,10 @@ declare module "vitest" {
 
 declare global {
   namespace Cloudflare {
+    /** `env` from "cloudflare:workers" has the worker's bindings from wrangler.toml. */
+    interface Env extends WorkerEnv {}
     interface GlobalProps {
       mainModule: typeof import("../../worker/src/index.ts");
     }
   }
 }
-
-export {};
