@@ -1,5 +1,6 @@
 // The WAF inside workerd, through the real app: custom rules with each action, managed rules blocking, log mode,
 // per-route policies and overrides, the explain header, and the corpus targets (≥ 95% detected, 0 false positives).
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../core/config/index.ts";
 import { runCorpus } from "../waf-corpus/run.ts";
@@ -104,6 +105,34 @@ describe("custom rules", () => {
     const res = await call("http://main.test/admin", init);
     expect(res.status).toBe(403);
     expect(lastLog().waf?.rules).toEqual(["no-admin"]);
+  });
+});
+
+describe("allow and rate limiting", () => {
+  it("a request a custom rule allows is exempt from the route's rate limits; others are counted", async () => {
+    const run = `waf-allow-${Date.now()}`;
+    const limited = makeCaller(
+      {
+        services: [service],
+        routes: [{ name: "rl", service: "web", rate_limit: run }],
+        rate_limits: [{ name: run, key: "ip.src", limit: 1, period: "1m", deadline: "5s" }],
+        waf: { rules: [{ id: "office", expression: "ip.src in {198.51.100.0/24}", action: "allow" }] },
+      },
+      {},
+      { RATE_LIMITER: (env as unknown as Record<string, unknown>).RATE_LIMITER },
+    );
+    const from = (ip: string) => limited.call("http://rl.test/x", { headers: { "cf-connecting-ip": ip } });
+    const statuses = async (ip: string) => {
+      const out: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await from(ip);
+        out.push(res.status);
+        await res.arrayBuffer();
+      }
+      return out;
+    };
+    expect(await statuses("198.51.100.4")).toEqual([200, 200, 200]);
+    expect(await statuses("203.0.113.4")).toEqual([200, 429, 429]);
   });
 });
 

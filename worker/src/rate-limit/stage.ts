@@ -36,7 +36,8 @@ export function rateLimit({ namespace = (env) => env.RATE_LIMITER }: RateLimitOp
   return async function rateLimitStage(c: Context<AppEnv>, next: Next) {
     const sy = c.var.sy;
     const names = sy.route?.route.rate_limit ?? [];
-    if (names.length === 0) return next();
+    // A WAF custom rule with action "allow" exempts the request from rate limiting too (see README "## WAF").
+    if (names.length === 0 || sy.waf?.action === "allow") return next();
     const ns = namespace(c.env);
     if (!ns) {
       throw new ProxyError(

@@ -97,12 +97,13 @@ export function normal(raw: string): string {
   return /[^\S\n]{2}|[^\S \n]/.test(s) ? s.replace(WS, " ") : s;
 }
 
-const SQL_COMMENT = /\/\*!?[0-9]{0,5}|\*\//g;
+const MYSQL_EXECUTABLE = /\/\*!\d{0,5}([\s\S]*?)\*\//g;
+const SQL_BLOCK_COMMENT = /\/\*[\s\S]*?(?:\*\/|$)/g;
 
-/** For SQL rules: comments removed (MySQL's /*!50000 … *\/ keeps its content, as MySQL runs it). */
+/** For SQL rules: comments become a space; MySQL's /*!50000 … *\/ keeps its content, as MySQL runs it. */
 export function sqlForm(normalized: string): string {
-  if (!normalized.includes("/*") && !normalized.includes("*/")) return normalized;
-  return normalized.replace(SQL_COMMENT, " ").replace(WS, " ");
+  if (!normalized.includes("/*")) return normalized;
+  return normalized.replace(MYSQL_EXECUTABLE, " $1 ").replace(SQL_BLOCK_COMMENT, " ").replace(WS, " ").trim();
 }
 
 /** For shell rules: quotes, backslashes and carets that split command names (c'a't, w\ho\am\i, n^et) removed. */
