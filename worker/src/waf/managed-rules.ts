@@ -514,7 +514,7 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     description: "SQL catalog, system variable or system procedure",
     on: INPUT_PATH,
     form: "sql",
-    any: "",
+    any: "_.@",
     needs: [
       "information_schema",
       "mysql.",

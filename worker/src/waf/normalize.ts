@@ -82,11 +82,14 @@ export function deepUrlDecode(s: string): string {
 }
 
 const NUL = /\u0000/g;
+const PLAIN = /^[\w.,:/=-]*$/;
 // Newlines stay: they separate shell commands; other whitespace runs become one space.
 const WS = /[^\S\n]+/g;
 
 /** The general form most rules match: decoded, de-entitied, NUL-free, NFKC, lower case, whitespace compressed. */
 export function normal(raw: string): string {
+  // Most names and many values are plain words: nothing to decode, only case to fold.
+  if (PLAIN.test(raw)) return raw.toLowerCase();
   let s = deepUrlDecode(raw);
   s = htmlEntityDecode(s);
   s = jsDecode(s);
