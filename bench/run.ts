@@ -2,6 +2,7 @@
 // side by side on this machine. Writes bench/RESULTS.md and bench/results.json and prints the table.
 // Each section runs on its own: one that cannot run yet reports "skipped: <reason>" and the others go on.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -38,6 +39,10 @@ const tmp = join(root, "bench/.tmp");
 rmSync(tmp, { recursive: true, force: true });
 mkdirSync(tmp, { recursive: true });
 const started = Date.now();
+const loadAtStart = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(" ");
 // --quick must finish within two minutes; a full run is bounded too, whatever the machine does.
 const budgetMs = quick ? 105_000 : 15 * 60_000;
 const procs = new Procs(join(tmp, "logs"));
@@ -107,7 +112,7 @@ Written by \`npm run bench${quick ? " -- --quick" : ""}\`${partial} on ${date} i
 side in this one run; absolute numbers drift on a shared machine, ratios much less. Names and methods are
 described in README.md ("Benchmarks").
 
-- Machine: ${machine.cpu}, ${machine.memory}, ${machine.os}, kernel ${machine.kernel}; load average at the end ${machine.load}
+- Machine: ${machine.cpu}, ${machine.memory}, ${machine.os}, kernel ${machine.kernel}; load average (1, 5, 15 min) at start ${loadAtStart}, at the end ${machine.load}
 - Commit: ${machine.commit}
 - Versions: ${Object.entries(vers)
   .map(([k, v]) => `${k} ${v}`)
@@ -125,7 +130,7 @@ writeFileSync(
       mode: quick ? "quick" : "full",
       sections: only,
       seconds,
-      machine,
+      machine: { ...machine, load_at_start: loadAtStart },
       versions: vers,
       figures: results.figures(),
       units: results.units(),

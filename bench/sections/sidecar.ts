@@ -67,8 +67,8 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
   ];
   const byKind = { iperf: make("iperf"), http: make("http") };
   const targets = (which: "iperf" | "http") => byKind[which];
-  const rounds = ctx.quick ? 1 : 2;
-  const seconds = ctx.quick ? 3 : 6;
+  const rounds = ctx.quick ? 1 : 3;
+  const seconds = ctx.quick ? 3 : 4;
 
   // Throughput: one iperf3 stream per run.
   const gbps = new Map<string, number[]>();

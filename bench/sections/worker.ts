@@ -189,8 +189,9 @@ async function startRealistic(
 }
 
 async function measure(ctx: BenchContext, live: Variant[]): Promise<void> {
-  const seconds = ctx.quick ? 3 : 8;
-  const rounds = ctx.quick ? 1 : 3;
+  // Many short rounds rather than a few long ones: a median over five shrugs off a burst from a neighbour.
+  const seconds = ctx.quick ? 3 : 5;
+  const rounds = ctx.quick ? 1 : 5;
   for (const v of live) await runWrk(ctx.procs, wrkOptions(v, 1)).catch(() => undefined); // warm-up: JIT, pools
   for (let r = 0; r < rounds; r++) {
     const order = live.map((_, i) => live[(i + r) % live.length]!);
