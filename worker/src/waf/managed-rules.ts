@@ -211,7 +211,8 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     form: "cmd",
     any: ";|&\n",
     re: new RegExp(
-      `(?:^|[;|&\\n]|\\|\\||&&)\\s*(?:\\/(?:usr\\/)?(?:s?bin)\\/)?(?:${SHELL_CMDS})(?:\\s*$|\\s*[;|&>]|\\s+(?:-{1,2}[a-z]|[/~$.'"]|\\d|https?:|[a-z0-9_.-]+\\.(?:sh|py|pl|txt|php)\\b|\\w+\\s*[|;&>]))`,
+      // A newline separates commands only after a single token (host=a%0aid): after prose it is a text field.
+      `(?:^|[;|&]|\\|\\||&&|^[^\\s;|&]*\\n)\\s*(?:\\/(?:usr\\/)?(?:s?bin)\\/)?(?:${SHELL_CMDS})(?:\\s*$|\\s*[;|&>]|\\s+(?:-{1,2}[a-z]|[/~$.'"]|\\d|https?:|[a-z0-9_.-]+\\.(?:sh|py|pl|txt|php)\\b|[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.[a-z]{2,}\\b|\\w+\\s*[|;&>]))`,
     ),
   }),
   rule({
@@ -219,13 +220,14 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     category: "rce",
     paranoia: 1,
     severity: "critical",
+    // Single backticks only: a Markdown code fence (```) around a shell snippet is text, not a substitution.
     description: "Command substitution: $(…), `…`, ${IFS}",
     on: INPUT,
     form: "cmd",
     any: "$`",
     needs: ["$(", "`", "ifs"],
     re: new RegExp(
-      `\\$\\(\\s*(?:${SHELL_CMDS})\\b|\`\\s*(?:${SHELL_CMDS})\\b[^\`]*\`|\\$\\{ifs\\}|\\$ifs\\b`,
+      `\\$\\(\\s*(?:${SHELL_CMDS})\\b|(?:^|[^\`])\`\\s*(?:${SHELL_CMDS})\\b[^\`]*\`(?!\`)|\\$\\{ifs\\}|\\$ifs\\b`,
     ),
   }),
   rule({
