@@ -21,6 +21,9 @@ export interface RunResult {
 }
 
 const live = new Set<ChildProcess>();
+/** Why a child could not start (ENOENT when a program is not installed); it then never exits. */
+const spawnErrors = new WeakMap<ChildProcess, Error>();
+const logFiles = new WeakMap<ChildProcess, string>();
 const labels = new Map<string, ChildProcess>();
 
 export class Procs {
@@ -39,7 +42,8 @@ export class Procs {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    const log = createWriteStream(join(this.logDir, `${label}.log`));
+    const logFile = join(this.logDir, `${label}.log`);
+    const log = createWriteStream(logFile);
     // Two writers on one file: neither may end it; it is closed when the child is gone.
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
@@ -47,6 +51,7 @@ export class Procs {
     child.on("close", () => log.end());
     track(child);
     labels.set(label, child);
+    logFiles.set(child, logFile);
     return child;
   }
 
@@ -99,7 +104,21 @@ function wrap(cmd: string, args: string[], nofile?: number): [string, string[]] 
 function track(child: ChildProcess): void {
   live.add(child);
   child.on("exit", () => live.delete(child));
-  child.on("error", () => live.delete(child));
+  child.on("error", (e) => {
+    spawnErrors.set(child, e);
+    live.delete(child);
+  });
+}
+
+function exitedWhy(child: ChildProcess): string | undefined {
+  const e = spawnErrors.get(child);
+  if (e) return e.message;
+  if (child.exitCode === null && child.signalCode === null) return undefined;
+  let said = "";
+  try {
+    said = oneLineTail(readFileSync(logFiles.get(child) ?? "/nonexistent", "utf8"));
+  } catch {}
+  return `exited (${child.signalCode ?? child.exitCode}${said ? `: ${said}` : ""})`;
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -148,8 +167,8 @@ export async function freePort(): Promise<number> {
 export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child && (child.exitCode !== null || child.signalCode !== null))
-      throw new Error(`exited (${child.signalCode ?? child.exitCode}) before listening on ${port}`);
+    const why = child && exitedWhy(child);
+    if (why) throw new Error(`${why} before listening on ${port}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, "127.0.0.1");
       s.once("connect", () => {
@@ -181,8 +200,8 @@ export async function waitForListen(port: number, timeoutMs: number, child?: Chi
   const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")} `;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child && (child.exitCode !== null || child.signalCode !== null))
-      throw new Error(`exited (${child.signalCode ?? child.exitCode}) before listening on ${port}`);
+    const why = child && exitedWhy(child);
+    if (why) throw new Error(`${why} before listening on ${port}`);
     const table = ["/proc/net/tcp", "/proc/net/tcp6"].map((f) => readFileSync(f, "utf8")).join("\n");
     // columns: sl local_address rem_address st …; st 0A = LISTEN
     if (table.split("\n").some((l) => l.split(/\s+/)[2]?.endsWith(hex.trim()) && l.split(/\s+/)[4] === "0A"))
