@@ -16,6 +16,7 @@ export const DEFAULTS = {
   passive: { failures: 3, eject: "30s" },
   route: { redirectStatus: 302, respondContentType: "text/plain; charset=utf-8" },
   sticky: { cookie: "sy_aff", ttl: "1h" },
+  admin: { prefix: "/__switchyard/", refresh: "10s", history: 10 },
   rateLimit: { algorithm: "gcra", action: "block", mode: "exact", onError: "allow", deadline: "50ms" },
   waf: { paranoia: 1, threshold: 5, mode: "block", bodyLimit: "128kb", maxArgs: 255 },
 } as const;

@@ -32,7 +32,7 @@ describe("failover", () => {
       expect(((await res.json()) as Echo).backend).toBe("a");
     }
     const first = JSON.parse(logs[0]!);
-    expect(first.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(["send-failure", "response"]);
+    expect(first.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(["reset", "response"]);
   });
 
   it("replays a PUT body within the replay window on the next backend", async () => {
@@ -73,7 +73,10 @@ describe("failover", () => {
       error: "SY_UPSTREAM_UNAVAILABLE",
       route: "all-dead",
     });
-    expect(JSON.parse(logs[0]!).attempts).toHaveLength(2);
+    // retry.attempts (default 3): both backends once, then one of them again since no untried one is left.
+    const attempts = JSON.parse(logs[0]!).attempts as { backend: string }[];
+    expect(attempts).toHaveLength(3);
+    expect(new Set(attempts.slice(0, 2).map((a) => a.backend)).size).toBe(2);
   });
 
   it("answers 503 SY_NO_BACKEND when every backend is drained (weight 0)", async () => {

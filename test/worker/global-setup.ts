@@ -6,8 +6,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TestProject } from "vitest/node";
+import { startChaos } from "./chaos-servers.ts";
 
 /// <reference path="./env.d.ts" />
+/// <reference path="./chaos.d.ts" />
 
 function handler(name: string) {
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -125,7 +127,10 @@ export default async function setup(project: TestProject) {
   const reset = createNetServer((socket) => socket.once("data", () => socket.destroy()));
   const resetPort = await listenNet(reset);
   project.provide("upstreams", { a: a!, b: b!, c: c!, dead, reset: resetPort });
+  const chaos = await startChaos();
+  project.provide("chaos", chaos.port);
   return async () => {
+    await chaos.close();
     for (const s of servers) s.closeAllConnections();
     for (const socket of upgraded) socket.destroy();
     await Promise.all([...servers, reset].map((s) => new Promise((resolve) => s.close(resolve))));

@@ -2,7 +2,10 @@
 //
 //   early       request id, client IP (CF-Connecting-IP), normalized host
 //   log         wraps everything below: one structured JSON line per request, whatever happened
-//   config      compiled runtime for env.SWITCHYARD (once per isolate) → or 500 SY_CONFIG_INVALID
+//   admin       paths under admin.prefix (default /__switchyard/) → the admin API and dashboard, never a backend
+//   observe     wraps the rest: one metrics point per request (isolate batch → MetricsAggregator object, and
+//               Workers Analytics Engine)
+//   config      compiled runtime for the live config (KV over env.SWITCHYARD) → or 500 SY_CONFIG_INVALID
 //   trust       client in forwarding.trusted_proxies? then keep its X-Request-Id (and X-Forwarded-For later)
 //   match       host → path → method/headers/query/cookies → route (Gateway API precedence) → or 404 SY_NO_ROUTE
 //   waf         custom rules (block|log|skip|allow) → managed rules, anomaly score → or 403 SY_WAF_BLOCKED
@@ -20,7 +23,9 @@
 // Short-circuits: config, match and proxy throw ProxyErrors and action may answer itself; the error handler
 // renders errors; respond skips Switchyard's own errors; log and early's X-Request-Id always run.
 import { Hono } from "hono";
+import { adminApi } from "./admin/stage.ts";
 import type { AppEnv } from "./context.ts";
+import { observe } from "./observe/stage.ts";
 import { type RateLimitOptions, rateLimit } from "./rate-limit/stage.ts";
 import { handleError } from "./respond-error.ts";
 import { routeAction } from "./stages/action.ts";
@@ -41,6 +46,8 @@ export function createApp(options: AppOptions = {}) {
   const app = new Hono<AppEnv>();
   app.use(early());
   app.use(logRequest({ write: options.log }));
+  app.use(adminApi());
+  app.use(observe());
   app.use(loadConfig());
   app.use(trustClient());
   app.use(matchRoute());

@@ -8,12 +8,20 @@ import type { RoutePlan, Runtime, ServicePool } from "./runtime.ts";
 import type { WafDecision } from "./waf/engine.ts";
 
 export interface Attempt {
+  /** 1 for the first try, 2 for the first retry or hedge, … (the value of the attempt header). */
+  n: number;
   /** Backend base URL. */
   backend: string;
-  /** "response" when the backend answered (any status), otherwise why the attempt failed. */
-  outcome: "response" | "connect-failure" | "send-failure";
+  /**
+   * "response" when the backend answered (any status); otherwise why the attempt failed: connect-failure
+   * (nothing was sent), reset (dropped without an answer, maybe sent), timeout (per-try or total), or
+   * cancelled (a hedged attempt that lost the race).
+   */
+  outcome: "response" | "connect-failure" | "reset" | "timeout" | "cancelled";
   status?: number;
   ms: number;
+  /** Started as a hedge while an earlier attempt was still waiting. */
+  hedge?: true;
 }
 
 export interface RateLimitVerdict {
@@ -43,6 +51,9 @@ export interface RequestContext {
   rateLimits: RateLimitVerdict[];
   /** What the WAF decided (absent when the route has no WAF). */
   waf?: WafDecision;
+  /** Resilience notes for the log line: the pool was in panic mode, the retry budget stopped a retry. */
+  panic?: true;
+  retryBudgetExhausted?: true;
   /** A Set-Cookie value for sticky sessions, added to the response by the respond stage. */
   setCookie?: string;
   error?: ProxyError;

@@ -1,4 +1,5 @@
 // The worker's bindings, as declared in wrangler.toml (vars) and `wrangler secret put` (secrets).
+import type { MetricsAggregator } from "./observe/aggregator-object.ts";
 import type { RateLimiter } from "./rate-limit/limiter-object.ts";
 
 export interface Env {
@@ -8,4 +9,12 @@ export interface Env {
   STICKY_SECRET?: string;
   /** RateLimiter Durable Objects: one per (rate_limits policy, key). */
   RATE_LIMITER?: DurableObjectNamespace<RateLimiter>;
+  /** Workers KV namespace holding the live config (key "config", see core/config/store.ts); overrides SWITCHYARD. */
+  SWITCHYARD_KV?: KVNamespace;
+  /** Bearer token of the admin API (a wrangler secret). Unset: the admin API answers 404 to everything. */
+  ADMIN_TOKEN?: string;
+  /** MetricsAggregator Durable Object: sums the isolates' metric batches for /metrics and the dashboard. */
+  METRICS?: DurableObjectNamespace<MetricsAggregator>;
+  /** Workers Analytics Engine dataset: one data point per request, for production dashboards and SQL. */
+  ANALYTICS?: AnalyticsEngineDataset;
 }

@@ -14,6 +14,14 @@ export const ERROR_CODES = {
   SY_UPSTREAM_UNAVAILABLE: { status: 502, source: "upstream" },
   SY_UPSTREAM_FAILED: { status: 502, source: "upstream" },
   SY_INTERNAL: { status: 500, source: "internal" },
+  SY_ADMIN_DISABLED: { status: 404, source: "config" },
+  SY_ADMIN_UNAUTHORIZED: { status: 401, source: "downstream" },
+  SY_ADMIN_BAD_REQUEST: { status: 400, source: "downstream" },
+  SY_ADMIN_NO_KV: { status: 409, source: "config" },
+  SY_CONFIG_REJECTED: { status: 422, source: "downstream" },
+  SY_CONFIG_CONFLICT: { status: 412, source: "downstream" },
+  SY_CONFIG_VERSION_NOT_FOUND: { status: 404, source: "downstream" },
+  SY_CONFIG_KV_UNAVAILABLE: { status: 503, source: "internal" },
 } as const satisfies Record<string, { status: number; source: ErrorSource }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

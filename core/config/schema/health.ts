@@ -1,8 +1,29 @@
 // services.health and services.passive: how a service's backends are checked (active probes with rise/fall
-// thresholds) and ejected after consecutive connection failures (passive). Run by the sidecar for TCP services.
+// thresholds) and ejected after consecutive connection failures (passive). Run by the sidecar for TCP services
+// and by the worker (HealthChecker Durable Object, per-isolate outlier detection) for HTTP services.
 import * as z from "zod";
 import { DEFAULTS } from "../defaults.ts";
 import { duration } from "../fields.ts";
+
+const statusRange = z
+  .string()
+  .regex(/^[1-5][0-9]{2}-[1-5][0-9]{2}$/, { error: 'a status range looks like "200-399"' })
+  .refine((r) => Number(r.slice(0, 3)) <= Number(r.slice(4)), {
+    error: "a status range goes from low to high",
+  });
+const statusCode = z.number().int().min(100).max(599);
+
+/** Status codes and "lo-hi" ranges (alone or in a list), expanded to the list of codes, so checks use includes(). */
+const statusList = z
+  .union([statusRange, z.array(z.union([statusCode, statusRange])).min(1)])
+  .transform((v) => {
+    const codes = new Set<number>();
+    for (const item of Array.isArray(v) ? v : [v]) {
+      if (typeof item === "number") codes.add(item);
+      else for (let c = Number(item.slice(0, 3)); c <= Number(item.slice(4)); c++) codes.add(c);
+    }
+    return [...codes].sort((a, b) => a - b);
+  });
 
 export const healthCheckSchema = z
   .strictObject({
@@ -10,9 +31,23 @@ export const healthCheckSchema = z
       description:
         'HTTP GET check: the path to request, e.g. "/health". The backend is up when the status matches.',
     }),
-    status: z.array(z.number().int().min(100).max(599)).min(1).optional().meta({
-      description: "HTTP check: statuses that count as up, e.g. [200, 204]. Default: any 2xx or 3xx.",
+    status: statusList.optional().meta({
+      description:
+        'HTTP check: statuses that count as up: codes and ranges, e.g. [200, 204], "200-299" or ["200-299", 404]. Default: any 2xx or 3xx.',
     }),
+    method: z
+      .enum(["GET", "HEAD", "OPTIONS"])
+      .optional()
+      .meta({
+        description: `HTTP check (worker): the request method. Default "${DEFAULTS.activeHealth.method}".`,
+      }),
+    body: z.string().min(1).optional().meta({
+      description:
+        'HTTP check (worker): text the response body must contain, e.g. "ok". Default: not checked.',
+    }),
+    jitter: duration(
+      `Worker: a random extra delay up to this is added to each interval, so checks of many services do not fire together. Default "${DEFAULTS.activeHealth.jitter}".`,
+    ).prefault(DEFAULTS.activeHealth.jitter),
     send: z.string().min(1).optional().meta({
       description: 'Send/expect check: bytes written on connect, e.g. "PING\\r\\n" for Redis.',
     }),
@@ -48,12 +83,14 @@ export const healthCheckSchema = z
         message: 'a health check is either HTTP ("path") or send/expect ("send", "expect"), not both',
       });
     }
-    if (h.status !== undefined && h.path === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["status"],
-        message: '"status" needs "path" (it belongs to an HTTP check)',
-      });
+    for (const key of ["status", "method", "body"] as const) {
+      if (h[key] !== undefined && h.path === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `"${key}" needs "path" (it belongs to an HTTP check)`,
+        });
+      }
     }
   })
   .meta({
@@ -64,11 +101,32 @@ export const healthCheckSchema = z
 export const passiveHealthSchema = z
   .strictObject({
     failures: z.number().int().min(1).max(1000).default(DEFAULTS.passive.failures).meta({
-      description: "Consecutive connect failures (refused, timed out) that eject a backend. Default 3.",
+      description:
+        "Consecutive connect failures (refused, timed out) that eject a backend; for HTTP services in the worker, consecutive gateway failures (connect failure, reset, timeout, 502/503/504). Default 3.",
     }),
     eject: duration(
       'How long an ejected backend is left out before it is tried again. Default "30s".',
     ).prefault(DEFAULTS.passive.eject),
+    consecutive_5xx: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(DEFAULTS.outlier.consecutive5xx)
+      .meta({
+        description: `Worker: consecutive 5xx answers (gateway failures included) that eject a backend; 0 turns it off. Default ${DEFAULTS.outlier.consecutive5xx}.`,
+      }),
+    max_eject: duration(
+      `Worker: each ejection lasts eject × the times the backend was ejected, up to this. Default "${DEFAULTS.outlier.maxEject}".`,
+    ).prefault(DEFAULTS.outlier.maxEject),
+    max_ejection_percent: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(DEFAULTS.outlier.maxEjectionPercent)
+      .meta({
+        description: `Worker: most backends ejected at once, as a percentage of the service (at least one unless 0). Default ${DEFAULTS.outlier.maxEjectionPercent}.`,
+      }),
   })
   .meta({
     description: "Passive health: eject a backend for a while after consecutive connection failures.",

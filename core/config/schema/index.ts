@@ -1,5 +1,6 @@
 // The whole Switchyard document: one schema for the worker and the sidecar.
 import * as z from "zod";
+import { adminSchema } from "./admin.ts";
 import { forwardingSchema } from "./forwarding.ts";
 import { listenerSchema } from "./listener.ts";
 import { rateLimitSchema } from "./rate-limit.ts";
@@ -25,6 +26,7 @@ export const configSchema = z
       .default([])
       .meta({ description: "Rate-limit policies; routes attach them by name (rate_limit)." }),
     waf: wafSchema.prefault({}),
+    admin: adminSchema,
   })
   .meta({
     title: "Switchyard config",
@@ -33,6 +35,7 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+export * from "./admin.ts";
 export * from "./affinity.ts";
 export * from "./forwarding.ts";
 export * from "./listener.ts";

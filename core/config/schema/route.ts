@@ -3,6 +3,7 @@
 import * as z from "zod";
 import { DEFAULTS } from "../defaults.ts";
 import { hostname, name } from "../fields.ts";
+import { retryOverrideSchema } from "./retry.ts";
 import { routeWafSchema, routeWhenSchema } from "./waf.ts";
 
 const regexError = (pattern: string): string | undefined => {
@@ -238,6 +239,7 @@ export const routeSchema = z
       .optional()
       .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
       .meta({ description: "Name(s) of rate_limits policies applied to this route, in order." }),
+    retry: retryOverrideSchema.optional(),
     when: routeWhenSchema.optional(),
     waf: routeWafSchema.optional(),
   })

@@ -5,6 +5,7 @@ import { DEFAULTS, LIMITS } from "../defaults.ts";
 import { hostPort, httpUrl, name } from "../fields.ts";
 import { hashKeySchema, stickySchema } from "./affinity.ts";
 import { healthCheckSchema, passiveHealthSchema } from "./health.ts";
+import { retrySchema } from "./retry.ts";
 
 export const BALANCE_ALGORITHMS = [
   "round-robin",
@@ -65,6 +66,15 @@ export const serviceSchema = z
       }),
     health: healthCheckSchema.optional(),
     passive: passiveHealthSchema.optional(),
+    retry: retrySchema.optional(),
+    panic_threshold: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(DEFAULTS.outlier.panicThreshold)
+      .meta({
+        description: `Worker: when fewer than this percentage of backends is healthy (checks and ejections), balance across all of them and log it; 0 turns it off. Default ${DEFAULTS.outlier.panicThreshold}.`,
+      }),
     sticky: stickySchema.optional(),
     hash: hashKeySchema.optional(),
   })

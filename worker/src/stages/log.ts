@@ -1,5 +1,6 @@
 // log: always runs, after everything else has settled the response: one structured JSON line per request.
 import type { Context, Next } from "hono";
+import { liveConfig } from "../config-source/live.ts";
 import type { AppEnv } from "../context.ts";
 
 export interface LogOptions {
@@ -22,6 +23,9 @@ export function logRequest({ write = (line) => console.log(line) }: LogOptions =
         path: url.pathname,
         route: sy.route?.route.name,
         service: sy.service?.name,
+        backend: sy.attempts.at(-1)?.backend,
+        retries: sy.attempts.length > 1 ? sy.attempts.length - 1 : undefined,
+        config_version: liveConfig(c.env).version || undefined,
         status: c.res.status,
         error: sy.error?.code,
         attempts: sy.attempts.length > 0 ? sy.attempts : undefined,

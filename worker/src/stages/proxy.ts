@@ -2,7 +2,8 @@
 //   select   the sticky cookie's backend first (if valid), else the service's balancer, never one tried already
 //   prepare  rewrite path/host, request header modifiers, X-Forwarded-*/Forwarded/X-Request-Id, no hop-by-hop
 //   forward  fetch with redirects left to the client; bodies stream both ways; WebSocket upgrades pass through
-// A failure is retried on the next backend only when it is safe (errors carry `retryable`, see classify.ts).
+// Failures are retried as the route's retry policy allows, on a backend not tried yet, only when it is safe
+// (worker/src/resilience/: timeouts, budget, backoff, hedging, health filter and outlier detection).
 import type { Context } from "hono";
 import type { HashKey } from "../../../core/config/schema/index.ts";
 import { applyHeaderModifiers, parseCookies, rewritePath } from "../../../core/routing/index.ts";
@@ -10,8 +11,8 @@ import type { AppEnv, RequestContext } from "../context.ts";
 import { ProxyError } from "../errors.ts";
 import { onBodyDone } from "../proxy/accounting.ts";
 import { ReplayableBody } from "../proxy/body.ts";
-import { classifyConnectStatus, classifyThrown, type Failure } from "../proxy/classify.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamUrl } from "../proxy/headers.ts";
+import { resilientRequest } from "../resilience/request.ts";
 import type { ServicePool } from "../runtime.ts";
 import { affinityCookie, signAffinity, stickyKey, verifyAffinity } from "../sticky.ts";
 
@@ -90,91 +91,71 @@ export function proxy({ fetcher = (input, init) => fetch(input, init), now = Dat
       internal: sy.runtime!.internalHeaders,
     });
     applyHeaderModifiers(headers, route.request_headers);
-    const body = new ReplayableBody(req.body);
+    const resilience = resilientRequest(c, pool, route);
+    const body = new ReplayableBody(req.body, resilience.policy.bufferBytes);
     const affinity = await affinityFor(pool, c.env?.STICKY_SECRET, req, now());
     const key = hashKeyOf(pool.hash, sy, req, url);
 
-    const tried = new Set<number>();
-    let last: ProxyError | undefined;
-    while (tried.size < pool.backends.length) {
-      // select
-      const pinned =
-        affinity && affinity.pinned >= 0 && !tried.has(affinity.pinned) ? affinity.pinned : undefined;
-      const index = pinned ?? pool.selector.select(key, (i) => !tried.has(i));
-      if (index === undefined) break;
-      tried.add(index);
-      const backend = pool.backends[index]!;
-      const target = upstreamUrl(backend.url, path, url.search);
-      // fetch() takes the Host from the URL and ignores a Host header (see docs), so a host rewrite changes the
-      // URL; in production cf.resolveOverride keeps the connection going to the backend's own name.
-      const cf: RequestInit["cf"] = {};
-      if (route.rewrite?.host !== undefined) {
-        target.hostname = route.rewrite.host;
-        if (!IP_HOST.test(backend.url.hostname)) cf.resolveOverride = backend.url.hostname;
-      }
-
-      // forward
-      const started = Date.now();
-      pool.selector.onStart?.(index);
-      let ended = false;
-      const end = () => {
-        if (!ended) {
-          ended = true;
-          pool.selector.onEnd?.(index);
+    // select → forward, retried as the route's retry policy allows (worker/src/resilience/loop.ts)
+    const {
+      response: res,
+      index,
+      attempts,
+    } = await resilience.run(
+      body,
+      (tried, fresh) => {
+        const ok = (i: number) => !tried.has(i) && resilience.accept(i);
+        if (affinity && affinity.pinned >= 0 && ok(affinity.pinned)) return affinity.pinned;
+        // Each retry goes to a backend not tried yet; only when none is left may one be tried again.
+        return (
+          pool.selector.select(key, ok) ?? (fresh ? undefined : pool.selector.select(key, resilience.accept))
+        );
+      },
+      (i, attemptHeaders, signal) => {
+        const backend = pool.backends[i]!;
+        const target = upstreamUrl(backend.url, path, url.search);
+        // fetch() takes the Host from the URL and ignores a Host header (see docs), so a host rewrite changes the
+        // URL; in production cf.resolveOverride keeps the connection going to the backend's own name.
+        const cf: RequestInit["cf"] = {};
+        if (route.rewrite?.host !== undefined) {
+          target.hostname = route.rewrite.host;
+          if (!IP_HOST.test(backend.url.hostname)) cf.resolveOverride = backend.url.hostname;
         }
-      };
-      let failure: Failure | undefined;
-      try {
-        const res = await fetcher(target, {
+        const stream = body.stream();
+        return fetcher(target, {
           method: req.method,
-          headers,
-          body: body.stream(),
+          headers: attemptHeaders,
+          body: stream,
           redirect: "manual",
           cf,
+          signal,
         });
-        failure = classifyConnectStatus(res.status, body);
-        if (!failure || tried.size === pool.backends.length) {
-          sy.attempts.push({
-            backend: backend.url.href,
-            outcome: "response",
-            status: res.status,
-            ms: Date.now() - started,
-          });
-          if (affinity && affinity.pinned !== index) {
-            const expires = Math.floor(now() / 1000 + pool.sticky!.ttl / 1000);
-            sy.setCookie = affinityCookie(
-              pool.sticky!,
-              await signAffinity(affinity.key, pool.name, backend.id, expires),
-            );
-          }
-          const out = downstreamResponseHeaders(res.headers);
-          if (res.webSocket) {
-            end();
-            return new Response(null, { status: 101, webSocket: res.webSocket, headers: out });
-          }
-          const stream = res.body && pool.selector.onEnd ? onBodyDone(res.body, end) : res.body;
-          if (stream === res.body) end();
-          return new Response(stream, { status: res.status, statusText: res.statusText, headers: out });
-        }
-        await res.body?.cancel();
-      } catch (e) {
-        failure = classifyThrown(e, req.method, body);
+      },
+      headers,
+    );
+    const backend = pool.backends[index]!;
+    let ended = false;
+    const end = () => {
+      if (!ended) {
+        ended = true;
+        pool.selector.onEnd?.(index);
       }
-      end();
-      sy.attempts.push({ backend: backend.url.href, outcome: failure.outcome, ms: Date.now() - started });
-      last = failure.error;
-      if (!failure.error.retryable) throw failure.error;
-    }
-    if (last) {
-      throw new ProxyError(
-        "SY_UPSTREAM_UNAVAILABLE",
-        `no backend of service "${pool.name}" could be reached (${tried.size} tried)`,
-        { cause: last },
+    };
+    if (affinity && affinity.pinned !== index) {
+      const expires = Math.floor(now() / 1000 + pool.sticky!.ttl / 1000);
+      sy.setCookie = affinityCookie(
+        pool.sticky!,
+        await signAffinity(affinity.key, pool.name, backend.id, expires),
       );
     }
-    throw new ProxyError(
-      "SY_NO_BACKEND",
-      `service "${pool.name}" has no backend available (all weights are 0)`,
-    );
+    const out = downstreamResponseHeaders(res.headers);
+    resilience.decorate(out, attempts);
+    if (res.webSocket) {
+      end();
+      return new Response(null, { status: 101, webSocket: res.webSocket, headers: out });
+    }
+    const stream = res.body && pool.selector.onEnd ? onBodyDone(res.body, end) : res.body;
+    if (stream === res.body) end();
+    return new Response(stream, { status: res.status, statusText: res.statusText, headers: out });
   };
 }

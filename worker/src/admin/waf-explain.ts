@@ -1,0 +1,47 @@
+// The WAF part of an explanation: the same engine the waf stage runs (custom rules, then the managed ruleset on
+// the URL and headers; a body is not part of an explain request), as a hook for core/explain.
+import type { Config } from "../../../core/config/schema/index.ts";
+import type { ExplainOptions } from "../../../core/explain/index.ts";
+import { explain, type WafDecision } from "../waf/engine.ts";
+import { collectTargets } from "../waf/inspect.ts";
+import { wafFor } from "../waf/policy.ts";
+
+export function wafExplainer(config: Config): NonNullable<ExplainOptions["waf"]> {
+  const compiled = wafFor(config);
+  return (index, fields) => {
+    const engine = compiled.forRoute(index);
+    if (!engine) return undefined;
+    const custom = engine.evaluateCustom(fields);
+    let d: WafDecision | undefined = custom.decided;
+    if (!d && !engine.managed.settings.enabled) {
+      d = {
+        action: custom.matches.length ? "log" : "pass",
+        score: 0,
+        threshold: engine.managed.settings.threshold,
+        wouldBlock: false,
+        matches: custom.matches,
+      };
+    }
+    if (!d) {
+      const headers = fields.req.headers ?? { forEach() {} };
+      const inspection = collectTargets({
+        method: fields.req.method ?? "GET",
+        path: fields.path(),
+        query: fields.query(),
+        headers,
+      });
+      d = engine.evaluateManaged(inspection, custom.matches);
+    }
+    return {
+      action: d.action,
+      summary: `${explain(d)}${d.rule ? `; decided by custom rule ${d.rule}` : ""}`,
+      rules: d.matches.map((m) => ({
+        id: m.id,
+        source: m.source,
+        action: m.action,
+        category: m.category,
+        location: m.location,
+      })),
+    };
+  };
+}

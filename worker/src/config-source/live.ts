@@ -1,0 +1,228 @@
+// The live config of this isolate: [vars.SWITCHYARD] from wrangler.toml, overridden by the document under the key
+// "config" in the SWITCHYARD_KV namespace when one is there (layout in core/config/store.ts).
+//
+// Why this shape: KV is global and eventually consistent (a write can take up to a minute to reach every
+// location), and reading it on every request would add latency. So each isolate keeps the compiled config and
+// re-checks KV every `admin.refresh`: the first request of an isolate waits for the read, later re-checks run
+// in the background (waitUntil) while requests keep being served from what is compiled. Only a changed
+// version is parsed. A document that fails validation never takes effect: the last good config keeps serving,
+// and the failure is logged once per version, counted, and shown by the admin API (GET /config/status).
+import { renderProblem } from "../../../core/config/errors.ts";
+import { checkConfig } from "../../../core/config/parse.ts";
+import { CONFIG_KEY, type VersionRecord } from "../../../core/config/store.ts";
+import type { Env } from "../env.ts";
+import { compileRuntime, type Runtime, runtimeFor } from "../runtime.ts";
+
+export interface LoadedConfig {
+  runtime: Runtime;
+  /** The document exactly as stored (JSON text), for GET /config and diffs. */
+  text: string;
+  /** 0 for [vars.SWITCHYARD]. */
+  version: number;
+  record?: VersionRecord;
+  loadedAt: number;
+}
+
+export interface ConfigError {
+  code: "SY_CONFIG_REJECTED" | "SY_CONFIG_KV_UNAVAILABLE";
+  version?: number;
+  at: string;
+  problems: string[];
+}
+
+export interface ConfigStatus {
+  source: "vars" | "kv";
+  version: number;
+  updated_at?: string;
+  written_by?: string;
+  loaded_at?: string;
+  checked_at?: string;
+  refresh_ms: number;
+  kv_binding: boolean;
+  reload_errors: number;
+  last_error?: ConfigError;
+}
+
+type ErrorListener = (error: ConfigError) => void;
+const errorListeners: ErrorListener[] = [];
+/** Called for every rejected document or failed KV read (metrics count them). */
+export function onConfigError(listener: ErrorListener): void {
+  errorListeners.push(listener);
+}
+
+const DEFAULT_REFRESH_MS = 10_000;
+
+export class LiveConfig {
+  readonly kv: KVNamespace | undefined;
+  #kvConfig: LoadedConfig | undefined;
+  /** Version (or, without metadata, text) of the last KV document looked at, good or bad. */
+  #seen: number | string | undefined;
+  #checkedAt = 0;
+  #pending: Promise<void> | undefined;
+  errors = 0;
+  lastError: ConfigError | undefined;
+  #varsLoadedAt = Date.now();
+
+  constructor(kv: KVNamespace | undefined) {
+    this.kv = kv;
+  }
+
+  /** The KV version being served; 0 when it is wrangler.toml's config. */
+  get version(): number {
+    return this.#kvConfig?.version ?? 0;
+  }
+
+  /** The runtime to serve this request with; re-checks KV when due (in the background after the first time). */
+  async runtime(env: Env, waitUntil?: (p: Promise<unknown>) => void): Promise<Runtime> {
+    if (this.kv) {
+      const now = Date.now();
+      if (this.#checkedAt === 0) await this.check();
+      else if (now - this.#checkedAt >= this.refreshMs(env) && !this.#pending) {
+        const p = this.check();
+        if (waitUntil) waitUntil(p);
+        else await p;
+      }
+    }
+    return this.#kvConfig?.runtime ?? runtimeFor(env.SWITCHYARD);
+  }
+
+  /** What is being served: the KV document, or the vars one. Throws the vars config's ProxyError if neither. */
+  loaded(env: Env): LoadedConfig {
+    if (this.#kvConfig) return this.#kvConfig;
+    const raw = env.SWITCHYARD;
+    const runtime = runtimeFor(raw);
+    const text = typeof raw === "string" ? raw : `${JSON.stringify(raw, null, 2)}\n`;
+    return { runtime, text, version: 0, loadedAt: this.#varsLoadedAt };
+  }
+
+  refreshMs(env: Env): number {
+    if (this.#kvConfig) return this.#kvConfig.runtime.config.admin.refresh;
+    try {
+      return runtimeFor(env.SWITCHYARD).config.admin.refresh;
+    } catch {
+      return DEFAULT_REFRESH_MS;
+    }
+  }
+
+  status(env: Env): ConfigStatus {
+    const kv = this.#kvConfig;
+    return {
+      source: kv ? "kv" : "vars",
+      version: kv?.version ?? 0,
+      updated_at: kv?.record?.updated_at,
+      written_by: kv?.record?.source,
+      loaded_at: new Date(kv?.loadedAt ?? this.#varsLoadedAt).toISOString(),
+      checked_at: this.#checkedAt ? new Date(this.#checkedAt).toISOString() : undefined,
+      refresh_ms: this.refreshMs(env),
+      kv_binding: this.kv !== undefined,
+      reload_errors: this.errors,
+      last_error: this.lastError,
+    };
+  }
+
+  /** Reads the KV document (one read), and compiles it when its version is new. Never throws. */
+  check(): Promise<void> {
+    this.#pending ??= this.#check().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  async #check(): Promise<void> {
+    let value: string | null;
+    let metadata: VersionRecord | null;
+    try {
+      ({ value, metadata } = await this.kv!.getWithMetadata<VersionRecord>(CONFIG_KEY, "text"));
+    } catch (e) {
+      this.#checkedAt = Date.now();
+      this.#fail({
+        code: "SY_CONFIG_KV_UNAVAILABLE",
+        at: new Date().toISOString(),
+        problems: [`reading "${CONFIG_KEY}" from SWITCHYARD_KV failed: ${(e as Error).message}`],
+      });
+      return;
+    }
+    this.#checkedAt = Date.now();
+    if (value === null) {
+      // Nobody wrote a document (or it was deleted): wrangler.toml's config is the live one again.
+      this.#kvConfig = undefined;
+      this.#seen = undefined;
+      return;
+    }
+    const version = Number.isInteger(metadata?.version) ? metadata!.version : undefined;
+    const identity = version ?? value;
+    if (identity === this.#seen) return;
+    this.#seen = identity;
+    this.apply(value, version === undefined ? undefined : metadata!);
+  }
+
+  /**
+   * Validates and, when valid, serves `text` at once. Used by the KV re-check and by PUT /config (which has just
+   * written the document and should not wait for the next re-check). Returns the problems when invalid.
+   */
+  apply(text: string, record?: VersionRecord): { ok: true } | { ok: false; problems: string[] } {
+    const { config, problems, warnings } = checkConfig(text);
+    const version = record?.version ?? (this.#kvConfig?.version ?? 0) + 1;
+    if (!config) {
+      this.#fail({
+        code: "SY_CONFIG_REJECTED",
+        version,
+        at: new Date().toISOString(),
+        problems: problems.map(renderProblem),
+      });
+      return { ok: false, problems: problems.map(renderProblem) };
+    }
+    if (warnings.length > 0) {
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          msg: "switchyard config warnings",
+          version,
+          warnings: warnings.map(renderProblem),
+        }),
+      );
+    }
+    this.#kvConfig = { runtime: compileRuntime(config), text, version, record, loadedAt: Date.now() };
+    this.#seen = record?.version ?? text;
+    console.log(JSON.stringify({ level: "info", msg: "switchyard config loaded from KV", version }));
+    return { ok: true };
+  }
+
+  #fail(error: ConfigError): void {
+    this.errors++;
+    this.lastError = error;
+    const keeping = this.#kvConfig ? `KV version ${this.#kvConfig.version}` : "the wrangler.toml config";
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: `switchyard config not applied; still serving ${keeping}`,
+        ...error,
+      }),
+    );
+    for (const l of errorListeners) l(error);
+  }
+}
+
+const states = new WeakMap<object, LiveConfig>();
+const NO_KV = {};
+
+/** This isolate's LiveConfig for the env's KV namespace (one per namespace object). */
+export function liveConfig(env: Env | undefined): LiveConfig {
+  const kv = env?.SWITCHYARD_KV;
+  const key = kv ?? NO_KV;
+  let state = states.get(key);
+  if (!state) {
+    state = new LiveConfig(kv);
+    states.set(key, state);
+  }
+  return state;
+}
+
+/** The runtime for a request (see LiveConfig.runtime); throws the ProxyError of a missing or invalid config. */
+export function liveRuntime(
+  env: Env | undefined,
+  waitUntil?: (p: Promise<unknown>) => void,
+): Promise<Runtime> {
+  if (!env?.SWITCHYARD_KV) return Promise.resolve(runtimeFor(env?.SWITCHYARD));
+  return liveConfig(env).runtime(env, waitUntil);
+}

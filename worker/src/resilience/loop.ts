@@ -1,0 +1,233 @@
+// The retry loop: attempts of one request, bounded by attempts, the total timeout (every attempt and backoff
+// included, as Envoy's route timeout), the retry budget and what is safe to repeat (core/retry/policy.ts).
+// Each attempt has its own abort signal: its per-try timer (clipped to what is left of the total) aborts it,
+// and a hedged attempt that lost the race is aborted. Timers are cleared once the headers arrive, so a
+// response body streams for as long as it takes.
+import {
+  type AttemptOutcome,
+  backoffDelay,
+  parseRetryAfter,
+  type RetryBudget,
+  type RetryPolicy,
+  retryOn,
+  shouldRetry,
+} from "../../../core/retry/index.ts";
+import type { Attempt } from "../context.ts";
+import { ProxyError } from "../errors.ts";
+import { outcomeOfStatus, outcomeOfThrown } from "../proxy/classify.ts";
+
+export interface LoopInput {
+  policy: RetryPolicy;
+  /** The method may be repeated after it may have reached a backend. */
+  idempotent: boolean;
+  /** The request body can still be given to another attempt (always true without a body). */
+  replayable: () => boolean;
+  /** No request body: hedging is allowed (two attempts never share a body stream). */
+  bodiless: boolean;
+  budget: RetryBudget;
+  /** Picks a backend: not in `tried` when `fresh`, else preferably not in `tried`; undefined when none. */
+  select: (tried: ReadonlySet<number>, fresh: boolean) => number | undefined;
+  /** Sends attempt `n` to backend `index`. */
+  send: (index: number, n: number, signal: AbortSignal) => Promise<Response>;
+  /** Every attempt's end, except the winner's (whose body is still streaming): outlier feed, accounting. */
+  settle: (index: number, outcome: AttemptOutcome | undefined) => void;
+  /** The winner's outcome, for outlier detection. */
+  won: (index: number, outcome: AttemptOutcome) => void;
+  label: (index: number) => string;
+  record: (a: Attempt) => void;
+  /** Called when the budget stopped a retry. */
+  onBudgetExhausted?: () => void;
+  now?: () => number;
+  random?: () => number;
+  service: string;
+}
+
+export interface LoopResult {
+  response: Response;
+  index: number;
+  attempts: number;
+}
+
+interface Finished {
+  n: number;
+  index: number;
+  hedge: boolean;
+  started: number;
+  outcome: AttemptOutcome;
+  response?: Response;
+}
+
+interface Live {
+  index: number;
+  hedge: boolean;
+  started: number;
+  ctrl: AbortController;
+  done: Promise<Finished>;
+}
+
+const sleep = (ms: number) => new Promise<"slept">((r) => setTimeout(() => r("slept"), ms));
+
+export async function runAttempts(d: LoopInput): Promise<LoopResult> {
+  const now = d.now ?? Date.now;
+  const { policy } = d;
+  const start = now();
+  const deadline = start + policy.timeoutMs;
+  const tried = new Set<number>();
+  const live = new Map<number, Live>();
+  let n = 0;
+  let last: Finished | undefined;
+  let hedgeAllowed = policy.hedgeDelayMs !== undefined && d.idempotent && d.bodiless;
+  let stop: "not-retryable" | "attempts" | "deadline" | "budget" | "no-backend" = "attempts";
+  d.budget.deposit(start);
+
+  const launch = (index: number, hedge: boolean) => {
+    const attempt = ++n;
+    tried.add(index);
+    const ctrl = new AbortController();
+    const started = now();
+    let timedOut = false;
+    const budgetMs = Math.max(0, Math.min(policy.perTryTimeoutMs ?? Infinity, deadline - started));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort(new Error(`no response within ${budgetMs}ms`));
+    }, budgetMs);
+    const done = d.send(index, attempt, ctrl.signal).then(
+      (response): Finished => {
+        clearTimeout(timer);
+        return { n: attempt, index, hedge, started, outcome: outcomeOfStatus(response.status), response };
+      },
+      (): Finished => {
+        clearTimeout(timer);
+        return { n: attempt, index, hedge, started, outcome: outcomeOfThrown(timedOut) };
+      },
+    );
+    live.set(attempt, { index, hedge, started, ctrl, done });
+  };
+
+  const log = (f: Finished) =>
+    d.record({
+      n: f.n,
+      backend: d.label(f.index),
+      outcome: f.outcome.kind,
+      status: f.response?.status,
+      ms: now() - f.started,
+      ...(f.hedge ? { hedge: true as const } : {}),
+    });
+
+  const cancelLive = () => {
+    for (const [attempt, l] of live) {
+      l.ctrl.abort(new Error("another attempt answered first"));
+      d.settle(l.index, undefined);
+      d.record({
+        n: attempt,
+        backend: d.label(l.index),
+        outcome: "cancelled",
+        ms: now() - l.started,
+        ...(l.hedge ? { hedge: true as const } : {}),
+      });
+      // Its result (if a response still arrives) is dropped.
+      void l.done.then((f) => f.response?.body?.cancel());
+    }
+    live.clear();
+  };
+
+  const first = d.select(tried, true);
+  if (first === undefined) {
+    throw new ProxyError(
+      "SY_NO_BACKEND",
+      `service "${d.service}" has no backend available (drained or unhealthy)`,
+    );
+  }
+  launch(first, false);
+
+  for (;;) {
+    const waits: Promise<Finished | "hedge">[] = [...live.values()].map((l) => l.done);
+    let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+    if (hedgeAllowed && live.size === 1 && n < policy.attempts) {
+      waits.push(
+        new Promise((r) => {
+          hedgeTimer = setTimeout(() => r("hedge"), policy.hedgeDelayMs);
+        }),
+      );
+    }
+    const event = await Promise.race(waits);
+    if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
+
+    if (event === "hedge") {
+      // One hedge per wait: a second attempt to a backend not tried yet, paid for by the retry budget.
+      hedgeAllowed = false;
+      const index = d.select(tried, true);
+      if (index !== undefined && now() < deadline && d.budget.tryWithdraw(now())) launch(index, true);
+      continue;
+    }
+
+    live.delete(event.n);
+    const failed = event.outcome.kind !== "response" || retryOn(event.outcome, policy.on);
+    if (!failed) {
+      cancelLive();
+      d.won(event.index, event.outcome);
+      log(event);
+      await last?.response?.body?.cancel();
+      return { response: event.response!, index: event.index, attempts: n };
+    }
+    d.settle(event.index, event.outcome);
+    log(event);
+    if (last && last !== event) await last.response?.body?.cancel();
+    last = event;
+    if (live.size > 0) continue; // a hedged attempt may still answer well
+
+    if (!shouldRetry(event.outcome, policy, { idempotent: d.idempotent, bodyReplayable: d.replayable() })) {
+      stop = "not-retryable";
+      break;
+    }
+    if (n >= policy.attempts) {
+      stop = "attempts";
+      break;
+    }
+    const t = now();
+    if (t >= deadline) {
+      stop = "deadline";
+      break;
+    }
+    if (!d.budget.tryWithdraw(t)) {
+      stop = "budget";
+      d.onBudgetExhausted?.();
+      break;
+    }
+    const retryAfter = parseRetryAfter(event.response?.headers.get("retry-after") ?? null, t);
+    const delay = backoffDelay(n, policy.backoffBaseMs, policy.backoffMaxMs, retryAfter, d.random);
+    if (t + delay >= deadline) {
+      stop = "deadline";
+      break;
+    }
+    if (delay > 0) await sleep(delay);
+    const index = d.select(tried, false);
+    if (index === undefined) {
+      stop = "no-backend";
+      break;
+    }
+    launch(index, false);
+  }
+
+  // Out of attempts: a backend's own answer (say a 503) goes to the client as it is; otherwise an error.
+  if (last?.response) return { response: last.response, index: last.index, attempts: n };
+  const outcome = last!.outcome;
+  const tries = `${n} attempt${n === 1 ? "" : "s"}, ${tried.size} backend${tried.size === 1 ? "" : "s"}`;
+  if (outcome.kind === "timeout") {
+    throw new ProxyError(
+      "SY_UPSTREAM_TIMEOUT",
+      `service "${d.service}" did not answer in time (${tries}; timeout ${policy.timeoutMs}ms${policy.perTryTimeoutMs === undefined ? "" : `, per try ${policy.perTryTimeoutMs}ms`})`,
+    );
+  }
+  if (stop === "not-retryable") {
+    throw new ProxyError(
+      "SY_UPSTREAM_FAILED",
+      `the backend closed the connection without answering, and the request could not be sent again safely (${!d.replayable() ? "its body was larger than the retry buffer" : !retryOn(outcome, policy.on) ? `"${outcome.kind}" is not in retry.on` : "its method is not idempotent"})`,
+    );
+  }
+  const why = stop === "budget" ? "; the retry budget is spent" : "";
+  throw new ProxyError(
+    "SY_UPSTREAM_UNAVAILABLE",
+    `no backend of service "${d.service}" could be reached (${tries}${why})`,
+  );
+}

@@ -1,0 +1,91 @@
+// Resilience for one proxied request: the route's retry policy, the service's health filter (checks, ejections,
+// panic), and the retry loop wired to the per-isolate state. The proxy stage keeps what is routing's
+// (sticky pinning, path/host rewrite, the response) and hands select/send to run().
+import type { Context } from "hono";
+import type { Route } from "../../../core/config/schema/index.ts";
+import { type AttemptOutcome, idempotent, type RetryPolicy } from "../../../core/retry/index.ts";
+import type { AppEnv } from "../context.ts";
+import type { ReplayableBody } from "../proxy/body.ts";
+import type { ServicePool } from "../runtime.ts";
+import type { Background } from "./health-client.ts";
+import { type LoopResult, runAttempts } from "./loop.ts";
+import { retryPolicyFor } from "./policy.ts";
+import { budgetFor, healthFilter, observeOutcome, resilienceFor } from "./state.ts";
+
+export interface ResilientRequest {
+  policy: RetryPolicy;
+  /** Backends this request may use: healthy ones, or all of them in panic mode. */
+  accept: (index: number) => boolean;
+  run(
+    body: ReplayableBody,
+    select: LoopInputSelect,
+    send: (index: number, headers: Headers, signal: AbortSignal) => Promise<Response>,
+    headers: Headers,
+  ): Promise<LoopResult>;
+  /** Adds the attempts header to the client's response. */
+  decorate(out: Headers, attempts: number): void;
+}
+
+type LoopInputSelect = (tried: ReadonlySet<number>, fresh: boolean) => number | undefined;
+
+function background(c: Context<AppEnv>): Background {
+  try {
+    const ctx = c.executionCtx;
+    return (p) => ctx.waitUntil(p);
+  } catch {
+    // No execution context (app.fetch in tests): the promise runs on its own.
+    return (p) => void p.catch(() => {});
+  }
+}
+
+export function resilientRequest(c: Context<AppEnv>, pool: ServicePool, route: Route): ResilientRequest {
+  const sy = c.var.sy;
+  const state = resilienceFor(pool, sy.runtime!.config);
+  const policy = retryPolicyFor(route, state.service);
+  const ns = c.env?.HEALTH_CHECKER;
+  const bg = background(c);
+  const now = Date.now();
+  state.shared?.refresh(ns, now, bg);
+  const filter = healthFilter(state, now);
+  if (filter.panic) sy.panic = true;
+  const req = c.req.raw;
+  const report = (backend: string, until: number, reason: string) =>
+    state.shared?.report(ns, backend, until, reason, bg);
+  const observe = (index: number, outcome: AttemptOutcome) =>
+    observeOutcome(state, index, outcome, Date.now(), report);
+
+  return {
+    policy,
+    accept: filter.accept,
+    run(body, select, send, headers) {
+      return runAttempts({
+        policy,
+        service: pool.name,
+        idempotent: idempotent(req.method, req.headers.has("idempotency-key"), policy),
+        replayable: () => body.replayable,
+        bodiless: req.body === null,
+        budget: budgetFor(state, policy),
+        select,
+        send(index, n, signal) {
+          const h = new Headers(headers);
+          if (policy.attemptHeader) h.set(policy.attemptHeader, String(n));
+          pool.selector.onStart?.(index);
+          return send(index, h, signal);
+        },
+        settle(index, outcome) {
+          pool.selector.onEnd?.(index);
+          if (outcome) observe(index, outcome);
+        },
+        won: observe,
+        label: (index) => pool.backends[index]!.url.href,
+        record: (a) => sy.attempts.push(a),
+        onBudgetExhausted: () => {
+          sy.retryBudgetExhausted = true;
+        },
+      });
+    },
+    decorate(out, attempts) {
+      if (policy.attemptsHeader) out.set(policy.attemptsHeader, String(attempts));
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// The cron trigger's job ([triggers] crons in wrangler.toml): sync every HTTP service that has health checks
+// or passive ejection with its HealthChecker object. sync() stores the current spec and arms the alarm if none
+// is set, so checks resume after a deploy, after an idle pause, or before the first request arrives.
+import type { Env } from "../env.ts";
+import { runtimeFor } from "../runtime.ts";
+import { healthSpec } from "./health-spec.ts";
+
+export interface RearmResult {
+  services: string[];
+  errors: { service: string; error: string }[];
+}
+
+export async function rearmHealthChecks(env: Env): Promise<RearmResult> {
+  const result: RearmResult = { services: [], errors: [] };
+  const ns = env.HEALTH_CHECKER;
+  if (!ns) return result;
+  let config: ReturnType<typeof runtimeFor>["config"];
+  try {
+    config = runtimeFor(env.SWITCHYARD).config;
+  } catch (e) {
+    // An invalid config is already logged by runtimeFor; checks keep the spec they last had.
+    result.errors.push({ service: "*", error: e instanceof Error ? e.message : String(e) });
+    return result;
+  }
+  await Promise.all(
+    config.services.map(async (service) => {
+      const spec = healthSpec(service);
+      if (!spec?.check) return;
+      try {
+        await ns.get(ns.idFromName(service.name)).sync(spec);
+        result.services.push(service.name);
+      } catch (e) {
+        result.errors.push({ service: service.name, error: e instanceof Error ? e.message : String(e) });
+      }
+    }),
+  );
+  if (result.errors.length > 0) {
+    console.error(
+      JSON.stringify({ level: "error", msg: "health check re-arm failed", errors: result.errors }),
+    );
+  }
+  return result;
+}
+
+/** The worker's scheduled() handler. */
+export function scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): void {
+  ctx.waitUntil(rearmHealthChecks(env));
+}

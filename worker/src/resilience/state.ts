@@ -1,0 +1,152 @@
+// Per-isolate resilience state of one service, kept beside the compiled config (a WeakMap on the ServicePool,
+// so a new config starts fresh): the retry budget, outlier detection (the circuit breaker), and the cached
+// shared health. Fast and approximate, as design.md puts breaker state; the shared part comes from the
+// HealthChecker object. `usable` combines them, with the panic threshold on top.
+import type { Config, Service } from "../../../core/config/schema/index.ts";
+import { type OutlierDetector, outlierDetector } from "../../../core/health/outlier.ts";
+import { inPanic } from "../../../core/health/panic.ts";
+import {
+  type AttemptOutcome,
+  type RetryBudget,
+  type RetryPolicy,
+  retryBudget,
+} from "../../../core/retry/index.ts";
+import { observationOf } from "../proxy/classify.ts";
+import type { ServicePool } from "../runtime.ts";
+import { SharedHealth } from "./health-client.ts";
+import { healthSpec } from "./health-spec.ts";
+
+export interface ServiceResilience {
+  service: Service | undefined;
+  pool: ServicePool;
+  /** Retry budgets per isolate and service, one per (budget, budget_min) pair routes use. */
+  budgets: Map<string, RetryBudget>;
+  outlier: OutlierDetector | undefined;
+  shared: SharedHealth | undefined;
+  /** Whether the pool was in panic mode at the last request (to log transitions once). */
+  panic: boolean;
+}
+
+const states = new WeakMap<ServicePool, ServiceResilience>();
+/** The latest state per service name, for the admin view. */
+export const latest = new Map<string, ServiceResilience>();
+
+export function resilienceFor(pool: ServicePool, config: Config): ServiceResilience {
+  let s = states.get(pool);
+  if (s) return s;
+  const service = config.services.find((x) => x.name === pool.name);
+  const passive = service?.passive;
+  const spec = service && healthSpec(service);
+  s = {
+    service,
+    pool,
+    budgets: new Map(),
+    outlier: passive
+      ? outlierDetector(pool.backends.length, {
+          consecutive5xx: passive.consecutive_5xx,
+          consecutiveGatewayFailures: passive.failures,
+          baseEjectionMs: passive.eject,
+          maxEjectionMs: Math.max(passive.eject, passive.max_eject),
+          maxEjectionPercent: passive.max_ejection_percent,
+        })
+      : undefined,
+    shared: spec && new SharedHealth(spec),
+    panic: false,
+  };
+  states.set(pool, s);
+  latest.set(pool.name, s);
+  return s;
+}
+
+export function budgetFor(s: ServiceResilience, policy: RetryPolicy): RetryBudget {
+  const key = `${policy.budgetRatio}/${policy.budgetMinPerSecond}`;
+  let budget = s.budgets.get(key);
+  if (!budget) {
+    budget = retryBudget({ ratio: policy.budgetRatio, minPerSecond: policy.budgetMinPerSecond });
+    s.budgets.set(key, budget);
+  }
+  return budget;
+}
+
+/** Whether a backend is healthy right now: passes active checks and is ejected neither here nor elsewhere. */
+export function healthy(s: ServiceResilience, index: number, now: number): boolean {
+  const url = s.pool.backends[index]!.url.href;
+  if (s.outlier?.ejected(index, now)) return false;
+  if (!s.shared) return true;
+  return s.shared.up(url) && s.shared.ejectedUntil(url) <= now;
+}
+
+/**
+ * The health filter for one request: healthy backends, or every backend when fewer than panic_threshold of
+ * them are healthy. Logs entering and leaving panic once.
+ */
+export function healthFilter(
+  s: ServiceResilience,
+  now: number,
+): { accept: (i: number) => boolean; panic: boolean } {
+  if (!s.outlier && !s.shared) return { accept: () => true, panic: false };
+  const backends = s.pool.backends;
+  const ok = backends.map((b, i) => b.weight > 0 && healthy(s, i, now));
+  const serving = backends.filter((b) => b.weight > 0).length;
+  const usable = ok.filter(Boolean).length;
+  const panic = inPanic(usable, serving, s.service?.panic_threshold ?? 0);
+  if (panic !== s.panic) {
+    s.panic = panic;
+    console.log(
+      JSON.stringify({
+        level: panic ? "warn" : "info",
+        msg: panic
+          ? "panic mode: too few healthy backends, balancing across all of them"
+          : "panic mode over: balancing across healthy backends again",
+        service: s.pool.name,
+        healthy: usable,
+        backends: serving,
+        threshold_percent: s.service?.panic_threshold,
+      }),
+    );
+  }
+  return { accept: panic ? () => true : (i) => ok[i]!, panic };
+}
+
+/** What the admin view shows for a service: each backend's state as this isolate sees it. */
+export function healthSnapshot(s: ServiceResilience, now = Date.now()) {
+  return {
+    service: s.pool.name,
+    panic: s.panic,
+    retry_budgets: Object.fromEntries([...s.budgets].map(([k, b]) => [k, b.balance(now)])),
+    backends: s.pool.backends.map((b, i) => ({
+      url: b.url.href,
+      healthy: healthy(s, i, now),
+      active: s.shared?.snapshot?.backends[b.url.href],
+      ejected_until: Math.max(s.outlier?.until(i) ?? 0, s.shared?.ejectedUntil(b.url.href) ?? 0) || undefined,
+    })),
+  };
+}
+
+/**
+ * Feeds one attempt's outcome to outlier detection. An ejection is logged once, here, with its reason, and
+ * reported to the service's HealthChecker object so other isolates leave the backend out too.
+ */
+export function observeOutcome(
+  s: ServiceResilience,
+  index: number,
+  outcome: AttemptOutcome,
+  now: number,
+  report: (backend: string, until: number, reason: string) => void,
+): void {
+  if (!s.outlier) return;
+  const ejection = s.outlier.observe(index, observationOf(outcome), now);
+  if (!ejection) return;
+  const backend = s.pool.backends[index]!.url.href;
+  console.log(
+    JSON.stringify({
+      level: "warn",
+      msg: "backend ejected",
+      service: s.pool.name,
+      backend,
+      reason: ejection.reason,
+      for_ms: ejection.untilMs - now,
+    }),
+  );
+  report(backend, ejection.untilMs, ejection.reason);
+}
