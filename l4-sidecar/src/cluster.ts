@@ -7,7 +7,7 @@ import { AggregatorRegistry, Registry } from "prom-client";
 import { checkConfig } from "../../core/config/index.ts";
 import { startAdmin } from "./admin.ts";
 import type { CliOptions } from "./args.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, flushLogs, type Logger } from "./log.ts";
 import { createMetrics, ReloadStats } from "./metrics.ts";
 import { Reloader } from "./reload.ts";
 import { type Initial, reloadTriggers, waitForStopSignal } from "./run.ts";
@@ -193,5 +193,6 @@ export async function runWorker(): Promise<number> {
   process.on("SIGTERM", () => {});
   process.send!({ t: "hello" } satisfies FromWorker);
   const code = await stop;
+  flushLogs();
   process.exit(code);
 }

@@ -19,6 +19,8 @@ export interface ConnectOptions {
   timeoutMs: number;
   noDelay: boolean;
   keepAliveMs: number;
+  /** Read into caller-owned buffers (see forward.ts). */
+  onread?: net.OnReadOpts;
 }
 
 export function connectBackend(opts: ConnectOptions): Promise<net.Socket> {
@@ -30,6 +32,7 @@ export function connectBackend(opts: ConnectOptions): Promise<net.Socket> {
       noDelay: opts.noDelay,
       keepAlive: opts.keepAliveMs > 0,
       keepAliveInitialDelay: opts.keepAliveMs,
+      ...(opts.onread ? { onread: opts.onread } : {}),
     });
     const where = `${opts.host}:${opts.port}`;
     const timer = setTimeout(() => {

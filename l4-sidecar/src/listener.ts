@@ -5,6 +5,7 @@ import net from "node:net";
 import type { Listener } from "../../core/config/index.ts";
 import type { IpSet } from "../../core/rules/ip.ts";
 import { ConnectError, connectBackend } from "./connect.ts";
+import { Forwarder } from "./forward.ts";
 import type { Logger } from "./log.ts";
 import { type CloseReason, type Pipe, splice } from "./pipe.ts";
 import type { ConnectFailure, ServicePool } from "./pool.ts";
@@ -112,13 +113,19 @@ export class TcpListener {
     this.log.warn({ ...entry, closed_by: reason, duration_ms: 0 }, "connection");
   }
 
-  private async handle(client: net.Socket): Promise<void> {
+  private async handle(accepted: net.Socket): Promise<void> {
     const s = this.settings;
     const l = s.listener;
-    const ip = client.remoteAddress ?? "";
-    const entry: Record<string, unknown> = { listener: this.name, client: `${ip}:${client.remotePort}` };
-    if (s.deny?.hasText(ip) || (s.allow && !s.allow.hasText(ip))) return this.refuse(client, "denied", entry);
-    if (this.conns.size >= l.max_connections) return this.refuse(client, "max_connections", entry);
+    const ip = accepted.remoteAddress ?? "";
+    const entry: Record<string, unknown> = { listener: this.name, client: `${ip}:${accepted.remotePort}` };
+    if (s.deny?.hasText(ip) || (s.allow && !s.allow.hasText(ip)))
+      return this.refuse(accepted, "denied", entry);
+    if (this.conns.size >= l.max_connections) return this.refuse(accepted, "max_connections", entry);
+    const up = new Forwarder(true);
+    const down = new Forwarder(false);
+    const adopted = adopt(accepted, up);
+    const client = adopted ?? accepted;
+    down.dst = client;
 
     const started = performance.now();
     const conn: Conn = { client };
@@ -150,6 +157,7 @@ export class TcpListener {
             timeoutMs: l.connect_timeout,
             noDelay: l.no_delay,
             keepAliveMs: l.tcp_keepalive,
+            onread: down.onread,
           });
           pool.connectResult(i, undefined, Date.now());
           chosen = i;
@@ -188,21 +196,17 @@ export class TcpListener {
       client.off("error", onEarlyError);
       client.setNoDelay(l.no_delay);
       if (l.tcp_keepalive > 0) client.setKeepAlive(true, l.tcp_keepalive);
-      const stats = this.stats;
-      conn.pipe = splice(client, backend, {
+      up.src = client;
+      up.dst = backend;
+      down.src = backend;
+      up.counters = down.counters = [this.stats, state];
+      conn.pipe = splice(client, backend, up, down, {
         idleTimeoutMs: l.idle_timeout,
-        onBytesIn: (n) => {
-          stats.bytesIn += n;
-          state.bytesIn += n;
-        },
-        onBytesOut: (n) => {
-          stats.bytesOut += n;
-          state.bytesOut += n;
-        },
+        clientOnread: adopted !== undefined,
       });
       const result = await conn.pipe.done;
       pool.ended(chosen);
-      if (result.closedBy === "idle-timeout") stats.idleTimeouts++;
+      if (result.closedBy === "idle-timeout") this.stats.idleTimeouts++;
       entry.bytes_in = result.bytesIn;
       entry.bytes_out = result.bytesOut;
       entry.closed_by = result.closedBy;
@@ -214,5 +218,25 @@ export class TcpListener {
       this.stats.active--;
       if (this.closing && this.conns.size === 0) this.drained?.();
     }
+  }
+}
+
+/**
+ * Re-wraps an accepted socket's handle in a Socket that reads into `up`'s buffers: net.Server cannot pass
+ * `onread` to the sockets it creates. Falls back to the plain socket (undefined) if Node's internals differ,
+ * or when SWITCHYARD_L4_PLAIN_READS=1 asks for Node's own read buffers.
+ */
+function adopt(accepted: net.Socket, up: Forwarder): net.Socket | undefined {
+  const handle = (accepted as unknown as { _handle?: object })._handle;
+  if (!handle || process.env.SWITCHYARD_L4_PLAIN_READS === "1") return undefined;
+  try {
+    return new net.Socket({
+      handle,
+      allowHalfOpen: true,
+      pauseOnCreate: true,
+      onread: up.onread,
+    } as net.SocketConstructorOpts);
+  } catch {
+    return undefined;
   }
 }

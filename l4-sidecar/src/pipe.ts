@@ -1,6 +1,8 @@
-// Splices two connected sockets: bytes both ways with backpressure, a FIN on one side becomes a FIN on the
-// other (half-close), a reset or error on one side resets the other, and the idle timer covers both directions.
+// Splices a client and a backend socket: bytes both ways through two Forwarders (backpressure), a FIN on one
+// side becomes a FIN on the other (half-close), a reset or error on one side resets the other, and the idle
+// timer covers both directions.
 import type net from "node:net";
+import type { Forwarder } from "./forward.ts";
 
 export type CloseReason =
   | "client" // the client finished first (FIN)
@@ -27,13 +29,18 @@ export interface Pipe {
 
 export interface PipeOptions {
   idleTimeoutMs: number;
-  onBytesIn?: (n: number) => void;
-  onBytesOut?: (n: number) => void;
+  /** The client socket reads through `onread` (Forwarder buffers); false: plain 'data' events. */
+  clientOnread: boolean;
 }
 
-export function splice(client: net.Socket, backend: net.Socket, opts: PipeOptions): Pipe {
-  let bytesIn = 0;
-  let bytesOut = 0;
+/** `up` carries client → backend, `down` backend → client; both already know their sockets. */
+export function splice(
+  client: net.Socket,
+  backend: net.Socket,
+  up: Forwarder,
+  down: Forwarder,
+  opts: PipeOptions,
+): Pipe {
   let closedBy: CloseReason | undefined;
   let error: string | undefined;
   let closed = 0;
@@ -45,41 +52,14 @@ export function splice(client: net.Socket, backend: net.Socket, opts: PipeOption
     closedBy ??= reason;
   };
 
-  const forward = (
-    src: net.Socket,
-    dst: net.Socket,
-    count: (n: number) => void,
-    side: "client" | "backend",
-  ) => {
-    src.on("data", (chunk: Buffer) => {
-      count(chunk.length);
-      if (!dst.write(chunk)) src.pause();
-    });
-    dst.on("drain", () => src.resume());
-    src.on("end", () => {
-      first(side);
-      dst.end();
-    });
-  };
-  forward(
-    client,
-    backend,
-    (n) => {
-      bytesIn += n;
-      opts.onBytesIn?.(n);
-    },
-    "client",
-  );
-  forward(
-    backend,
-    client,
-    (n) => {
-      bytesOut += n;
-      opts.onBytesOut?.(n);
-    },
-    "backend",
-  );
-
+  client.on("end", () => {
+    first("client");
+    backend.end();
+  });
+  backend.on("end", () => {
+    first("backend");
+    client.end();
+  });
   const fail = (side: "client" | "backend") => (err: NodeJS.ErrnoException) => {
     if (closedBy === undefined) {
       closedBy = side === "client" ? "client-reset" : "backend-reset";
@@ -93,12 +73,17 @@ export function splice(client: net.Socket, backend: net.Socket, opts: PipeOption
 
   const onClose = () => {
     if (++closed < 2) {
-      // If one side closed without an error event (e.g. destroyed locally), make sure the other follows.
+      // One side closed without an error (e.g. destroyed locally): make sure the other follows.
       if (client.destroyed && !backend.destroyed && !backend.writableEnded) backend.end();
       if (backend.destroyed && !client.destroyed && !client.writableEnded) client.end();
       return;
     }
-    resolve({ bytesIn, bytesOut, closedBy: closedBy ?? "client", ...(error ? { error } : {}) });
+    resolve({
+      bytesIn: up.bytes,
+      bytesOut: down.bytes,
+      closedBy: closedBy ?? "client",
+      ...(error ? { error } : {}),
+    });
   };
   client.on("close", onClose);
   backend.on("close", onClose);
@@ -111,7 +96,12 @@ export function splice(client: net.Socket, backend: net.Socket, opts: PipeOption
       backend.destroy();
     });
   }
-  client.resume();
+  // The backend socket always reads through `down.onread` (set at connect); the client starts reading now.
+  if (opts.clientOnread) client._read(0);
+  else {
+    up.pipeData();
+    client.resume();
+  }
 
   return {
     done,

@@ -6,7 +6,7 @@ import { type Config, checkConfig, renderProblem, summarizeConfig } from "../../
 import { startAdmin } from "./admin.ts";
 import { type CliOptions, parseCliArgs, USAGE } from "./args.ts";
 import { runPrimary, runWorker } from "./cluster.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, flushLogs, type Logger } from "./log.ts";
 import { createMetrics, ReloadStats } from "./metrics.ts";
 import { configVersion, Reloader, watchFile } from "./reload.ts";
 import { Sidecar } from "./sidecar.ts";
@@ -44,8 +44,11 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const log = createLogger();
-  if (opts.workers > 1) return runPrimary(opts, source, initial, log);
-  return runSingle(opts, source, initial, log);
+  const code = await (opts.workers > 1
+    ? runPrimary(opts, source, initial, log)
+    : runSingle(opts, source, initial, log));
+  flushLogs();
+  return code;
 }
 
 export interface Initial {

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import type net from "node:net";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   backend,
   connect,
@@ -26,7 +26,15 @@ async function writeAll(s: net.Socket, data: Buffer): Promise<void> {
   s.end();
 }
 
-describe("sidecar proxying", () => {
+// Both read paths: the sidecar's own buffers (onread, the default) and Node's (the fallback).
+describe.each(["onread", "plain"])("sidecar proxying (%s reads)", (mode) => {
+  beforeEach(() => {
+    if (mode === "plain") process.env.SWITCHYARD_L4_PLAIN_READS = "1";
+  });
+  afterEach(() => {
+    delete process.env.SWITCHYARD_L4_PLAIN_READS;
+  });
+
   it("carries 100 MB each way at once, byte-exact (sha256 both ways)", async () => {
     const MB = 1024 * 1024;
     const up = randomBytes(100 * MB);
@@ -61,6 +69,32 @@ describe("sidecar proxying", () => {
       bytes_out: down.length,
       backend: b.address,
     });
+  });
+
+  it("keeps 24 concurrent transfers apart (pooled read buffers are never shared while in use)", async () => {
+    const b = await echoBackend();
+    const { port } = await startSidecar(tcpConfig([b.address]));
+    const one = async (i: number) => {
+      const data = randomBytes(3 * 1024 * 1024 + i * 997);
+      const c = await connect(port);
+      const h = createHash("sha256");
+      let got = 0;
+      c.on("data", (chunk: Buffer) => {
+        got += chunk.length;
+        h.update(chunk);
+        // Some readers are slow, so writes towards them stay pending while other connections read.
+        if (i % 3 === 0) {
+          c.pause();
+          setTimeout(() => c.resume(), 1);
+        }
+      });
+      const ended = once(c, "end");
+      await writeAll(c, data);
+      await ended;
+      expect(got).toBe(data.length);
+      expect(h.digest("hex")).toBe(sha256(data));
+    };
+    await Promise.all(Array.from({ length: 24 }, (_, i) => one(i)));
   });
 
   it("applies backpressure: a client that stops reading stops the backend, the sidecar does not buffer", async () => {
@@ -124,7 +158,9 @@ describe("sidecar proxying", () => {
     await waitFor(() => connections().length === 1);
     expect(connections()[0]!.closed_by).toBe("backend");
   });
+});
 
+describe("sidecar proxying", () => {
   it("balances connections round-robin across backends", async () => {
     const backends = await Promise.all([0, 1, 2].map((i) => backend((s) => s.end(`b${i}`))));
     const { port } = await startSidecar(tcpConfig(backends.map((b) => b.address)));
