@@ -13,11 +13,15 @@
 //               SY_RATE_LIMITED with Retry-After; RateLimit-Policy/RateLimit headers on every response
 //   respond     after the answer: response header modifiers, internal headers stripped, sticky Set-Cookie
 //   action      redirect → 301/302/303/307/308 | respond → direct answer | forward → on to proxy
-//   proxy       loop over backends, each tried at most once:
-//     select      sticky cookie's backend first, else the balancer (hash key from the service), not tried yet
+//   proxy       up to retry.attempts tries, all inside retry.timeout (worker/src/resilience/):
+//     select      sticky cookie's backend first, else the balancer (hash key from the service), healthy (active
+//                 checks, ejections; all of them in panic mode) and not tried yet where one is left
 //     prepare     rewrite path/host, request header modifiers, X-Forwarded-*/Forwarded/X-Request-Id, no hop-by-hop
-//     forward     fetch, body streamed both ways (WebSocket upgrades pass through) → response, or an error
-//                 marked retryable or not; all failed → 502 SY_UPSTREAM_UNAVAILABLE
+//     forward     fetch with a per-try timeout, body streamed both ways (WebSocket upgrades pass through); an
+//                 optional hedge after retry.hedge → response, or an outcome retried when safe, with backoff and
+//                 within the retry budget; out of tries → the last answer, or 502 SY_UPSTREAM_UNAVAILABLE /
+//                 SY_UPSTREAM_FAILED, 504 SY_UPSTREAM_TIMEOUT
+//     observe     each outcome feeds outlier detection (ejections reported to the HealthChecker object)
 //   onError     any ProxyError → JSON { error: { code, message }, request_id }
 //
 // Short-circuits: config, match and proxy throw ProxyErrors and action may answer itself; the error handler

@@ -1,6 +1,7 @@
 // The worker's bindings, as declared in wrangler.toml (vars) and `wrangler secret put` (secrets).
 import type { MetricsAggregator } from "./observe/aggregator-object.ts";
 import type { RateLimiter } from "./rate-limit/limiter-object.ts";
+import type { HealthChecker } from "./resilience/health-object.ts";
 
 export interface Env {
   /** The Switchyard config: a table from [vars.SWITCHYARD], or the same document as a JSON string. */
@@ -9,6 +10,8 @@ export interface Env {
   STICKY_SECRET?: string;
   /** RateLimiter Durable Objects: one per (rate_limits policy, key). */
   RATE_LIMITER?: DurableObjectNamespace<RateLimiter>;
+  /** HealthChecker Durable Objects: one per service, runs active checks and shares ejections. */
+  HEALTH_CHECKER?: DurableObjectNamespace<HealthChecker>;
   /** Workers KV namespace holding the live config (key "config", see core/config/store.ts); overrides SWITCHYARD. */
   SWITCHYARD_KV?: KVNamespace;
   /** Bearer token of the admin API (a wrangler secret). Unset: the admin API answers 404 to everything. */

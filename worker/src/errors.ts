@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   SY_NO_BACKEND: { status: 503, source: "internal" },
   SY_UPSTREAM_UNAVAILABLE: { status: 502, source: "upstream" },
   SY_UPSTREAM_FAILED: { status: 502, source: "upstream" },
+  SY_UPSTREAM_TIMEOUT: { status: 504, source: "upstream" },
   SY_INTERNAL: { status: 500, source: "internal" },
   SY_ADMIN_DISABLED: { status: 404, source: "config" },
   SY_ADMIN_UNAUTHORIZED: { status: 401, source: "downstream" },

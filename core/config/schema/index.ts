@@ -40,6 +40,7 @@ export * from "./affinity.ts";
 export * from "./forwarding.ts";
 export * from "./listener.ts";
 export * from "./rate-limit.ts";
+export * from "./retry.ts";
 export * from "./route.ts";
 export * from "./service.ts";
 export * from "./waf.ts";

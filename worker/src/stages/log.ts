@@ -29,6 +29,8 @@ export function logRequest({ write = (line) => console.log(line) }: LogOptions =
         status: c.res.status,
         error: sy.error?.code,
         attempts: sy.attempts.length > 0 ? sy.attempts : undefined,
+        panic: sy.panic,
+        retry_budget_exhausted: sy.retryBudgetExhausted,
         rate_limits: sy.rateLimits.length > 0 ? sy.rateLimits : undefined,
         waf: sy.waf && { action: sy.waf.action, score: sy.waf.score, rules: sy.waf.matches.map((m) => m.id) },
         ms: Date.now() - sy.startedAt,
