@@ -99,6 +99,11 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
   } else {
     if (wrangler.unsupported.length > 0)
       sec.note(`wrangler.toml keys not provided under plain workerd: ${wrangler.unsupported.join(", ")}`);
+    if (wrangler.analyticsBindings.length > 0)
+      sec.note(
+        `Analytics Engine (${wrangler.analyticsBindings.join(", ")}) is left unbound: workerd sends each data ` +
+          "point as an HTTP request, far dearer than the production runtime's buffered write (it halved (b) here).",
+      );
     const modules = bundleModules(ctx.bundle.dir, wrangler.main);
     const switchyard = (doc: unknown) => (file: string, port: number) =>
       writeSwitchyardConfig({ file, port, wrangler, modules, switchyard: doc });

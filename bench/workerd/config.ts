@@ -1,6 +1,6 @@
 // Writes a workerd capnp config for one bench variant: the production bundle with the bindings that
-// wrangler.toml declares (vars, Durable Objects in memory, KV as an always-empty stub), or the pass-through
-// worker. The global outbound may reach 127.0.0.1, where the nginx backend listens.
+// wrangler.toml declares (vars, Durable Objects in memory, KV always empty, Analytics Engine left unbound), or
+// the pass-through worker. The global outbound may reach 127.0.0.1, where the nginx backend listens.
 import {
   existsSync,
   mkdirSync,
@@ -24,6 +24,9 @@ export interface WranglerInfo {
   vars: Record<string, unknown>;
   durableObjects: { binding: string; className: string; sql: boolean }[];
   kvBindings: string[];
+  /** Left unbound: workerd turns every data point into an HTTP request to a service, which costs far more than
+   * the production runtime's buffered write and would halve the measured throughput. */
+  analyticsBindings: string[];
   /** Binding kinds in wrangler.toml that the bench cannot provide under plain workerd. */
   unsupported: string[];
 }
@@ -37,6 +40,7 @@ const SUPPORTED = new Set([
   "durable_objects",
   "migrations",
   "kv_namespaces",
+  "analytics_engine_datasets",
   "account_id",
   "workers_dev",
   "routes",
@@ -78,6 +82,7 @@ export function readWrangler(path: string): WranglerInfo {
       .filter((d) => d.script_name === undefined)
       .map((d) => ({ binding: d.name, className: d.class_name, sql: sqlClasses.has(d.class_name) })),
     kvBindings: ((doc.kv_namespaces ?? []) as { binding: string }[]).map((k) => k.binding),
+    analyticsBindings: ((doc.analytics_engine_datasets ?? []) as { binding: string }[]).map((a) => a.binding),
     unsupported: Object.keys(doc).filter((k) => !SUPPORTED.has(k)),
   };
 }
@@ -145,7 +150,7 @@ export function writeSwitchyardConfig(v: SwitchyardVariant): void {
     ...v.wrangler.durableObjects.map(
       (d) => `(name = ${text(d.binding)}, durableObjectNamespace = ${text(d.className)})`,
     ),
-    ...v.wrangler.kvBindings.map((k) => `(name = ${text(k)}, kvNamespace = "kv-stub")`),
+    ...v.wrangler.kvBindings.map((k) => `(name = ${text(k)}, kvNamespace = "stub")`),
   ];
   const classes = [...new Map(v.wrangler.durableObjects.map((d) => [d.className, d])).values()];
   const namespaces = classes.map(
@@ -168,7 +173,7 @@ using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .main),
-    (name = "kv-stub", worker = .kvStub),${storageService}
+    (name = "stub", worker = .stub),${storageService}
     ${INTERNET},
   ],
   sockets = [(name = "http", address = "127.0.0.1:${v.port}", http = (), service = "main")],
@@ -186,8 +191,8 @@ const main :Workerd.Worker = (
   durableObjectStorage = ${storage},
   globalOutbound = "internet",
 );
-const kvStub :Workerd.Worker = (
-  modules = [(name = "kv-stub.js", esModule = embed ${text(relative(dir, join(here, "kv-stub.js")))})],
+const stub :Workerd.Worker = (
+  modules = [(name = "stub.js", esModule = embed ${text(relative(dir, join(here, "stub.js")))})],
   compatibilityDate = "2024-01-01",
 );
 `,
