@@ -51,6 +51,8 @@ const SHELL_CMDS =
 const rule = (r: ManagedRule) => r;
 
 export const MANAGED_RULES: readonly ManagedRule[] = [
+  // Every repetition that can follow a frequent character is bounded ({0,256}, not *): inspected values reach
+  // body_limit in size, and an unbounded one would make matching quadratic on crafted input (test/worker).
   // --- 913: scanners, by User-Agent
   rule({
     id: "913100",
@@ -121,7 +123,7 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     form: "raw",
     any: "%\r\n",
     needs: ["%0a", "%0A", "%0d", "%0D", "\n", "\r"],
-    re: /(?:%0d|\r)?(?:%0a|\n)\s*(?:[a-z-]+\s*:|http\/\d)|(?:%0d|\r)(?:%0a|\n)(?:%0d|\r)(?:%0a|\n)/i,
+    re: /(?:%0d|\r)?(?:%0a|\n)[ \t]{0,8}(?:[a-z-]{1,64}[ \t]{0,8}:|http\/\d)|(?:%0d|\r)(?:%0a|\n)(?:%0d|\r)(?:%0a|\n)/i,
   }),
 
   // --- 930: path traversal and local file inclusion
@@ -136,7 +138,7 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     any: "%",
     // Overlong UTF-8 and doubly encoded dots never occur in ordinary input; plain %2e%2e%2f must appear twice.
     needs: ["%2e", "%2E", "%25", "%c0", "%C0", "%c1", "%C1", "%e0", "%E0", "%u", "%U", "..%", "..\\", "../"],
-    re: /%(?:25)+2e%(?:25)+2e|%c0%ae|%e0%80%ae|%c0%af|%c1%9c|%u002e|%u2215|%u2216|(?:(?:%2e|\.){2}(?:%2f|%5c)|%2e%2e[\\/])[\s\S]*?(?:%2e|\.){2}(?:%2f|%5c|\/|\\)/i,
+    re: /%(?:25)+2e%(?:25)+2e|%c0%ae|%e0%80%ae|%c0%af|%c1%9c|%u002e|%u2215|%u2216|(?:(?:%2e|\.){2}(?:%2f|%5c)|%2e%2e[\\/])[\s\S]{0,512}?(?:%2e|\.){2}(?:%2f|%5c|\/|\\)/i,
   }),
   rule({
     id: "930110",
@@ -149,7 +151,7 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     any: "./\\",
     // Two steps up: one "../" alone is common in prose; a single step to a known file is 930120's job.
     needs: [".."],
-    re: /\.\.[\\/][\s\S]*?\.\.(?:[\\/]|$)/,
+    re: /\.\.[\\/][\s\S]{0,512}?\.\.(?:[\\/]|$)/,
   }),
   rule({
     id: "930120",
@@ -174,7 +176,7 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
       ".ssh/",
       "web-inf",
     ],
-    re: /(?:\/etc\/(?:passwd|shadow|group|hosts|issue|motd|crontab|sudoers|ssh\/|mysql\/|nginx\/|apache2?\/|httpd\/)|\/proc\/(?:self|\d+)\/|\/var\/log\/|\/root\/|c:[\\/](?:windows|winnt|boot\.ini|inetpub)|\bwin\.ini\b|\bboot\.ini\b|[\\/]system32[\\/]|\/\.bash_history|\/\.ssh\/(?:id_|authorized_keys)|web-inf\/web\.xml)(?=\S*$)/,
+    re: /(?:\/etc\/(?:passwd|shadow|group|hosts|issue|motd|crontab|sudoers|ssh\/|mysql\/|nginx\/|apache2?\/|httpd\/)|\/proc\/(?:self|\d+)\/|\/var\/log\/|\/root\/|c:[\\/](?:windows|winnt|boot\.ini|inetpub)|\bwin\.ini\b|\bboot\.ini\b|[\\/]system32[\\/]|\/\.bash_history|\/\.ssh\/(?:id_|authorized_keys)|web-inf\/web\.xml)(?=\S{0,256}$)/,
   }),
   rule({
     id: "930130",
@@ -364,7 +366,7 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     form: "normal",
     any: "=",
     needs: ["on"],
-    re: /(?:<[a-z][^>]*?[\s/"'`]|^|["'`]\s*|\s)on(?:error|load|mouse\w+|focus\w*|blur|click|dblclick|key\w+|change|submit|toggle|begin|end|animation\w+|transition\w+|pointer\w+|touch\w+|drag\w*|drop|input|invalid|scroll|wheel|copy|cut|paste|select|unload|beforeunload|hashchange|message|popstate|resize|show|start|finish|play|pause|ended|loadstart|canplay|readystatechange|afterprint|beforeprint|contextmenu|search|auxclick)\s*=/,
+    re: /(?:^|["'`]\s*|[\s/])on(?:error|load|mouse\w+|focus\w*|blur|click|dblclick|key\w+|change|submit|toggle|begin|end|animation\w+|transition\w+|pointer\w+|touch\w+|drag\w*|drop|input|invalid|scroll|wheel|copy|cut|paste|select|unload|beforeunload|hashchange|message|popstate|resize|show|start|finish|play|pause|ended|loadstart|canplay|readystatechange|afterprint|beforeprint|contextmenu|search|auxclick)\s*=/,
   }),
   rule({
     id: "941120",
@@ -386,7 +388,7 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     on: INPUT_PATH,
     form: "normal",
     any: "<",
-    re: /<\s*(?:iframe|frame|object|embed|applet|svg|math|base\b|meta\b[^>]*http-equiv|link\b[^>]*(?:rel|href)|style\b|form\b[^>]*action|isindex|xss|marquee|details\b[^>]*open|video\b[^>]*src|audio\b[^>]*src|img\b[^>]*src\s*=\s*[^>]*(?:javascript|on\w+\s*=)|image\b|body\b[^>]*on)/,
+    re: /<\s*(?:iframe|frame|object|embed|applet|svg|math|base\b|meta\b[^>]{0,256}http-equiv|link\b[^>]{0,256}(?:rel|href)|style\b|form\b[^>]{0,256}action|isindex|xss|marquee|details\b[^>]{0,256}open|video\b[^>]{0,256}src|audio\b[^>]{0,256}src|image\b|body\b[^>]{0,256}on)/,
   }),
   rule({
     id: "941160",
@@ -471,7 +473,7 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     form: "sql",
     any: "'\"`)",
     needs: ["or", "and", "xor", "||", "&&", "div"],
-    re: /['"`)]\s*(?:or|and|xor|\|\||&&|div)\s*\(?\s*(?:['"`]?[\w@.-]*['"`]?)\s*(?:=|<>|!=|<=>|<|>|\blike\b|\bis\b|\brlike\b|\bregexp\b|\bbetween\b)|['"`)]\s*(?:or|and|\|\||&&)\s+(?:not\s+)?(?:true|false|null|\d+|[\w]+\s*\()\s*(?:--|#|\/\*|;|$)/,
+    re: /['"`)]\s*(?:or|and|xor|\|\||&&|div)\s*\(?\s*(?:['"`]?[\w@.-]{0,64}['"`]?)\s*(?:=|<>|!=|<=>|<|>|\blike\b|\bis\b|\brlike\b|\bregexp\b|\bbetween\b)|['"`)]\s*(?:or|and|\|\||&&)\s+(?:not\s+)?(?:true|false|null|\d+|[\w]+\s*\()\s*(?:--|#|\/\*|;|$)/,
   }),
   rule({
     id: "942110",
@@ -542,7 +544,7 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     form: "sql",
     any: "(",
     needs: ["sleep", "benchmark", "randomblob", "waitfor"],
-    re: /\b(?:sleep|pg_sleep|dbms_lock\.sleep)\s*\(\s*(?:\d+(?:\.\d+)?|\(\s*select\b[^)]*\)?)\s*\)|\bbenchmark\s*\(\s*\d+\s*,|\brandomblob\s*\(\s*\d|\bwaitfor\s+(?:delay|time)\s+['"]/,
+    re: /\b(?:sleep|pg_sleep|dbms_lock\.sleep)\s*\(\s*(?:\d+(?:\.\d+)?|\(\s*select\b[^)]{0,256}\)?)\s*\)|\bbenchmark\s*\(\s*\d+\s*,|\brandomblob\s*\(\s*\d|\bwaitfor\s+(?:delay|time)\s+['"]/,
   }),
   rule({
     id: "942160",
@@ -630,7 +632,8 @@ export const MANAGED_RULES: readonly ManagedRule[] = [
     form: "normal",
     any: "$",
     needs: ["${"],
-    re: /\$\{(?:[^}]{0,120}(?:jndi|\$\{(?:lower|upper|env|sys|date|java|base64|main|::-)|::-[a-z]|:-[a-z]\})|jndi:)/,
+    // Every obfuscation nests a lookup (${lower:j}, ${::-j}, ${env:X:-j}) or starts with jndi: itself.
+    re: /\$\{\s*(?:jndi\s*:|(?:lower|upper|env|sys|date|java|base64|main|ctx|marker|bundle|sd|web|docker|k8s|spring|log4j|event)\s*:|::-)/,
   }),
   rule({
     id: "944100",

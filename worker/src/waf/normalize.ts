@@ -100,7 +100,7 @@ export function normal(raw: string): string {
   return /[^\S\n]{2}|[^\S \n]/.test(s) ? s.replace(WS, " ") : s;
 }
 
-const MYSQL_EXECUTABLE = /\/\*!\d{0,5}([\s\S]*?)\*\//g;
+const MYSQL_EXECUTABLE = /\/\*!\d{0,5}([\s\S]{0,1024}?)\*\//g;
 const SQL_BLOCK_COMMENT = /\/\*[\s\S]*?(?:\*\/|$)/g;
 
 /** For SQL rules: comments become a space; MySQL's /*!50000 … *\/ keeps its content, as MySQL runs it. */
