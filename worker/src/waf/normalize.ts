@@ -83,6 +83,8 @@ export function deepUrlDecode(s: string): string {
 
 const NUL = /\u0000/g;
 const PLAIN = /^[\w.,:/=-]*$/;
+// Entities, escapes, NUL, non-ASCII, CR, tabs and other non-space whitespace, or runs of spaces.
+const NEEDS_MORE = /[&\\\u0000\r]|[^\u0000-\u007f]|[^\S \n]| {2}/;
 // Newlines stay: they separate shell commands; other whitespace runs become one space.
 const WS = /[^\S\n]+/g;
 
@@ -91,6 +93,8 @@ export function normal(raw: string): string {
   // Most names and many values are plain words: nothing to decode, only case to fold.
   if (PLAIN.test(raw)) return raw.toLowerCase();
   let s = deepUrlDecode(raw);
+  // One scan decides whether any of the later steps has work to do; usually only case folding remains.
+  if (!NEEDS_MORE.test(s)) return s.toLowerCase();
   s = htmlEntityDecode(s);
   s = jsDecode(s);
   if (s.includes("\u0000")) s = s.replace(NUL, "");
