@@ -3,6 +3,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../core/config/index.ts";
+import { checkConfig } from "../../core/config/parse.ts";
+import { healthView } from "../../worker/src/admin/health.ts";
+import type { Env } from "../../worker/src/env.ts";
 import { latest } from "../../worker/src/resilience/state.ts";
 import { backendUrl, chaos } from "./chaos.ts";
 import { makeCaller } from "./helpers.ts";
@@ -27,7 +30,7 @@ function setup(ports: number[], service: Partial<ServiceInput> = {}, route: Reco
   } as ConfigInput;
   const caller = makeCaller(config, {}, { HEALTH_CHECKER: env.HEALTH_CHECKER });
   const log = (i: number) => JSON.parse(caller.logs[i]!) as LogLine;
-  return { ...caller, name, log };
+  return { ...caller, name, log, config };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -226,7 +229,7 @@ describe("outlier detection", () => {
   it("ejects a backend after 5 consecutive 5xx and takes it back after the ejection time", async () => {
     const bad = await chaos.spawn("500");
     const good = await chaos.spawn();
-    const { call, name } = setup([bad, good], { passive: { consecutive_5xx: 5, eject: "1s" } });
+    const { call, name, config } = setup([bad, good], { passive: { consecutive_5xx: 5, eject: "1s" } });
     for (let i = 0; i < 30; i++) await (await call("http://lb.test/x")).arrayBuffer();
     expect((await chaos.stats(bad)).requests).toBe(5);
     expect((await chaos.stats(good)).requests).toBe(25);
@@ -236,6 +239,11 @@ describe("outlier detection", () => {
     const stub = ns.get(ns.idFromName(name));
     const snap = await stub.snapshot();
     expect(snap.ejections[`${backendUrl(bad)}/`]?.reason).toBe("5 consecutive 5xx");
+    // The admin API's health view shows it, with the reason.
+    const view = await healthView(env as Env, checkConfig(config).config!);
+    const backends = view.find((v) => v.service === name)!.backends;
+    expect(backends.map((b) => b.passive.state)).toEqual(["ejected", "healthy"]);
+    expect(backends[0]!.passive.reason).toContain("5 consecutive 5xx; until ");
 
     await chaos.mode(bad, "ok");
     await sleep(1100);

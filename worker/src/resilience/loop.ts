@@ -114,14 +114,17 @@ export async function runAttempts(d: LoopInput): Promise<LoopResult> {
       ...(f.hedge ? { hedge: true as const } : {}),
     });
 
-  const cancelLive = () => {
+  /** Aborts every attempt still waiting: a hedge that lost ("cancelled"), or all of them at the deadline. */
+  const cancelLive = (outcome: "cancelled" | "timeout") => {
     for (const [attempt, l] of live) {
-      l.ctrl.abort(new Error("another attempt answered first"));
-      d.settle(l.index, undefined);
+      l.ctrl.abort(
+        new Error(outcome === "timeout" ? "the total timeout expired" : "another attempt answered first"),
+      );
+      d.settle(l.index, outcome === "timeout" ? { kind: "timeout" } : undefined);
       d.record({
         n: attempt,
         backend: d.label(l.index),
-        outcome: "cancelled",
+        outcome,
         ms: now() - l.started,
         ...(l.hedge ? { hedge: true as const } : {}),
       });
@@ -141,7 +144,15 @@ export async function runAttempts(d: LoopInput): Promise<LoopResult> {
   launch(first, false);
 
   for (;;) {
-    const waits: Promise<Finished | "hedge">[] = [...live.values()].map((l) => l.done);
+    const waits: Promise<Finished | "hedge" | "deadline">[] = [...live.values()].map((l) => l.done);
+    // The total timeout holds on its own, not only through each attempt's timer: an aborted fetch may take a
+    // while to reject, and the client should not wait for that.
+    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+    waits.push(
+      new Promise((r) => {
+        deadlineTimer = setTimeout(() => r("deadline"), Math.max(0, deadline - now()));
+      }),
+    );
     let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
     if (hedgeAllowed && live.size === 1 && n < policy.attempts) {
       waits.push(
@@ -152,6 +163,15 @@ export async function runAttempts(d: LoopInput): Promise<LoopResult> {
     }
     const event = await Promise.race(waits);
     if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
+    if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+
+    if (event === "deadline") {
+      cancelLive("timeout");
+      stop = "deadline";
+      if (!last?.response)
+        last = { n, index: -1, hedge: false, started: start, outcome: { kind: "timeout" } };
+      break;
+    }
 
     if (event === "hedge") {
       // One hedge per wait: a second attempt to a backend not tried yet, paid for by the retry budget.
@@ -164,7 +184,7 @@ export async function runAttempts(d: LoopInput): Promise<LoopResult> {
     live.delete(event.n);
     const failed = event.outcome.kind !== "response" || retryOn(event.outcome, policy.on);
     if (!failed) {
-      cancelLive();
+      cancelLive("cancelled");
       d.won(event.index, event.outcome);
       log(event);
       await last?.response?.body?.cancel();

@@ -9,6 +9,8 @@ import type { ReplayableBody } from "../proxy/body.ts";
 import type { ServicePool } from "../runtime.ts";
 import type { Background } from "./health-client.ts";
 import { type LoopResult, runAttempts } from "./loop.ts";
+// Registers the admin API's health reader, so GET /health shows checks, ejections and panic mode.
+import "./admin-reader.ts";
 import { retryPolicyFor } from "./policy.ts";
 import { budgetFor, healthFilter, observeOutcome, resilienceFor } from "./state.ts";
 

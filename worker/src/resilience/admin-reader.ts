@@ -1,0 +1,53 @@
+// Feeds the admin API's GET /health (worker/src/admin/health.ts) from the resilience state: active-check results
+// from each service's HealthChecker object (an admin request may call the object; requests never do), and
+// passive ejections and panic mode as this isolate and the shared state know them.
+import { type HealthState, registerHealthReader } from "../admin/health.ts";
+import type { HealthSnapshot } from "./health-object.ts";
+import { healthSpec } from "./health-spec.ts";
+import { latest } from "./state.ts";
+
+const PANIC =
+  "; panic mode: fewer than panic_threshold percent of the backends are healthy, so all of them take traffic";
+
+registerHealthReader(async (env, config) => {
+  const out = new Map<string, { active?: HealthState; passive?: HealthState }>();
+  const ns = env.HEALTH_CHECKER;
+  const now = Date.now();
+  await Promise.all(
+    config.services.map(async (service) => {
+      const spec = healthSpec(service);
+      let snap: HealthSnapshot | undefined;
+      if (ns && spec) snap = await ns.get(ns.idFromName(service.name)).snapshot();
+      const local = latest.get(service.name);
+      const panic = local?.panic ? PANIC : "";
+      for (const b of service.backends) {
+        if (b.url === undefined) continue;
+        const url = new URL(b.url).href;
+        const entry: { active?: HealthState; passive?: HealthState } = {};
+        const a = snap?.backends[url];
+        if (a) {
+          entry.active = {
+            state: a.healthy ? "healthy" : "unhealthy",
+            reason: a.reason,
+            since: a.since ? new Date(a.since).toISOString() : undefined,
+          };
+        }
+        const index = local?.pool.backends.findIndex((x) => x.url.href === url) ?? -1;
+        const localUntil = index >= 0 ? (local?.outlier?.until(index) ?? 0) : 0;
+        const shared = snap?.ejections[url];
+        const until = Math.max(localUntil, shared?.until ?? 0);
+        if (until > now) {
+          const why = shared?.reason ?? "outlier detection in this isolate";
+          entry.passive = {
+            state: "ejected",
+            reason: `${why}; until ${new Date(until).toISOString()}${panic}`,
+          };
+        } else if (service.passive) {
+          entry.passive = { state: "healthy", reason: `not ejected${panic}` };
+        }
+        out.set(`${service.name}\u0001${url}`, entry);
+      }
+    }),
+  );
+  return out;
+});
