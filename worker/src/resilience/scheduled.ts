@@ -1,8 +1,10 @@
-// The cron trigger's job ([triggers] crons in wrangler.toml): sync every HTTP service that has health checks
-// or passive ejection with its HealthChecker object. sync() stores the current spec and arms the alarm if none
-// is set, so checks resume after a deploy, after an idle pause, or before the first request arrives.
+// The cron trigger's job ([triggers] crons in wrangler.toml): sync every service of the live config (KV over
+// env.SWITCHYARD) that has health checks with its HealthChecker object. sync() stores the current spec and
+// arms the alarm if none is set, so checks resume after a deploy, after an idle pause, or before traffic.
+
+import { liveRuntime } from "../config-source/live.ts";
 import type { Env } from "../env.ts";
-import { runtimeFor } from "../runtime.ts";
+import type { Runtime } from "../runtime.ts";
 import { healthSpec } from "./health-spec.ts";
 
 export interface RearmResult {
@@ -10,15 +12,18 @@ export interface RearmResult {
   errors: { service: string; error: string }[];
 }
 
-export async function rearmHealthChecks(env: Env): Promise<RearmResult> {
+export async function rearmHealthChecks(
+  env: Env,
+  waitUntil?: (p: Promise<unknown>) => void,
+): Promise<RearmResult> {
   const result: RearmResult = { services: [], errors: [] };
   const ns = env.HEALTH_CHECKER;
   if (!ns) return result;
-  let config: ReturnType<typeof runtimeFor>["config"];
+  let config: Runtime["config"];
   try {
-    config = runtimeFor(env.SWITCHYARD).config;
+    config = (await liveRuntime(env, waitUntil)).config;
   } catch (e) {
-    // An invalid config is already logged by runtimeFor; checks keep the spec they last had.
+    // An invalid config is already logged where it was compiled; checks keep the spec they last had.
     result.errors.push({ service: "*", error: e instanceof Error ? e.message : String(e) });
     return result;
   }
@@ -44,5 +49,5 @@ export async function rearmHealthChecks(env: Env): Promise<RearmResult> {
 
 /** The worker's scheduled() handler. */
 export function scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): void {
-  ctx.waitUntil(rearmHealthChecks(env));
+  ctx.waitUntil(rearmHealthChecks(env, (p) => ctx.waitUntil(p)));
 }

@@ -108,21 +108,6 @@ export function healthFilter(
   return { accept: panic ? () => true : (i) => ok[i]!, panic };
 }
 
-/** What the admin view shows for a service: each backend's state as this isolate sees it. */
-export function healthSnapshot(s: ServiceResilience, now = Date.now()) {
-  return {
-    service: s.pool.name,
-    panic: s.panic,
-    retry_budgets: Object.fromEntries([...s.budgets].map(([k, b]) => [k, b.balance(now)])),
-    backends: s.pool.backends.map((b, i) => ({
-      url: b.url.href,
-      healthy: healthy(s, i, now),
-      active: s.shared?.snapshot?.backends[b.url.href],
-      ejected_until: Math.max(s.outlier?.until(i) ?? 0, s.shared?.ejectedUntil(b.url.href) ?? 0) || undefined,
-    })),
-  };
-}
-
 /**
  * Feeds one attempt's outcome to outlier detection. An ejection is logged once, here, with its reason, and
  * reported to the service's HealthChecker object so other isolates leave the backend out too.
