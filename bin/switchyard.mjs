@@ -2,4 +2,4 @@
 // Runs the TypeScript CLI with Node's built-in type stripping (Node >= 22.18; npm puts the project's Node 22 first).
 import { main } from "../cli/switchyard.ts";
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,16 +1,19 @@
-// The `switchyard` command: check a config (wrangler.toml or JSON) and print its problems or a summary.
+// The `switchyard` command: check a config (wrangler.toml or JSON) and print its problems or a summary; push it
+// to Workers KV or diff it against what is live there; explain where a request would go.
 import { readFileSync } from "node:fs";
 import { ConfigError, renderProblem } from "../core/config/errors.ts";
 import { checkConfig } from "../core/config/parse.ts";
 import { configFromText } from "../core/config/source.ts";
 import { summarizeConfig } from "../core/config/summary.ts";
+import { EXPLAIN_USAGE, explain } from "./explain.ts";
+import { diff, PUSH_USAGE, push } from "./push.ts";
 
 const USAGE = `usage: switchyard <command> [options]
 
 commands:
   check [file]   validate a config (wrangler.toml with [vars.SWITCHYARD], or a .json file; default wrangler.toml)
                  and print every problem with its path, or a summary. Exit code 1 on problems.
-`;
+${PUSH_USAGE}${EXPLAIN_USAGE}`;
 
 function check(file = "wrangler.toml"): number {
   let text: string;
@@ -45,11 +48,17 @@ function check(file = "wrangler.toml"): number {
   return 0;
 }
 
-export function main(argv: string[]): number {
+export function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "check":
       return check(rest[0]);
+    case "push":
+      return push(rest).catch(fail);
+    case "diff":
+      return diff(rest).catch(fail);
+    case "explain":
+      return explain(rest);
     case undefined:
     case "help":
     case "--help":
@@ -62,4 +71,9 @@ export function main(argv: string[]): number {
   }
 }
 
-if (import.meta.main) process.exitCode = main(process.argv.slice(2));
+function fail(e: unknown): number {
+  console.error(`switchyard: ${(e as Error).message}`);
+  return 1;
+}
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests (and, with --bench, benchmarks) use, only when something is missing.
 set -euo pipefail
-packages=(curl openssl socat netcat-openbsd redis-server redis-tools)
+# chromium: the dashboard's browser test (test/e2e/dashboard.test.ts drives it with playwright-core).
+packages=(curl openssl socat netcat-openbsd redis-server redis-tools chromium)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(haproxy nginx-light wrk iperf3); fi
 
 missing=()

@@ -60,7 +60,7 @@ function add(a, b) {
   a.requests += b.requests; a.latencySumMs += b.latencySumMs; a.retries += b.retries;
   a.wafBlocked += b.wafBlocked; a.wafLogged += b.wafLogged; a.rateLimited += b.rateLimited;
   b.classes.forEach((n, i) => a.classes[i] += n);
-  a.latency = a.latency ? a.latency.map((n, i) => n + b.latency[i]) : b.latency.slice();
+  if (b.latency) a.latency = a.latency ? a.latency.map((n, i) => n + b.latency[i]) : b.latency.slice();
   return a;
 }
 function quantile(c, q, bounds) {
@@ -164,7 +164,7 @@ async function tick() {
     if (res.status === 401) { sessionStorage.removeItem("sy_token"); token = null; $("login").style.display = "flex"; return; }
     render(await res.json());
     $("dot").className = "live";
-  } catch (e) { $("dot").className = "live stale"; $("updated").textContent = "disconnected"; }
+  } catch (e) { console.error(e); $("dot").className = "live stale"; $("updated").textContent = "disconnected"; }
 }
 $("login-form").addEventListener("submit", (e) => {
   e.preventDefault(); token = $("token").value.trim(); sessionStorage.setItem("sy_token", token);
