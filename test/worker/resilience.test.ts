@@ -141,6 +141,45 @@ describe("retries", () => {
     expect(once.log(0).attempts).toHaveLength(1);
   });
 
+  it("retries a body within retry.buffer and streams a larger one without a retry", async () => {
+    const reset = await chaos.spawn("reset");
+    const ok = await chaos.spawn();
+    const { call } = setup([reset, ok], { retry: { buffer: "16kb" } });
+    const put = async (size: number) => {
+      const results: { status: number; code?: string; length?: number }[] = [];
+      for (let i = 0; i < 2; i++) {
+        const res = await call("http://lb.test/doc", { method: "PUT", body: new Uint8Array(size).fill(7) });
+        const body = (await res.json()) as { error?: { code: string; message: string }; length?: number };
+        results.push({ status: res.status, code: body.error?.code, length: body.length });
+      }
+      return results;
+    };
+    // Small: whichever backend comes first, the PUT ends at ok with its whole body.
+    expect(await put(8 * 1024)).toEqual([
+      { status: 200, length: 8192 },
+      { status: 200, length: 8192 },
+    ]);
+    // Large: the attempt that met the reset cannot be repeated, and nothing like "body already used" leaks.
+    const large = await put(40 * 1024);
+    expect(large).toContainEqual({ status: 502, code: "SY_UPSTREAM_FAILED" });
+    expect(large).toContainEqual({ status: 200, length: 40 * 1024 });
+  });
+
+  it("names the attempt headers as configured, or leaves them out", async () => {
+    const failing = await chaos.spawn("503");
+    const ok = await chaos.spawn();
+    const named = setup([failing, ok], { retry: { backoff: "1ms", attempts_header: "x-tries" } });
+    const res = await named.call("http://lb.test/x");
+    expect(res.headers.get("x-tries")).not.toBeNull();
+    expect(res.headers.get("x-switchyard-attempts")).toBeNull();
+    await res.arrayBuffer();
+    const off = setup([ok], { retry: { attempts_header: "", attempt_header: "" } });
+    const r2 = await off.call("http://lb.test/x");
+    expect(r2.headers.get("x-switchyard-attempts")).toBeNull();
+    await r2.arrayBuffer();
+    expect((await chaos.stats(ok)).attempts.at(-1)).toBe("");
+  });
+
   it("honours Retry-After only up to backoff_max", async () => {
     const a = await chaos.spawn("503-after-5");
     const b = await chaos.spawn("503-after-5");
