@@ -46,8 +46,11 @@ export class TcpListener {
     this.settings = settings;
     this.stats = stats;
     this.log = log;
+    // Used only when the accept hook below is unavailable: Node's own Socket, reading into Node's buffers.
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-      void this.handle(socket);
+      const ip = socket.remoteAddress ?? "";
+      if (this.admit(socket, ip, socket.remotePort))
+        void this.handle(socket, new Forwarder(true), false, ip, socket.remotePort);
     });
   }
 
@@ -58,6 +61,7 @@ export class TcpListener {
       // exclusive: in a cluster worker, bind our own SO_REUSEPORT socket instead of asking the primary.
       this.server.listen({ host, port, backlog: 4096, reusePort, exclusive: reusePort }, () => {
         this.server.off("error", reject);
+        this.hookAccept();
         this.server.on("error", (err) =>
           this.log.error({ listener: this.name, err: err.message }, "listener error"),
         );
@@ -113,18 +117,56 @@ export class TcpListener {
     this.log.warn({ ...entry, closed_by: reason, duration_ms: 0 }, "connection");
   }
 
-  private async handle(accepted: net.Socket): Promise<void> {
+  /**
+   * Takes over accepting from net.Server (its handle's onconnection), so each connection gets exactly one
+   * Socket, created with `onread` (sidecar-owned read buffers, see forward.ts), and refused clients get none.
+   * net.Server cannot pass `onread` to the sockets it creates. Skipped if Node's internals differ, or when
+   * SWITCHYARD_L4_PLAIN_READS=1 asks for Node's own path.
+   */
+  private hookAccept(): void {
+    if (process.env.SWITCHYARD_L4_PLAIN_READS === "1") return;
+    const handle = (this.server as unknown as { _handle?: { onconnection?: unknown } })._handle;
+    if (!handle || typeof handle.onconnection !== "function") return;
+    handle.onconnection = (err: number, clientHandle?: TcpHandle) => {
+      if (err || !clientHandle) {
+        this.log.warn({ listener: this.name, errno: err }, "accept failed");
+        return;
+      }
+      const peer: { address?: string; port?: number } = {};
+      clientHandle.getpeername(peer);
+      const ip = peer.address ?? "";
+      if (!this.admit(clientHandle, ip, peer.port)) return;
+      const up = new Forwarder(true);
+      const client = new net.Socket({
+        handle: clientHandle,
+        allowHalfOpen: true,
+        pauseOnCreate: true,
+        onread: up.onread,
+      } as net.SocketConstructorOpts);
+      void this.handle(client, up, true, ip, peer.port);
+    };
+  }
+
+  /** Allow/deny and max_connections; refuses (and logs) the connection when it may not proceed. */
+  private admit(socketOrHandle: net.Socket | TcpHandle, ip: string, port: number | undefined): boolean {
+    const s = this.settings;
+    let reason: "denied" | "max_connections" | undefined;
+    if (s.deny?.hasText(ip) || (s.allow && !s.allow.hasText(ip))) reason = "denied";
+    else if (this.conns.size >= s.listener.max_connections) reason = "max_connections";
+    if (!reason) return true;
+    const socket =
+      socketOrHandle instanceof net.Socket
+        ? socketOrHandle
+        : new net.Socket({ handle: socketOrHandle, pauseOnCreate: true } as net.SocketConstructorOpts);
+    this.refuse(socket, reason, { listener: this.name, client: `${ip}:${port}` });
+    return false;
+  }
+
+  private async handle(client: net.Socket, up: Forwarder, clientOnread: boolean, ip: string, port?: number) {
     const s = this.settings;
     const l = s.listener;
-    const ip = accepted.remoteAddress ?? "";
-    const entry: Record<string, unknown> = { listener: this.name, client: `${ip}:${accepted.remotePort}` };
-    if (s.deny?.hasText(ip) || (s.allow && !s.allow.hasText(ip)))
-      return this.refuse(accepted, "denied", entry);
-    if (this.conns.size >= l.max_connections) return this.refuse(accepted, "max_connections", entry);
-    const up = new Forwarder(true);
+    const entry: Record<string, unknown> = { listener: this.name, client: `${ip}:${port}` };
     const down = new Forwarder(false);
-    const adopted = adopt(accepted, up);
-    const client = adopted ?? accepted;
     down.dst = client;
 
     const started = performance.now();
@@ -202,7 +244,7 @@ export class TcpListener {
       up.counters = down.counters = [this.stats, state];
       conn.pipe = splice(client, backend, up, down, {
         idleTimeoutMs: l.idle_timeout,
-        clientOnread: adopted !== undefined,
+        clientOnread,
       });
       const result = await conn.pipe.done;
       pool.ended(chosen);
@@ -221,22 +263,7 @@ export class TcpListener {
   }
 }
 
-/**
- * Re-wraps an accepted socket's handle in a Socket that reads into `up`'s buffers: net.Server cannot pass
- * `onread` to the sockets it creates. Falls back to the plain socket (undefined) if Node's internals differ,
- * or when SWITCHYARD_L4_PLAIN_READS=1 asks for Node's own read buffers.
- */
-function adopt(accepted: net.Socket, up: Forwarder): net.Socket | undefined {
-  const handle = (accepted as unknown as { _handle?: object })._handle;
-  if (!handle || process.env.SWITCHYARD_L4_PLAIN_READS === "1") return undefined;
-  try {
-    return new net.Socket({
-      handle,
-      allowHalfOpen: true,
-      pauseOnCreate: true,
-      onread: up.onread,
-    } as net.SocketConstructorOpts);
-  } catch {
-    return undefined;
-  }
+/** The parts of Node's TCP handle that the accept hook uses. */
+interface TcpHandle {
+  getpeername(out: { address?: string; port?: number }): number;
 }
