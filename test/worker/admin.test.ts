@@ -118,6 +118,7 @@ describe("admin API: access", () => {
     const html = await page.text();
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('data-prefix="/__switchyard/"');
+    expect(page.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/);
     expect((await call("/__switchyard")).headers.get("location")).toBe("/__switchyard/");
     const unknown = await admin("/nope");
     expect(unknown.status).toBe(404);
@@ -254,6 +255,21 @@ describe("admin API: live config", () => {
     expect(await kv.get("config:v:3")).not.toBeNull();
     expect(await kv.get("config:v:2")).toBeNull();
     expect(await kv.get("config:v:1")).toBeNull();
+  });
+
+  it("a broken wrangler.toml config can still be read, and replaced through PUT", async () => {
+    const broken = {
+      services: [],
+      routes: [{ name: "main", match: { host: "admin.test" }, service: "gone" }],
+    };
+    const { admin, call } = setup(broken as ConfigInput);
+    const before = await call("/x");
+    expect(before.status).toBe(500);
+    expect(((await before.json()) as { error: { code: string } }).error.code).toBe("SY_CONFIG_INVALID");
+    const status = (await (await admin("/config/status")).json()) as { serving_error: string[] };
+    expect(status.serving_error[0]).toMatch(/routes\[0\]\.service/);
+    expect((await admin("/config", { method: "PUT", body: JSON.stringify(config("a")) })).status).toBe(200);
+    expect(await backendOf(await call("/x"))).toBe("a");
   });
 
   it("answers 409 for writes when the worker has no KV binding", async () => {

@@ -32,7 +32,7 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;color:#c9d5e3}
 .pill{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;border:1px solid}
 .pill.healthy,.pill.ok{color:var(--ok);border-color:#2a5b34}.pill.unhealthy,.pill.ejected{color:var(--bad);border-color:#6b2b2b}
 .pill.unknown,.pill.not-configured{color:var(--muted);border-color:var(--line)}
-.bar{display:flex;height:8px;border-radius:4px;overflow:hidden;background:#222c38;min-width:120px}
+.bar{display:flex;height:5px;border-radius:3px;overflow:hidden;background:#222c38;width:150px;margin-top:3px}
 .legend{display:flex;gap:14px;color:var(--muted);font-size:12px;margin-top:8px}.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
 .two{display:grid;grid-template-columns:2fr 1fr;gap:20px}@media(max-width:1000px){.two{grid-template-columns:1fr}}
 .err{border-color:var(--bad)}.err pre{white-space:pre-wrap;color:#ffb4ae;margin:0;font-size:12px}
@@ -91,17 +91,18 @@ function rate(bs, m, seconds) {
   for (const b of bs) if (b.start + m.bucketMs > from) n += b.c.requests;
   return n / seconds;
 }
-function stacked(bs, w, h) {
-  const max = Math.max(1, ...bs.map((b) => b.c.requests)), bw = w / bs.length;
+function stacked(bs, w, h, label = true) {
+  const max = Math.max(1, ...bs.map((b) => b.c.requests)), bw = w / bs.length, top = label ? 14 : 2;
   let out = "";
   bs.forEach((b, i) => {
     let y = h;
     b.c.classes.forEach((n, k) => {
-      if (!n) return; const bh = (n / max) * (h - 14); y -= bh;
+      if (!n) return; const bh = (n / max) * (h - top); y -= bh;
       out += '<rect x="' + (i * bw + 1).toFixed(1) + '" y="' + y.toFixed(1) + '" width="' + Math.max(1, bw - 2).toFixed(1) + '" height="' + bh.toFixed(1) + '" fill="' + COLORS[k] + '" rx="1"/>';
     });
   });
-  return '<svg viewBox="0 0 ' + w + ' ' + h + '" width="100%" height="' + h + '" preserveAspectRatio="none">' + out + '<text x="2" y="10">' + fmt(max) + ' / 10 s</text></svg>';
+  const text = label ? '<text x="2" y="10">' + fmt(max) + ' / 10 s</text>' : "";
+  return '<svg viewBox="0 0 ' + w + ' ' + h + '" width="' + (label ? "100%" : w) + '" height="' + h + '" preserveAspectRatio="none">' + out + text + "</svg>";
 }
 function spark(values, w, h, color) {
   const finite = values.filter(Number.isFinite), max = Math.max(1e-9, ...finite);
@@ -139,7 +140,7 @@ function render(s) {
     return "<tr><td>" + label + (def ? '<div><code>' + esc(def.match) + "</code> → <code>" + esc(def.target) + "</code></div>" : "") +
       '</td><td data-route-requests="' + esc(name) + '">' + fmt(c.requests) + "</td><td>" + fmt(rate(bs, m, 60), 2) +
       "</td><td>" + spark(bs.map((b) => b.c.requests), 120, 28, "var(--accent)") + "</td><td>" + ms(quantile(c, 0.5, bounds)) + " / " + ms(quantile(c, 0.95, bounds)) +
-      "</td><td>" + spark(bs.map((b) => quantile(b.c, 0.95, bounds)), 120, 28, "var(--warn)") + "</td><td>" + classBar(c) +
+      "</td><td>" + spark(bs.map((b) => quantile(b.c, 0.95, bounds)), 120, 28, "var(--warn)") + "</td><td>" + stacked(bs.slice(-30), 150, 28, false) + classBar(c) +
       "</td><td>" + fmt(c.wafBlocked) + "</td><td>" + fmt(c.rateLimited) + "</td></tr>";
   }).join("") || '<tr><td colspan="9" class="muted">No routes.</td></tr>';
   const attempts = new Map();

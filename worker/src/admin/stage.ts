@@ -11,7 +11,7 @@ import { createAdminApp, PREFIX_HEADER, REQUEST_ID_HEADER } from "./routes.ts";
 export function adminApi() {
   const app = createAdminApp();
   return async function adminStage(c: Context<AppEnv>, next: Next) {
-    const url = new URL(c.req.url);
+    const path = c.req.path;
     let prefix: string = DEFAULTS.admin.prefix;
     try {
       prefix = (await liveRuntime(c.env, waitUntilOf(c))).config.admin.prefix;
@@ -19,10 +19,10 @@ export function adminApi() {
       // No valid config: keep the default prefix so the admin API can still fix it.
     }
     const base = prefix.slice(0, -1);
-    if (url.pathname !== base && !url.pathname.startsWith(prefix)) return next();
-    if (url.pathname === base) return c.redirect(prefix, 308);
-    const inner = new URL(url);
-    inner.pathname = url.pathname.slice(base.length);
+    if (path !== base && !path.startsWith(prefix)) return next();
+    if (path === base) return c.redirect(prefix, 308);
+    const inner = new URL(c.req.url);
+    inner.pathname = inner.pathname.slice(base.length);
     const headers = new Headers(c.req.raw.headers);
     headers.set(REQUEST_ID_HEADER, c.var.sy.requestId);
     headers.set(PREFIX_HEADER, prefix);
