@@ -17,7 +17,8 @@ const bindings = env as unknown as Env;
 function prefixedKv(kv: KVNamespace, prefix: string): KVNamespace {
   return {
     get: (key: string, o?: unknown) => kv.get(prefix + key, o as "text"),
-    getWithMetadata: (key: string, o?: unknown) => kv.getWithMetadata(prefix + key, o as "text"),
+    getWithMetadata: (key: string, o?: unknown) =>
+      kv.getWithMetadata(prefix + key, o as KVNamespaceGetOptions<"text">),
     put: (key: string, value: string, o?: KVNamespacePutOptions) => kv.put(prefix + key, value, o),
     delete: (key: string) => kv.delete(prefix + key),
     list: (o?: KVNamespaceListOptions) => kv.list({ ...o, prefix: prefix + (o?.prefix ?? "") }),

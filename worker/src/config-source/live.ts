@@ -132,7 +132,11 @@ export class LiveConfig {
     let value: string | null;
     let metadata: VersionRecord | null;
     try {
-      ({ value, metadata } = await this.kv!.getWithMetadata<VersionRecord>(CONFIG_KEY, "text"));
+      // cacheTtl: the shortest edge cache KV allows (default 60 s), so a write reaches every location sooner.
+      ({ value, metadata } = await this.kv!.getWithMetadata<VersionRecord>(CONFIG_KEY, {
+        type: "text",
+        cacheTtl: 30,
+      }));
     } catch (e) {
       this.#checkedAt = Date.now();
       this.#fail({
