@@ -9,6 +9,8 @@ export const USAGE = `usage: switchyard-l4 (--config <wrangler.toml|file.json> |
                            change and on SIGHUP
   --config-url <url>       fetch the config from a URL (e.g. the worker's admin API) and poll it with ETag
   --poll-interval <dur>    how often --config-url is polled (default 10s)
+  --config-token-file <p>  file holding the bearer token for --config-url (else $SWITCHYARD_CONFIG_TOKEN);
+                           the worker's admin API (GET /__switchyard/config) needs its ADMIN_TOKEN
   --check                  validate the config, print a summary or every problem, and exit (1 on problems)
   --admin <host:port>      serve /metrics, /status, /healthz and /readyz there (e.g. 127.0.0.1:9901)
   --workers <n|auto>       processes sharing the listeners with SO_REUSEPORT (default 1; auto = one per core)
@@ -20,6 +22,7 @@ Logs are JSON lines on stdout; set SWITCHYARD_LOG_LEVEL=debug|info|warn|error (d
 export interface CliOptions {
   config?: string;
   configUrl?: string;
+  configTokenFile?: string;
   pollMs: number;
   check: boolean;
   admin?: { host: string; port: number };
@@ -41,6 +44,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       config: { type: "string" },
       "config-url": { type: "string" },
       "poll-interval": { type: "string", default: "10s" },
+      "config-token-file": { type: "string" },
       check: { type: "boolean", default: false },
       admin: { type: "string" },
       workers: { type: "string", default: "1" },
@@ -71,6 +75,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   return {
     config: values.config,
     configUrl: values["config-url"],
+    configTokenFile: values["config-token-file"],
     pollMs: duration("--poll-interval", values["poll-interval"]),
     check: values.check,
     admin,

@@ -189,8 +189,10 @@ export async function runWorker(): Promise<number> {
     });
   });
   // Ctrl-C reaches every process in the group; the primary's shutdown message does the draining.
+  // SIGHUP (reload) is handled by the primary as well; a worker must not die of it.
   process.on("SIGINT", () => {});
   process.on("SIGTERM", () => {});
+  process.on("SIGHUP", () => {});
   process.send!({ t: "hello" } satisfies FromWorker);
   const code = await stop;
   flushLogs();

@@ -1,6 +1,7 @@
 // The switchyard-l4 program: parse flags, load and validate the config, then run the sidecar in this process
 // (or as a primary with --workers), reload on SIGHUP / file change / URL change, drain on SIGTERM/SIGINT.
 import cluster from "node:cluster";
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { type Config, checkConfig, renderProblem, summarizeConfig } from "../../core/config/index.ts";
 import { startAdmin } from "./admin.ts";
@@ -30,7 +31,16 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stderr.write(`switchyard-l4: --config or --config-url is required\n${USAGE}\n`);
     return 2;
   }
-  const source = opts.config ? fileSource(opts.config) : urlSource(opts.configUrl!);
+  let token = process.env.SWITCHYARD_CONFIG_TOKEN;
+  if (opts.configTokenFile) {
+    try {
+      token = readFileSync(opts.configTokenFile, "utf8").trim();
+    } catch (err) {
+      process.stderr.write(`switchyard-l4: --config-token-file: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+  const source = opts.config ? fileSource(opts.config) : urlSource(opts.configUrl!, token);
 
   const initial = await loadInitial(source);
   if (typeof initial === "string") {

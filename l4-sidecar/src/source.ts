@@ -20,14 +20,22 @@ export function fileSource(path: string): ConfigSourceReader {
   };
 }
 
-export function urlSource(url: string, timeoutMs = 10_000): ConfigSourceReader {
+/**
+ * Polls `url` with If-None-Match. `token` is sent as `Authorization: Bearer <token>` (the worker's admin API,
+ * GET /__switchyard/config, requires its ADMIN_TOKEN).
+ */
+export function urlSource(url: string, token?: string, timeoutMs = 10_000): ConfigSourceReader {
   let etag: string | undefined;
   const name = new URL(url).pathname.endsWith(".toml") ? "config.toml" : url;
   return {
     where: url,
     async read() {
       const res = await fetch(url, {
-        headers: { accept: "application/json", ...(etag ? { "if-none-match": etag } : {}) },
+        headers: {
+          accept: "application/json",
+          ...(etag ? { "if-none-match": etag } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (res.status === 304) return { unchanged: true };

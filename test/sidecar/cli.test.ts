@@ -1,12 +1,14 @@
 // switchyard-l4 as users run it: a spawned process reading a wrangler.toml or JSON file, --check, and SIGTERM.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseCliArgs } from "../../l4-sidecar/src/args.ts";
 import {
   connect,
   echoBackend,
   freePort,
+  ROOT,
   readAll,
   roundTrip,
   sleep,
@@ -95,5 +97,19 @@ describe("switchyard-l4 CLI", () => {
     );
     const ok = spawnSidecar(["--config", good, "--check"]);
     expect(await ok.exited).toBe(0);
+  });
+
+  it("the shipped systemd unit starts the program with flags it accepts", () => {
+    const unit = readFileSync(path.join(ROOT, "l4-sidecar/deploy/switchyard-l4.service"), "utf8");
+    const execStarts = unit.split("\n").filter((l) => /^#? ?ExecStart=/.test(l));
+    expect(execStarts.length).toBe(2); // the file one, and the --config-url one (commented)
+    for (const line of execStarts) {
+      const args = line.replace(/^#? ?ExecStart=/, "").split(/\s+/);
+      expect(args[1]).toBe("/opt/switchyard/bin/switchyard-l4.mjs");
+      const opts = parseCliArgs(args.slice(2));
+      expect(opts.admin).toEqual({ host: "127.0.0.1", port: 9901 });
+      expect(opts.config ?? opts.configUrl).toBeTruthy();
+    }
+    expect(unit).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
   });
 });

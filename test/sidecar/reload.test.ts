@@ -206,7 +206,7 @@ describe("reload triggers (the real program)", () => {
     expect(await p.exited).toBe(0);
   });
 
-  it("polls --config-url with If-None-Match and applies a changed document", async () => {
+  it("polls --config-url with If-None-Match and a bearer token, and applies a changed document", async () => {
     const [a, b] = [await named("A"), await named("B")];
     const port = await freePort();
     let body = JSON.stringify(doc([{ name: "l", port, service: "s" }], { s: [a.address] }));
@@ -215,6 +215,7 @@ describe("reload triggers (the real program)", () => {
     let notModified = 0;
     const server = http.createServer((req, res) => {
       requests++;
+      if (req.headers.authorization !== "Bearer s3cret") return void res.writeHead(401).end();
       if (req.headers["if-none-match"] === etag) {
         notModified++;
         return void res.writeHead(304).end();
@@ -225,7 +226,16 @@ describe("reload triggers (the real program)", () => {
     await once(server, "listening");
     onCleanup(() => new Promise((r) => server.close(r)));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/admin/config`;
-    const p = spawnSidecar(["--config-url", url, "--poll-interval", "100ms"]);
+    const tokenFile = path.join(dir, "token");
+    writeFileSync(tokenFile, "s3cret\n");
+    const p = spawnSidecar([
+      "--config-url",
+      url,
+      "--poll-interval",
+      "100ms",
+      "--config-token-file",
+      tokenFile,
+    ]);
     await p.waitForLog("started");
     expect(await roundTrip(port, "")).toBe("A");
     await waitFor(() => notModified >= 2, 5000, "conditional polls");
