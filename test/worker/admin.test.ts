@@ -477,6 +477,40 @@ describe("admin API: explain, health, metrics, stats", () => {
     );
   });
 
+  it("counts WAF blocks, WAF log matches and rate-limited requests per route", async () => {
+    const id = `${Date.now()}-${seq}`;
+    const route = `guarded-${id}`;
+    const { admin, call: guarded } = setup({
+      services: [{ name: "svc", backends: [{ url: url(upstreams.a) }] }],
+      routes: [{ name: route, match: { host: "admin.test" }, service: "svc", rate_limit: `rl-${id}` }],
+      rate_limits: [{ name: `rl-${id}`, key: "ip.src", limit: 2, period: "1m", deadline: "5s" }],
+      waf: {
+        managed: { enabled: false },
+        rules: [
+          { id: "no-admin", expression: 'http.request.uri.path eq "/wp-admin"', action: "block" },
+          { id: "watch", expression: 'http.request.uri.path eq "/watched"', action: "log" },
+        ],
+      },
+    });
+    const ip = { headers: { "cf-connecting-ip": "198.51.100.77" } };
+    const statuses: number[] = [];
+    for (const path of ["/wp-admin", "/watched", "/ok", "/ok", "/ok"]) {
+      const res = await guarded(path, ip);
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(statuses).toEqual([403, 200, 200, 429, 429]);
+    const text = await (await admin("/metrics")).text();
+    const sum = (name: string) =>
+      [...text.matchAll(new RegExp(`^${name}\\{route="${route}"[^}]*\\} (\\d+)$`, "gm"))].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    expect(sum("switchyard_waf_blocked_total")).toBe(1);
+    expect(sum("switchyard_waf_logged_total")).toBe(1);
+    expect(sum("switchyard_rate_limited_total")).toBe(2);
+  });
+
   it("GET /stats: config status, routes, services and a metrics timeline for the dashboard", async () => {
     const { admin, call } = setup(two);
     await (await call("/", {}, "www.example.com")).arrayBuffer();
