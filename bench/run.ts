@@ -1,15 +1,16 @@
 // `npm run bench [-- --quick] [-- --only worker,micro,sidecar,bundle]`: every benchmark of issue 9 in one run,
 // side by side on this machine. Writes bench/RESULTS.md and bench/results.json and prints the table.
 // Each section runs on its own: one that cannot run yet reports "skipped: <reason>" and the others go on.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type BenchContext, errorText } from "./lib/context.ts";
 import { machineInfo, versions } from "./lib/machine.ts";
 import { killAllNow, oneLineTail, Procs, stopAll } from "./lib/procs.ts";
 import { Results } from "./lib/results.ts";
+import { runDir, takeLock } from "./lib/run-dir.ts";
 import { buildBundle } from "./sections/build.ts";
 import { bundleSection } from "./sections/bundle.ts";
 import { microSection } from "./sections/micro.ts";
@@ -35,9 +36,8 @@ for (const name of only)
     throw new Error(`--only: no section "${name}" (${Object.keys(SECTIONS).join(", ")})`);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const tmp = join(root, "bench/.tmp");
-rmSync(tmp, { recursive: true, force: true });
-mkdirSync(tmp, { recursive: true });
+const tmpBase = join(root, "bench/.tmp");
+const tmp = runDir(tmpBase);
 const started = Date.now();
 const loadAtStart = os
   .loadavg()
@@ -71,7 +71,9 @@ process.on("exit", killAllNow);
 
 const log = (msg: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}`);
 
-log(`mode: ${quick ? "quick" : "full"}; sections: ${only.join(", ")}; logs in bench/.tmp/logs`);
+log(`mode: ${quick ? "quick" : "full"}; sections: ${only.join(", ")}; logs in ${relative(root, tmp)}/logs`);
+const overlap = await takeLock(tmpBase, quick ? 120_000 : 600_000, log);
+if (overlap) log(overlap);
 const tools = await procs.run("bash", [join(root, "scripts/ensure-debian-tools.sh"), "--bench"], 600_000);
 if (tools.code !== 0) log(`installing Debian tools failed: ${oneLineTail(tools.stderr || tools.stdout)}`);
 ctx.deadline = Date.now() + budgetMs; // the budget is for measuring, not for apt-get
@@ -113,7 +115,7 @@ side in this one run; absolute numbers drift on a shared machine, ratios much le
 described in README.md ("Benchmarks").
 
 - Machine: ${machine.cpu}, ${machine.memory}, ${machine.os}, kernel ${machine.kernel}; load average (1, 5, 15 min) at start ${loadAtStart}, at the end ${machine.load}
-- Commit: ${machine.commit}
+- Commit: ${machine.commit}${overlap ? `\n- **Warning**: ${overlap}` : ""}
 - Versions: ${Object.entries(vers)
   .map(([k, v]) => `${k} ${v}`)
   .join(", ")}
@@ -131,6 +133,7 @@ writeFileSync(
       sections: only,
       seconds,
       machine: { ...machine, load_at_start: loadAtStart },
+      ...(overlap ? { warning: overlap } : {}),
       versions: vers,
       figures: results.figures(),
       units: results.units(),

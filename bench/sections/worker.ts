@@ -3,7 +3,7 @@
 // Rounds interleave the variants (in rotating order) so that drift on a shared machine hits all of them alike.
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { type BenchContext, errorText, median } from "../lib/context.ts";
 import { activeFeatures, type ProbeResult, probe } from "../lib/http-probe.ts";
 import { freePort, stop, waitForPort } from "../lib/procs.ts";
@@ -83,7 +83,8 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
       return { res: p.res, child };
     } catch (err) {
       await stop(child);
-      throw new Error(`${errorText(err)} (log: bench/.tmp/logs/workerd-${v.key}-${attempt}.log)`);
+      const log = relative(ctx.root, join(ctx.procs.logDir, `workerd-${v.key}-${attempt}.log`));
+      throw new Error(`${errorText(err)} (log: ${log})`);
     }
   };
 
