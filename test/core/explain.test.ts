@@ -164,6 +164,34 @@ describe("explainRequest", () => {
     expect(renderExplanation(e)).toMatch(/service: web \(75% of requests\) → http:\/\/10.0.1.1/);
   });
 
+  it("says when a route's when expression is what failed", () => {
+    const guarded = parseConfig({
+      services: [{ name: "web", backends: [{ url: "http://10.0.1.1" }] }],
+      routes: [
+        {
+          name: "internal",
+          match: { path: { prefix: "/ops" } },
+          when: "ip.src in {10.0.0.0/8}",
+          service: "web",
+        },
+        { name: "public", service: "web" },
+      ],
+    });
+    const outside = explainRequest(guarded, {
+      method: "GET",
+      url: "https://x.test/ops/a",
+      clientIp: "203.0.113.1",
+    });
+    expect(outside.route?.name).toBe("public");
+    expect(outside.routes[0]!.reason).toBe('its when expression "ip.src in {10.0.0.0/8}" is false');
+    const inside = explainRequest(guarded, {
+      method: "GET",
+      url: "https://x.test/ops/a",
+      clientIp: "10.1.2.3",
+    });
+    expect(inside.route?.name).toBe("internal");
+  });
+
   it("gives a redirect's location", () => {
     const e = explainRequest(config, { method: "GET", url: "https://x.test/old?a=1" });
     expect(e.action).toEqual({ kind: "redirect", location: "https://x.test/new?a=1", status: 301 });
