@@ -103,7 +103,8 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
     if (wrangler.analyticsBindings.length > 0)
       sec.note(
         `Analytics Engine (${wrangler.analyticsBindings.join(", ")}) is left unbound: workerd sends each data ` +
-          "point as an HTTP request, far dearer than the production runtime's buffered write (it halved (b) here).",
+          "point as an HTTP request, far dearer than the production runtime's buffered write (bound to a stub, it " +
+          "halved (b) in a side-by-side test).",
       );
     const modules = bundleModules(ctx.bundle.dir, wrangler.main);
     const switchyard = (doc: unknown) => (file: string, port: number) =>
