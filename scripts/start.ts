@@ -6,6 +6,7 @@ import { startHttpDemo, startTcpEcho } from "./demo/backends.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const WORKER_PORT = Number(process.env.SWITCHYARD_WORKER_PORT ?? 8787);
+const ADMIN_TOKEN = process.env.ADMIN_TOKEN ?? "demo-admin-token";
 const children: ChildProcess[] = [];
 const servers: { close(): void }[] = [];
 
@@ -63,6 +64,9 @@ run("worker", process.execPath, [
   "--port",
   String(WORKER_PORT),
   "--show-interactive-dev-session=false",
+  // Opens the admin API and dashboard of the demo (loopback only); set ADMIN_TOKEN to choose the token.
+  "--var",
+  `ADMIN_TOKEN:${ADMIN_TOKEN}`,
 ]);
 
 console.log(`
@@ -71,6 +75,7 @@ Switchyard demo
   TCP backends    127.0.0.1:9101  :9102                (echo, prefixed with their name)
   worker          http://127.0.0.1:${WORKER_PORT}        (wrangler dev; config: [vars.SWITCHYARD] in wrangler.toml)
   sidecar         127.0.0.1:7000 → echo backends       (same wrangler.toml, listeners section)
+  dashboard       http://127.0.0.1:${WORKER_PORT}/__switchyard/#token=${ADMIN_TOKEN}
 
 Try:
   curl -s http://127.0.0.1:${WORKER_PORT}/ | head -3            # round-robin over demo-1..3
@@ -78,6 +83,8 @@ Try:
   curl -si -H 'host: nowhere.test' http://127.0.0.1:${WORKER_PORT}/          # 404 JSON with a request id
   echo ping | nc -q1 127.0.0.1 7000                        # through the sidecar to echo-1 / echo-2
   npx switchyard check                                    # validate wrangler.toml
+  npx switchyard explain 'GET http://api.localhost/v1/users'   # which route and backend, and why
+  curl -s -H 'authorization: Bearer ${ADMIN_TOKEN}' http://127.0.0.1:${WORKER_PORT}/__switchyard/metrics | head
 
 Ctrl-C stops everything.
 `);
