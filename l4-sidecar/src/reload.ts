@@ -91,14 +91,17 @@ export class Reloader {
 }
 
 /**
- * Calls `onChange` (debounced) when anything in the file's directory changes. Watching the directory, not the
- * file, follows editors that replace the file by renaming and Kubernetes ConfigMaps that swap a `..data`
- * symlink; a reload of an unchanged document is skipped by its version, so extra events cost one read.
+ * Calls `onChange` (debounced) when the config file changes. The directory is watched, not the file, to follow
+ * editors that replace the file by renaming and Kubernetes ConfigMaps that swap a `..data` symlink; events for
+ * other files in the directory are ignored (a config in a busy directory would otherwise be re-read constantly).
+ * A reload of an unchanged document is skipped by its version.
  */
 export function watchFile(file: string, onChange: () => void, debounceMs = 150): () => void {
   const dir = path.dirname(path.resolve(file));
+  const base = path.basename(file);
   let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(dir, () => {
+  const watcher = watch(dir, (_event, name) => {
+    if (name !== null && name !== base && !name.startsWith("..")) return;
     clearTimeout(timer);
     timer = setTimeout(onChange, debounceMs);
   });

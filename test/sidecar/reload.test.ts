@@ -3,14 +3,14 @@
 // triggers (SIGHUP, file change, a polled URL with ETag) in the real program; and no connection is dropped
 // when reloading under a steady load.
 import { once } from "node:events";
-import { mkdtempSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/index.ts";
 import { ReloadStats } from "../../l4-sidecar/src/metrics.ts";
-import { Reloader } from "../../l4-sidecar/src/reload.ts";
+import { Reloader, watchFile } from "../../l4-sidecar/src/reload.ts";
 import { fileSource } from "../../l4-sidecar/src/source.ts";
 import {
   backend,
@@ -146,6 +146,26 @@ describe("reload (in process)", () => {
     await Promise.all(clients);
     expect(failed).toBe(0);
     expect(ok).toBeGreaterThan(100);
+  });
+});
+
+describe("watchFile", () => {
+  it("fires for the file (also when replaced by rename) and a Kubernetes ..data swap, not for its neighbours", async () => {
+    const d = mkdtempSync(path.join(tmpdir(), "sy-watch-"));
+    const file = path.join(d, "sidecar.json");
+    writeFileSync(file, "{}");
+    let fired = 0;
+    const stop = watchFile(file, () => fired++, 20);
+    onCleanup(stop);
+    for (let i = 0; i < 5; i++) writeFileSync(path.join(d, `app-${i}.log`), "noise");
+    await sleep(150);
+    expect(fired).toBe(0);
+    writeAtomic(file, '{"services":[]}');
+    await waitFor(() => fired === 1, 2000, "rename-over event");
+    mkdirSync(path.join(d, "..2026_11_26"));
+    symlinkSync("..2026_11_26", path.join(d, "..data_tmp"));
+    renameSync(path.join(d, "..data_tmp"), path.join(d, "..data"));
+    await waitFor(() => fired === 2, 2000, "..data swap event");
   });
 });
 
