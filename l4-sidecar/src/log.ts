@@ -17,11 +17,22 @@ export function createLogger(destination?: pino.DestinationStream): Logger {
   if (destination) return pino(options, destination);
   if (!stdout) {
     const dest = pino.destination({ dest: 1, sync: false, minLength: 8192 });
+    // Flush what is buffered every 100 ms, and only then: an idle sidecar makes no log syscalls.
+    let pending = false;
+    const write = dest.write.bind(dest);
+    dest.write = (line: string) => {
+      pending = true;
+      return write(line);
+    };
     setInterval(() => {
+      if (!pending) return;
+      pending = false;
       // flush() throws while the destination is still opening or already closed; the next tick retries.
       try {
         dest.flush();
-      } catch {}
+      } catch {
+        pending = true;
+      }
     }, 100).unref();
     stdout = dest;
   }
