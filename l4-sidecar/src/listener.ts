@@ -9,6 +9,7 @@ import { Forwarder } from "./forward.ts";
 import type { Logger } from "./log.ts";
 import { type CloseReason, type Pipe, splice } from "./pipe.ts";
 import type { ConnectFailure, ServicePool } from "./pool.ts";
+import { proxyHeader } from "./proxy-protocol.ts";
 import type { ListenerStats } from "./stats.ts";
 
 export interface ListenerSettings {
@@ -235,6 +236,16 @@ export class TcpListener {
       }
       const state = pool.backends[chosen]!.state;
       entry.backend = state.address;
+      if (l.proxy_protocol && client.remoteAddress && client.localAddress) {
+        backend.write(
+          proxyHeader(l.proxy_protocol, {
+            srcAddress: client.remoteAddress,
+            srcPort: client.remotePort!,
+            dstAddress: client.localAddress,
+            dstPort: client.localPort!,
+          }),
+        );
+      }
       client.off("error", onEarlyError);
       client.setNoDelay(l.no_delay);
       if (l.tcp_keepalive > 0) client.setKeepAlive(true, l.tcp_keepalive);

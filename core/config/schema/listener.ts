@@ -61,6 +61,10 @@ export const listenerSchema = z
     no_delay: z.boolean().default(L.noDelay).meta({
       description: "Disable Nagle's algorithm on both sides (TCP_NODELAY), for latency. Default true.",
     }),
+    proxy_protocol: z.enum(["v1", "v2"]).optional().meta({
+      description:
+        'Send a PROXY protocol header ("v1" text or "v2" binary) to the backend before the client\'s bytes, so it sees the client address. The backend must expect it. Default: none.',
+    }),
   })
   .meta({ description: "An L4 listener of the sidecar." });
 
