@@ -52,13 +52,19 @@ export function splice(
     closedBy ??= reason;
   };
 
+  // Pass a FIN on. When the other side has already sent its own FIN and nothing waits to be written to it,
+  // both directions are done: close it outright (close() sends the FIN; a shutdown() first costs a syscall).
+  const passFin = (dst: net.Socket) => {
+    if (dst.readableEnded && dst.writableLength === 0) dst.destroy();
+    else dst.end();
+  };
   client.on("end", () => {
     first("client");
-    backend.end();
+    passFin(backend);
   });
   backend.on("end", () => {
     first("backend");
-    client.end();
+    passFin(client);
   });
   const fail = (side: "client" | "backend") => (err: NodeJS.ErrnoException) => {
     if (closedBy === undefined) {
