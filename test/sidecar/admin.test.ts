@@ -51,7 +51,16 @@ describe("admin endpoint", () => {
     const { p, port, adminPort, live, dead } = await setup();
     for (let i = 0; i < 4; i++) expect(await roundTrip(port, "abc")).toBe("abc");
 
-    const m = await get(adminPort, "/metrics");
+    // The last connection's close may still be in flight in the sidecar: wait until nothing is open.
+    let m = await get(adminPort, "/metrics");
+    for (
+      let i = 0;
+      i < 50 && metric(m.text, 'switchyard_l4_connections_active{listener="echo"}') !== 0;
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 20));
+      m = await get(adminPort, "/metrics");
+    }
     expect(m.status).toBe(200);
     expect(m.type).toContain("text/plain");
     expect(metric(m.text, 'switchyard_l4_connections_total{listener="echo"}')).toBe(4);

@@ -62,6 +62,7 @@ function run(
       err += d;
     });
     child.on("close", (code) => resolve({ code, out, err }));
+    child.stdin.on("error", () => {}); // EPIPE when the tool exits without reading its input
     child.stdin.end(input ?? "");
   });
 }
