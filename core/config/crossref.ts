@@ -63,6 +63,26 @@ export function crossReferenceProblems(raw: unknown): ConfigProblem[] {
       checkService(`routes[${i}].split`, j, part.service, "http");
   }
   for (const [i, l] of list(doc.listeners).map(obj).entries()) checkService("listeners", i, l.service, "tcp");
+  // A TLS listener's SNI table maps host names to services, which must exist and have TCP backends.
+  for (const [i, l] of list(doc.listeners).map(obj).entries()) {
+    for (const [host, ref] of Object.entries(obj(l.sni))) {
+      const n = str(ref);
+      const kind = n === undefined ? undefined : kinds.get(n);
+      const path = `listeners[${i}].sni[${JSON.stringify(host)}]`;
+      if (n === undefined) continue;
+      if (kind === undefined) {
+        problems.push({
+          path,
+          message: `no service named "${n}" (services: ${serviceNames.length ? serviceNames.join(", ") : "none defined"})`,
+        });
+      } else if (kind === "http") {
+        problems.push({
+          path,
+          message: `service "${n}" has HTTP backends (url); a listener needs a service with TCP backends (address)`,
+        });
+      }
+    }
+  }
 
   // Routes attach rate limits by name.
   const rateLimitNames = list(doc.rate_limits)

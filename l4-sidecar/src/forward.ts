@@ -49,7 +49,14 @@ export class Forwarder {
     callback: (n: number, buf: Buffer): boolean => this.onRead(n, buf),
   };
 
+  /**
+   * While set, bytes read are handed here (copied) instead of being forwarded: a tls listener collects the
+   * ClientHello before it knows the backend. Return false to stop reading.
+   */
+  collect?: (chunk: Buffer) => boolean;
+
   private onRead(n: number, buf: Buffer): boolean {
+    if (this.collect) return this.collect(Buffer.from(buf.subarray(0, n)));
     this.bytes += n;
     for (const c of this.counters) {
       if (this.inbound) c.bytesIn += n;

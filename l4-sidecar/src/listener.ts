@@ -6,15 +6,19 @@ import type { Listener } from "../../core/config/index.ts";
 import type { IpSet } from "../../core/rules/ip.ts";
 import { ConnectError, connectBackend } from "./connect.ts";
 import { Forwarder } from "./forward.ts";
+import { readClientHello } from "./hello.ts";
 import type { Logger } from "./log.ts";
 import { type CloseReason, type Pipe, splice } from "./pipe.ts";
 import type { ConnectFailure, ServicePool } from "./pool.ts";
 import { proxyHeader } from "./proxy-protocol.ts";
+import type { SniTable } from "./sni.ts";
 import type { ListenerStats } from "./stats.ts";
 
 export interface ListenerSettings {
   listener: Listener;
   pool: ServicePool;
+  /** tls listeners: server name → pool (the `sni` table); `pool` when nothing matches. */
+  sni?: SniTable<ServicePool>;
   allow?: IpSet;
   deny?: IpSet;
 }
@@ -201,7 +205,23 @@ export class TcpListener {
     };
     client.on("error", onEarlyError);
     try {
-      const { pool } = s;
+      let { pool } = s;
+      let prelude: Buffer | undefined;
+      if (l.protocol === "tls") {
+        const hello = await readClientHello(client, up, clientOnread);
+        if (!hello.ok) {
+          client.destroy();
+          entry.closed_by = hello.reason;
+          if (hello.detail) entry.error = hello.detail;
+          entry.duration_ms = Math.round(performance.now() - started);
+          this.log.warn(entry, "connection");
+          return;
+        }
+        if (hello.serverName !== undefined) entry.sni = hello.serverName;
+        pool = s.sni?.match(hello.serverName) ?? pool;
+        prelude = hello.data;
+      }
+      entry.service = pool.name;
       const tried = new Set<number>();
       const maxAttempts = Math.min(l.connect_attempts, pool.backends.length);
       let backend: net.Socket | undefined;
@@ -271,6 +291,13 @@ export class TcpListener {
       if (!clientOnread || this.appliedOptions !== `${l.no_delay}/${l.tcp_keepalive}`) {
         client.setNoDelay(l.no_delay);
         if (l.tcp_keepalive > 0) client.setKeepAlive(true, l.tcp_keepalive);
+      }
+      // A tls listener already read the ClientHello: it goes to the backend first (after any PROXY header).
+      if (prelude) {
+        backend.write(prelude);
+        up.bytes += prelude.length;
+        this.stats.bytesIn += prelude.length;
+        state.bytesIn += prelude.length;
       }
       up.src = client;
       up.dst = backend;

@@ -7,6 +7,7 @@ import { HealthChecker } from "./health.ts";
 import { type ListenerSettings, TcpListener } from "./listener.ts";
 import type { Logger } from "./log.ts";
 import { type BackendState, ServicePool } from "./pool.ts";
+import { SniTable } from "./sni.ts";
 import { ListenerStats } from "./stats.ts";
 
 export interface SidecarOptions {
@@ -72,6 +73,9 @@ export class Sidecar {
         pool: this.pools.get(l.service)!,
         ...(l.allow ? { allow: IpSet.parse(l.allow) } : {}),
         ...(l.deny ? { deny: IpSet.parse(l.deny) } : {}),
+        ...(l.sni
+          ? { sni: new SniTable(Object.entries(l.sni).map(([host, svc]) => [host, this.pools.get(svc)!])) }
+          : {}),
       };
       const existing = this.listeners.get(l.name);
       if (existing) {

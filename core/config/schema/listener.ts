@@ -2,9 +2,9 @@
 import * as z from "zod";
 import { IpSet, IpSetError } from "../../rules/ip.ts";
 import { DEFAULTS } from "../defaults.ts";
-import { duration, hostPort, name } from "../fields.ts";
+import { duration, hostname, hostPort, name } from "../fields.ts";
 
-export const LISTENER_PROTOCOLS = ["tcp"] as const;
+export const LISTENER_PROTOCOLS = ["tcp", "tls"] as const;
 
 const ipList = (description: string) =>
   z
@@ -30,13 +30,18 @@ export const listenerSchema = z
   .strictObject({
     name: name("listener"),
     listen: hostPort('Address the sidecar listens on, e.g. "0.0.0.0:6379" or "127.0.0.1:15432".'),
-    protocol: z
-      .enum(LISTENER_PROTOCOLS)
-      .default(L.protocol)
-      .meta({ description: "Transport: tcp. Default tcp." }),
-    service: z
-      .string()
-      .meta({ description: "Name of the TCP service whose backends receive the connections." }),
+    protocol: z.enum(LISTENER_PROTOCOLS).default(L.protocol).meta({
+      description:
+        'Transport: "tcp", or "tls" for TLS passthrough: the sidecar reads the server name (SNI) from the ClientHello to pick a service from `sni`, and pipes the encrypted bytes untouched. Default "tcp".',
+    }),
+    service: z.string().meta({
+      description:
+        "Name of the TCP service whose backends receive the connections (for tls listeners: when no `sni` entry matches).",
+    }),
+    sni: z.record(hostname, z.string()).optional().meta({
+      description:
+        'tls listeners: server name → service, e.g. { "db.example.com" = "db", "*.example.com" = "web" } (a wildcard matches one or more labels, not the apex). Exact names win over wildcards, longer wildcards over shorter.',
+    }),
     connect_timeout: duration(
       'How long a connect to one backend may take before the next backend is tried. Default "5s".',
     ).prefault(L.connectTimeout),
@@ -65,6 +70,15 @@ export const listenerSchema = z
       description:
         'Send a PROXY protocol header ("v1" text or "v2" binary) to the backend before the client\'s bytes, so it sees the client address. The backend must expect it. Default: none.',
     }),
+  })
+  .superRefine((l, ctx) => {
+    if (l.sni !== undefined && l.protocol !== "tls") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["sni"],
+        message: '"sni" needs protocol = "tls" (it routes by the TLS server name)',
+      });
+    }
   })
   .meta({ description: "An L4 listener of the sidecar." });
 
