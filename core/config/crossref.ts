@@ -103,8 +103,9 @@ export function crossReferenceProblems(raw: unknown): ConfigProblem[] {
     }
   }
 
-  // Two listeners conflict on the same port when the hosts are equal or either is a wildcard address.
-  const seen: { host: string; port: number; index: number }[] = [];
+  // Two listeners conflict on the same port when the hosts are equal or either is a wildcard address, and
+  // both use TCP (tcp, tls) or both UDP: a UDP and a TCP listener may share a port.
+  const seen: { host: string; port: number; index: number; udp: boolean }[] = [];
   list(doc.listeners)
     .map(obj)
     .forEach((l, i) => {
@@ -112,8 +113,12 @@ export function crossReferenceProblems(raw: unknown): ConfigProblem[] {
       const hp = listen === undefined ? undefined : parseHostPort(listen);
       if (!hp) return;
       const wildcard = (h: string) => h === "0.0.0.0" || h === "::" || h === "";
+      const udp = l.protocol === "udp";
       const clash = seen.find(
-        (s) => s.port === hp.port && (s.host === hp.host || wildcard(s.host) || wildcard(hp.host)),
+        (s) =>
+          s.port === hp.port &&
+          s.udp === udp &&
+          (s.host === hp.host || wildcard(s.host) || wildcard(hp.host)),
       );
       if (clash) {
         problems.push({
@@ -121,7 +126,7 @@ export function crossReferenceProblems(raw: unknown): ConfigProblem[] {
           message: `"${listen}" is already used by listeners[${clash.index}]; two listeners cannot share an address`,
         });
       }
-      seen.push({ ...hp, index: i });
+      seen.push({ ...hp, index: i, udp });
     });
   problems.push(...wafCrossReferenceProblems(doc));
   return problems;

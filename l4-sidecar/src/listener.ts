@@ -35,6 +35,7 @@ const FAILURE: Record<string, ConnectFailure> = {
 };
 
 export class TcpListener {
+  readonly transport = "tcp";
   readonly name: string;
   readonly listen: string;
   readonly stats: ListenerStats;

@@ -9,6 +9,7 @@ import type { Logger } from "./log.ts";
 import { type BackendState, ServicePool } from "./pool.ts";
 import { SniTable } from "./sni.ts";
 import { ListenerStats } from "./stats.ts";
+import { UdpListener } from "./udp.ts";
 
 export interface SidecarOptions {
   /** Bind listeners with SO_REUSEPORT so several processes share them (--workers). */
@@ -16,7 +17,7 @@ export interface SidecarOptions {
 }
 
 export class Sidecar {
-  readonly listeners = new Map<string, TcpListener>();
+  readonly listeners = new Map<string, TcpListener | UdpListener>();
   /** service name → address → state; kept across reloads. */
   readonly backendStates = new Map<string, Map<string, BackendState>>();
   readonly listenerStats = new Map<string, ListenerStats>();
@@ -28,7 +29,7 @@ export class Sidecar {
   private readonly log: Logger;
   private readonly options: SidecarOptions;
   /** Listeners that were removed or moved and are still draining their connections. */
-  private readonly retiring = new Set<TcpListener>();
+  private readonly retiring = new Set<TcpListener | UdpListener>();
 
   constructor(log: Logger, options: SidecarOptions = {}) {
     this.log = log;
@@ -56,7 +57,8 @@ export class Sidecar {
     // Free addresses first, so a listener renamed or moved onto an old address can bind.
     for (const [name, listener] of this.listeners) {
       const next = wanted.get(name);
-      if (next && next.listen === listener.listen) continue;
+      if (next && next.listen === listener.listen && transport(next.protocol) === listener.transport)
+        continue;
       this.listeners.delete(name);
       this.retiring.add(listener);
       this.log.info(
@@ -87,7 +89,10 @@ export class Sidecar {
         stats = new ListenerStats();
         this.listenerStats.set(l.name, stats);
       }
-      const listener = new TcpListener(settings, stats, this.log);
+      const listener =
+        l.protocol === "udp"
+          ? new UdpListener(settings, stats, this.log)
+          : new TcpListener(settings, stats, this.log);
       const { host, port } = parseHostPort(l.listen)!;
       try {
         await listener.start(host, port, this.options.reusePort);
@@ -208,4 +213,9 @@ export class Sidecar {
     }
     return pools;
   }
+}
+
+/** tcp and tls listeners share the TCP socket type; udp is its own. */
+function transport(protocol: string): "tcp" | "udp" {
+  return protocol === "udp" ? "udp" : "tcp";
 }

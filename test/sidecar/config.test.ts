@@ -50,4 +50,20 @@ describe("sidecar config checks", () => {
     expect(problems({ proxy_protocol: "v3" })[0]).toMatch(/^listeners\[0\]\.proxy_protocol: .*"v1", "v2"/);
     expect(problems({}, [{ ...svc, balance: "fastest" }])[0]).toMatch(/^services\[0\]\.balance: .*"maglev"/);
   });
+
+  it("lets a UDP and a TCP listener share a port, not two of the same transport", () => {
+    const two = (p1: string, p2: string) =>
+      checkConfig({
+        services: [svc],
+        listeners: [
+          { name: "a", listen: "0.0.0.0:53", protocol: p1, service: "db" },
+          { name: "b", listen: "127.0.0.1:53", protocol: p2, service: "db" },
+        ],
+      }).problems.map(renderProblem);
+    expect(two("udp", "tcp")).toEqual([]);
+    expect(two("udp", "udp")).toEqual([
+      'listeners[1].listen: "127.0.0.1:53" is already used by listeners[0]; two listeners cannot share an address',
+    ]);
+    expect(two("tls", "tcp")).toHaveLength(1);
+  });
 });

@@ -4,7 +4,7 @@ import { IpSet, IpSetError } from "../../rules/ip.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { duration, hostname, hostPort, name } from "../fields.ts";
 
-export const LISTENER_PROTOCOLS = ["tcp", "tls"] as const;
+export const LISTENER_PROTOCOLS = ["tcp", "tls", "udp"] as const;
 
 const ipList = (description: string) =>
   z
@@ -32,7 +32,7 @@ export const listenerSchema = z
     listen: hostPort('Address the sidecar listens on, e.g. "0.0.0.0:6379" or "127.0.0.1:15432".'),
     protocol: z.enum(LISTENER_PROTOCOLS).default(L.protocol).meta({
       description:
-        'Transport: "tcp", or "tls" for TLS passthrough: the sidecar reads the server name (SNI) from the ClientHello to pick a service from `sni`, and pipes the encrypted bytes untouched. Default "tcp".',
+        'Transport: "tcp"; "tls" for TLS passthrough (the sidecar reads the server name (SNI) from the ClientHello to pick a service from `sni`, and pipes the encrypted bytes untouched); or "udp" (a session per client address, ended after idle_timeout). Default "tcp".',
     }),
     service: z.string().meta({
       description:
