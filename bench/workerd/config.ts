@@ -47,6 +47,7 @@ const SUPPORTED = new Set([
   "route",
   "observability",
   "minify",
+  "keep_names",
   "upload_source_maps",
   "build",
   "env",
