@@ -6,12 +6,12 @@ import type { Listener } from "../../core/config/index.ts";
 import type { IpSet } from "../../core/rules/ip.ts";
 import { ConnectError, connectBackend } from "./connect.ts";
 import { Forwarder } from "./forward.ts";
-import { readClientHello } from "./hello.ts";
 import type { Logger } from "./log.ts";
 import { type CloseReason, type Pipe, splice } from "./pipe.ts";
 import type { ConnectFailure, ServicePool } from "./pool.ts";
-import { proxyHeader } from "./proxy-protocol.ts";
-import type { SniTable } from "./sni.ts";
+import { readPrelude } from "./prelude.ts";
+import { parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
+import { MAX_HELLO_BYTES, parseClientHello, type SniTable } from "./sni.ts";
 import type { ListenerStats } from "./stats.ts";
 
 export interface ListenerSettings {
@@ -173,11 +173,17 @@ export class TcpListener {
     h.setKeepAlive?.(l.tcp_keepalive > 0, Math.max(1, Math.floor(l.tcp_keepalive / 1000)));
   }
 
+  private allowed(ip: string): boolean {
+    const s = this.settings;
+    return !(s.deny?.hasText(ip) || (s.allow && !s.allow.hasText(ip)));
+  }
+
   /** Allow/deny and max_connections; refuses (and logs) the connection when it may not proceed. */
   private admit(socketOrHandle: net.Socket | TcpHandle, ip: string, port: number | undefined): boolean {
     const s = this.settings;
     let reason: "denied" | "max_connections" | undefined;
-    if (s.deny?.hasText(ip) || (s.allow && !s.allow.hasText(ip))) reason = "denied";
+    // Behind a load balancer that sends PROXY headers, allow/deny apply to the client it names (read later).
+    if (!s.listener.accept_proxy_protocol && !this.allowed(ip)) reason = "denied";
     else if (this.conns.size >= s.listener.max_connections) reason = "max_connections";
     if (!reason) return true;
     const socket =
@@ -188,7 +194,15 @@ export class TcpListener {
     return false;
   }
 
-  private async handle(client: net.Socket, up: Forwarder, clientOnread: boolean, ip: string, port?: number) {
+  private async handle(
+    client: net.Socket,
+    up: Forwarder,
+    clientOnread: boolean,
+    peerIp: string,
+    peerPort?: number,
+  ) {
+    let ip = peerIp;
+    let port = peerPort;
     const s = this.settings;
     const l = s.listener;
     const entry: Record<string, unknown> = { listener: this.name, client: `${ip}:${port}` };
@@ -207,19 +221,39 @@ export class TcpListener {
     client.on("error", onEarlyError);
     try {
       let { pool } = s;
+      // Bytes already read from the client (a PROXY header's tail, a ClientHello): the backend gets them first.
       let prelude: Buffer | undefined;
-      if (l.protocol === "tls") {
-        const hello = await readClientHello(client, up, clientOnread);
-        if (!hello.ok) {
-          client.destroy();
-          entry.closed_by = hello.reason;
-          if (hello.detail) entry.error = hello.detail;
-          entry.duration_ms = Math.round(performance.now() - started);
+      const closeEarly = (closedBy: string, detail?: string) => {
+        client.destroy();
+        entry.closed_by = closedBy;
+        if (detail) entry.error = detail;
+        entry.duration_ms = Math.round(performance.now() - started);
+        this.log.warn(entry, "connection");
+      };
+      if (l.accept_proxy_protocol) {
+        const r = await readPrelude(client, up, clientOnread, undefined, parseProxyHeader, 4096);
+        if (!r.ok) return closeEarly(r.reason === "invalid" ? "bad-proxy-header" : r.reason, r.detail);
+        if (r.value.source) {
+          ip = r.value.source.address;
+          port = r.value.source.port;
+          entry.client = `${ip}:${port}`;
+          entry.via = `${peerIp}:${peerPort}`;
+        }
+        prelude = r.data.subarray(r.value.length);
+        if (!this.allowed(ip)) {
+          this.stats.refused.denied++;
+          client.resetAndDestroy();
+          entry.closed_by = "denied";
           this.log.warn(entry, "connection");
           return;
         }
-        if (hello.serverName !== undefined) entry.sni = hello.serverName;
-        pool = s.sni?.match(hello.serverName) ?? pool;
+      }
+      if (l.protocol === "tls") {
+        const hello = await readPrelude(client, up, clientOnread, prelude, parseClientHello, MAX_HELLO_BYTES);
+        if (!hello.ok)
+          return closeEarly(hello.reason === "invalid" ? "not-tls" : `hello-${hello.reason}`, hello.detail);
+        if (hello.value.serverName !== undefined) entry.sni = hello.value.serverName;
+        pool = s.sni?.match(hello.value.serverName) ?? pool;
         prelude = hello.data;
       }
       entry.service = pool.name;
@@ -277,11 +311,11 @@ export class TcpListener {
       }
       const state = pool.backends[chosen]!.state;
       entry.backend = state.address;
-      if (l.proxy_protocol && client.remoteAddress && client.localAddress) {
+      if (l.proxy_protocol && client.localAddress) {
         backend.write(
           proxyHeader(l.proxy_protocol, {
-            srcAddress: client.remoteAddress,
-            srcPort: client.remotePort!,
+            srcAddress: ip,
+            srcPort: port ?? 0,
             dstAddress: client.localAddress,
             dstPort: client.localPort!,
           }),
@@ -294,7 +328,7 @@ export class TcpListener {
         if (l.tcp_keepalive > 0) client.setKeepAlive(true, l.tcp_keepalive);
       }
       // A tls listener already read the ClientHello: it goes to the backend first (after any PROXY header).
-      if (prelude) {
+      if (prelude?.length) {
         backend.write(prelude);
         up.bytes += prelude.length;
         this.stats.bytesIn += prelude.length;

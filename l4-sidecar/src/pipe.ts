@@ -102,6 +102,12 @@ export function splice(
       backend.destroy();
     });
   }
+  // In plain mode a client that sent its FIN while the backend was being chosen (after a prelude was read) has
+  // already emitted 'end'; pass that FIN on now.
+  if (client.readableEnded) {
+    first("client");
+    passFin(backend);
+  }
   // The backend socket always reads through `down.onread` (set at connect); the client starts reading now.
   if (opts.clientOnread) client._read(0);
   else {

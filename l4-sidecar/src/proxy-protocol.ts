@@ -59,3 +59,97 @@ function ipv6Bytes(ip: string): number[] {
     return [n >> 8, n & 0xff];
   });
 }
+
+export interface ProxySource {
+  /** Size of the header; the client's own bytes follow it. */
+  length: number;
+  /** The client the load balancer speaks for; absent for LOCAL / UNKNOWN (its own connections). */
+  source?: { address: string; port: number };
+}
+
+export type ProxyParse =
+  | { status: "need-more" }
+  | { status: "done"; value: ProxySource }
+  | { status: "invalid"; reason: string };
+
+/**
+ * Reads a PROXY protocol header (v1 or v2) at the start of `data`, as a load balancer in front sends it.
+ * `length` is the header's size (the client's own bytes follow); `source` is the client it speaks for
+ * (absent for LOCAL / UNKNOWN headers: the load balancer's own connections, e.g. its health checks).
+ */
+export function parseProxyHeader(data: Buffer): ProxyParse {
+  if (data.length === 0) return { status: "need-more" };
+  if (data[0] === 0x0d) {
+    const sigLen = Math.min(data.length, 12);
+    if (!data.subarray(0, sigLen).equals(V2_SIGNATURE.subarray(0, sigLen)))
+      return bad("not a PROXY v2 signature");
+    if (data.length < 16) return { status: "need-more" };
+    if (data[12]! >> 4 !== 2) return bad("unsupported PROXY v2 version");
+    const length = 16 + data.readUInt16BE(14);
+    if (data.length < length) return { status: "need-more" };
+    const command = data[12]! & 0x0f;
+    const family = data[13]!;
+    if (command === 0) return { status: "done", value: { length } }; // LOCAL
+    if (command !== 1) return bad("unknown PROXY v2 command");
+    if (family === 0x11 && length >= 16 + 12) {
+      const address = [...data.subarray(16, 20)].join(".");
+      return { status: "done", value: { length, source: { address, port: data.readUInt16BE(24) } } };
+    }
+    if (family === 0x21 && length >= 16 + 36) {
+      const groups: string[] = [];
+      for (let i = 0; i < 8; i++) groups.push(data.readUInt16BE(16 + i * 2).toString(16));
+      const address = compressV6(groups);
+      return { status: "done", value: { length, source: { address, port: data.readUInt16BE(48) } } };
+    }
+    return { status: "done", value: { length } }; // another family (UNIX, UDP): keep the peer address
+  }
+  const prefix = "PROXY ";
+  const head = data.subarray(0, Math.min(data.length, prefix.length)).toString("latin1");
+  if (!prefix.startsWith(head)) return bad("no PROXY header");
+  const end = data.indexOf("\r\n");
+  if (end < 0) return data.length < 107 ? { status: "need-more" } : bad("PROXY v1 line too long");
+  const parts = data.subarray(0, end).toString("latin1").split(" ");
+  if (parts[1] === "UNKNOWN") return { status: "done", value: { length: end + 2 } };
+  const [, proto, src, , sport] = parts;
+  const port = Number(sport);
+  if (
+    parts.length !== 6 ||
+    (proto !== "TCP4" && proto !== "TCP6") ||
+    !net.isIP(src ?? "") ||
+    !(port > 0 && port < 65536)
+  ) {
+    return bad("malformed PROXY v1 line");
+  }
+  return { status: "done", value: { length: end + 2, source: { address: src!, port } } };
+}
+
+const bad = (reason: string): ProxyParse => ({ status: "invalid", reason });
+
+/** Eight hex groups → the canonical short IPv6 text (longest run of zero groups as "::"). */
+function compressV6(groups: string[]): string {
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== "0") {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === "0") j++;
+    if (j - i > bestLen && j - i > 1) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (best < 0) return groups.join(":");
+  const text = `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+  // IPv4-mapped addresses read better (and match allow lists) as plain IPv4.
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(text);
+  if (m) {
+    const hi = Number.parseInt(m[1]!, 16);
+    const lo = Number.parseInt(m[2]!, 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return text;
+}

@@ -6,12 +6,12 @@ export const MAX_HELLO_BYTES = 16 * 1024 + 5;
 
 export type HelloResult =
   | { status: "need-more" }
-  | { status: "done"; serverName?: string }
-  | { status: "not-tls"; reason: string };
+  | { status: "done"; value: { serverName?: string } }
+  | { status: "invalid"; reason: string };
 
 /**
  * Parses the ClientHello at the start of `data` (TLS records may split it). "need-more" until a whole
- * ClientHello is there; "done" with the server name, if the client sent one; "not-tls" for anything else.
+ * ClientHello is there; "done" with the server name, if the client sent one; "invalid" for anything else.
  */
 export function parseClientHello(data: Uint8Array): HelloResult {
   // Reassemble the handshake message from consecutive handshake records.
@@ -21,10 +21,10 @@ export function parseClientHello(data: Uint8Array): HelloResult {
   let off = 0;
   while (need < 0 || have < need) {
     if (data.length < off + 5) return { status: "need-more" };
-    if (data[off] !== 0x16) return { status: "not-tls", reason: "not a TLS handshake record" };
-    if (data[off + 1] !== 0x03) return { status: "not-tls", reason: "unknown TLS record version" };
+    if (data[off] !== 0x16) return { status: "invalid", reason: "not a TLS handshake record" };
+    if (data[off + 1] !== 0x03) return { status: "invalid", reason: "unknown TLS record version" };
     const len = (data[off + 3]! << 8) | data[off + 4]!;
-    if (len === 0 || len > 16384 + 2048) return { status: "not-tls", reason: "bad TLS record length" };
+    if (len === 0 || len > 16384 + 2048) return { status: "invalid", reason: "bad TLS record length" };
     if (data.length < off + 5 + len) return { status: "need-more" };
     parts.push(data.subarray(off + 5, off + 5 + len));
     have += len;
@@ -32,9 +32,9 @@ export function parseClientHello(data: Uint8Array): HelloResult {
     if (need < 0 && have >= 4) {
       const head = concat(parts, 4);
       if (head[0] !== 0x01)
-        return { status: "not-tls", reason: "the first handshake message is not a ClientHello" };
+        return { status: "invalid", reason: "the first handshake message is not a ClientHello" };
       need = 4 + ((head[1]! << 16) | (head[2]! << 8) | head[3]!);
-      if (need > MAX_HELLO_BYTES) return { status: "not-tls", reason: "ClientHello too large" };
+      if (need > MAX_HELLO_BYTES) return { status: "invalid", reason: "ClientHello too large" };
     }
   }
   const hello = concat(parts, need).subarray(4);
@@ -55,7 +55,7 @@ function concat(parts: Uint8Array[], n: number): Uint8Array {
 }
 
 function readServerName(h: Uint8Array): HelloResult {
-  const bad = { status: "not-tls", reason: "malformed ClientHello" } as const;
+  const bad = { status: "invalid", reason: "malformed ClientHello" } as const;
   let p = 2 + 32; // client_version, random
   if (p >= h.length) return bad;
   p += 1 + h[p]!; // session_id
@@ -63,7 +63,7 @@ function readServerName(h: Uint8Array): HelloResult {
   p += 2 + ((h[p]! << 8) | h[p + 1]!); // cipher_suites
   if (p >= h.length) return bad;
   p += 1 + h[p]!; // compression_methods
-  if (p === h.length) return { status: "done" }; // no extensions at all
+  if (p === h.length) return { status: "done", value: {} }; // no extensions at all
   if (p + 2 > h.length) return bad;
   const end = p + 2 + ((h[p]! << 8) | h[p + 1]!);
   if (end > h.length) return bad;
@@ -83,15 +83,15 @@ function readServerName(h: Uint8Array): HelloResult {
         if (q + nameLen > p + len) return bad;
         if (nameType === 0) {
           const name = new TextDecoder().decode(h.subarray(q, q + nameLen)).toLowerCase();
-          return { status: "done", serverName: name.endsWith(".") ? name.slice(0, -1) : name };
+          return { status: "done", value: { serverName: name.endsWith(".") ? name.slice(0, -1) : name } };
         }
         q += nameLen;
       }
-      return { status: "done" };
+      return { status: "done", value: {} };
     }
     p += len;
   }
-  return { status: "done" };
+  return { status: "done", value: {} };
 }
 
 /** A compiled `sni` table: exact names first, then the longest matching wildcard suffix. */

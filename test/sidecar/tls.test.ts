@@ -40,17 +40,17 @@ async function captureHello(servername?: string): Promise<Buffer> {
 describe("ClientHello parsing", () => {
   it("finds the server name in a real ClientHello, also when it arrives in pieces", async () => {
     const hello = await captureHello("Db.Example.COM");
-    expect(parseClientHello(hello)).toEqual({ status: "done", serverName: "db.example.com" });
+    expect(parseClientHello(hello)).toEqual({ status: "done", value: { serverName: "db.example.com" } });
     expect(parseClientHello(hello.subarray(0, 3))).toEqual({ status: "need-more" });
     expect(parseClientHello(hello.subarray(0, hello.length - 1))).toEqual({ status: "need-more" });
   });
 
   it("reports no name when the client sends none, and refuses what is not TLS", async () => {
     const noName = await captureHello(undefined);
-    expect(parseClientHello(noName)).toEqual({ status: "done" });
-    expect(parseClientHello(Buffer.from("GET / HTTP/1.1\r\n\r\n")).status).toBe("not-tls");
+    expect(parseClientHello(noName)).toEqual({ status: "done", value: {} });
+    expect(parseClientHello(Buffer.from("GET / HTTP/1.1\r\n\r\n")).status).toBe("invalid");
     expect(parseClientHello(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 0x02, 0, 0, 1, 0])).status).toBe(
-      "not-tls",
+      "invalid",
     );
   });
 

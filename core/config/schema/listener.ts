@@ -66,6 +66,10 @@ export const listenerSchema = z
     no_delay: z.boolean().default(L.noDelay).meta({
       description: "Disable Nagle's algorithm on both sides (TCP_NODELAY), for latency. Default true.",
     }),
+    accept_proxy_protocol: z.boolean().default(false).meta({
+      description:
+        "Expect a PROXY protocol header (v1 or v2) from a load balancer in front at the start of every connection: the client it names is used for allow/deny, balancing, logs and an outgoing proxy_protocol header. Enable only when every connection comes through that load balancer. Default false.",
+    }),
     proxy_protocol: z.enum(["v1", "v2"]).optional().meta({
       description:
         'Send a PROXY protocol header ("v1" text or "v2" binary) to the backend before the client\'s bytes, so it sees the client address. The backend must expect it. Default: none.',
