@@ -1,8 +1,8 @@
 // One active health probe against one backend: a TCP connect, a send/expect exchange, or an HTTP GET.
 // Resolves true (up) or false (down) within the timeout; never throws.
 import net from "node:net";
-import { DEFAULTS } from "../../core/config/index.ts";
 import { type HealthCheck, healthCheckKind } from "../../core/config/schema/health.ts";
+import { statusIsUp } from "../../core/health/http-check.ts";
 
 export function probe(host: string, port: number, check: HealthCheck): Promise<boolean> {
   const kind = healthCheckKind(check);
@@ -38,16 +38,10 @@ export function probe(host: string, port: number, check: HealthCheck): Promise<b
         return;
       }
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(received);
-      if (m) finish(statusOk(Number(m[1]), check.status));
+      if (m) finish(statusIsUp(Number(m[1]), check.status));
       else if (received.length > 1024 || (received.length >= 12 && !received.startsWith("HTTP/")))
         finish(false);
     });
     socket.on("end", () => finish(false));
   });
-}
-
-function statusOk(status: number, expected: readonly number[] | undefined): boolean {
-  if (expected) return expected.includes(status);
-  const [lo, hi] = DEFAULTS.health.httpStatus;
-  return status >= lo && status <= hi;
 }
