@@ -1,11 +1,12 @@
 // The admin endpoint of the real program: Prometheus /metrics, /status JSON, /healthz, /readyz (503 while
 // draining), and --workers N sharing the listeners with SO_REUSEPORT, their metrics summed by the primary.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  backend,
   connect,
   deadAddress,
   echoBackend,
@@ -144,6 +145,33 @@ describe("admin endpoint", () => {
     await p.waitForLog("shutting down: no longer accepting, draining connections");
     open.end("ok");
     expect((await reply).toString()).toBe("draining ok");
+    expect(await p.exited).toBe(0);
+  });
+
+  it("--workers 2: a config change reaches every worker; an invalid one is rejected by the primary", async () => {
+    const a = await backend((s) => s.end("A"));
+    const b = await backend((s) => s.end("B"));
+    const port = await freePort();
+    const file = path.join(dir, `w${port}.json`);
+    const doc = (address: string) =>
+      JSON.stringify({
+        services: [{ name: "s", backends: [{ address }] }],
+        listeners: [{ name: "l", listen: `127.0.0.1:${port}`, service: "s" }],
+      });
+    writeFileSync(file, doc(a.address));
+    const p = spawnSidecar(["--config", file, "--workers", "2"]);
+    await p.waitForLog("started");
+    for (let i = 0; i < 10; i++) expect(await roundTrip(port, "")).toBe("A");
+    writeFileSync(`${file}.tmp`, doc(b.address));
+    renameSync(`${file}.tmp`, file);
+    await p.waitForLog("config loaded");
+    // Both workers moved: every connection, whichever worker the kernel hands it to, reaches B.
+    for (let i = 0; i < 20; i++) expect(await roundTrip(port, "")).toBe("B");
+    writeFileSync(`${file}.tmp`, '{"listeners": [{"name": "l"}]}');
+    renameSync(`${file}.tmp`, file);
+    await p.waitForLog("config rejected; keeping the running config");
+    for (let i = 0; i < 10; i++) expect(await roundTrip(port, "")).toBe("B");
+    p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);
   });
 });
