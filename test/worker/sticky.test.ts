@@ -2,7 +2,7 @@
 // naming a removed backend, and re-issued when the pinned backend fails.
 import { describe, expect, it, vi } from "vitest";
 import { backendId } from "../../worker/src/runtime.ts";
-import { signAffinity, stickyKey } from "../../worker/src/sticky.ts";
+import { signAffinity, stickyKey, verifyAffinity } from "../../worker/src/sticky.ts";
 import { type Echo, makeCaller, upstreams, url } from "./helpers.ts";
 
 const SECRET = "test-secret-0123456789";
@@ -103,5 +103,21 @@ describe("sticky sessions", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("set-cookie")).toBeNull();
     errors.mockRestore();
+  });
+});
+
+describe("verifying affinity cookies", () => {
+  it("remembers a value that verified, yet still refuses it expired, for another service, or edited", async () => {
+    const key = await stickyKey("memo-test-secret");
+    const value = await signAffinity(key, "web", "abcd1234", 2000);
+    expect(await verifyAffinity(key, "web", value, 1000)).toBe("abcd1234");
+    expect(await verifyAffinity(key, "web", value, 1500)).toBe("abcd1234");
+    expect(await verifyAffinity(key, "web", value, 2000)).toBeUndefined();
+    expect(await verifyAffinity(key, "api", value, 1000)).toBeUndefined();
+    const [id, exp, mac] = value.split(".");
+    expect(await verifyAffinity(key, "web", `ffff0000.${exp}.${mac}`, 1000)).toBeUndefined();
+    expect(await verifyAffinity(key, "web", `${id}.3000.${mac}`, 1000)).toBeUndefined();
+    const other = await stickyKey("another-secret");
+    expect(await verifyAffinity(other, "web", value, 1000)).toBeUndefined();
   });
 });

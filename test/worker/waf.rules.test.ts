@@ -155,3 +155,18 @@ describe("inspection", () => {
     ]);
   });
 });
+
+describe("clean-value memo", () => {
+  it("remembers only values every rule ran on, so a repeated value is still caught where it attacks", () => {
+    const e = new ManagedEngine(settings());
+    const xss = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    const ua = new Headers({ "user-agent": "Mozilla/5.0 bench" });
+    expect(ids(e, input("page=2", { headers: ua }))).toEqual([]);
+    expect(ids(e, input("page=2", { headers: ua }))).toEqual([]);
+    // Both values match 941100; the rule scores at the first, so the second was never fully checked and must
+    // not be remembered as clean.
+    expect(ids(e, input(`a=${xss}&b=${xss}x`))).toContain("941100");
+    expect(ids(e, input(`b=${xss}x`))).toContain("941100");
+    expect(ids(e, input(`page=2&q=${xss}`, { headers: ua }))).toContain("941100");
+  });
+});

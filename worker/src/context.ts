@@ -39,6 +39,8 @@ export interface RequestContext {
   /** The client is in forwarding.trusted_proxies: its X-Forwarded-For and X-Request-Id are kept. */
   trusted: boolean;
   startedAt: number;
+  /** The request URL, parsed once for every stage (read only). */
+  url: URL;
   /** Normalized host of the request (lower case, no port). */
   host: string;
   runtime?: Runtime;

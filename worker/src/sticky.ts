@@ -1,6 +1,7 @@
 // Sticky-session cookies: "<backend id>.<expiry, unix seconds>.<HMAC-SHA256, base64url>", the MAC covering the
 // service name too, so a cookie cannot be moved between services or edited. Verification is constant-time
-// (crypto.subtle.verify); a forged, expired or unknown-backend cookie is simply ignored.
+// (crypto.subtle.verify), once per distinct cookie value and isolate (values that verified are remembered); a
+// forged, expired or unknown-backend cookie is simply ignored.
 import type { Sticky } from "../../core/config/schema/index.ts";
 
 const encoder = new TextEncoder();
@@ -48,6 +49,10 @@ export async function signAffinity(
   return `${id}.${expires}.${b64url(mac)}`;
 }
 
+/** Cookie values (per key, per service) that verified, so a returning client costs no HMAC per request. */
+const verified = new WeakMap<CryptoKey, Map<string, string>>();
+export const VERIFIED_CACHE_SIZE = 4096;
+
 /** The backend id a cookie value pins, if it is authentic and not expired at `nowSeconds`. */
 export async function verifyAffinity(
   key: CryptoKey,
@@ -60,10 +65,22 @@ export async function verifyAffinity(
   if (!id || !exp || !mac || !/^[0-9]+$/.test(exp)) return undefined;
   const expires = Number(exp);
   if (expires <= nowSeconds) return undefined;
+  // Only values that passed the MAC are remembered, so the cache can never admit a forged one; the expiry
+  // above is still checked on every request.
+  let seen = verified.get(key);
+  const cacheKey = `${service}\n${value}`;
+  if (seen?.get(cacheKey) === id) return id;
   const sig = fromB64url(mac);
   if (!sig) return undefined;
   const ok = await crypto.subtle.verify("HMAC", key, sig, payload(service, id, expires));
-  return ok ? id : undefined;
+  if (!ok) return undefined;
+  if (!seen) {
+    seen = new Map();
+    verified.set(key, seen);
+  }
+  if (seen.size >= VERIFIED_CACHE_SIZE) seen.delete(seen.keys().next().value!);
+  seen.set(cacheKey, id);
+  return id;
 }
 
 /** The Set-Cookie header value for an affinity cookie. */

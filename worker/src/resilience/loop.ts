@@ -86,18 +86,22 @@ export async function runAttempts(d: LoopInput): Promise<LoopResult> {
     const ctrl = new AbortController();
     const started = now();
     let timedOut = false;
-    const budgetMs = Math.max(0, Math.min(policy.perTryTimeoutMs ?? Infinity, deadline - started));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ctrl.abort(new Error(`no response within ${budgetMs}ms`));
-    }, budgetMs);
+    // A per-try timer only when it would fire before the total timeout: otherwise the deadline timer of the
+    // wait below aborts the attempt at the same moment, and one timer fewer per request is measurable.
+    const timer =
+      policy.perTryTimeoutMs !== undefined && policy.perTryTimeoutMs < deadline - started
+        ? setTimeout(() => {
+            timedOut = true;
+            ctrl.abort(new Error(`no response within ${policy.perTryTimeoutMs}ms`));
+          }, policy.perTryTimeoutMs)
+        : undefined;
     const done = d.send(index, attempt, ctrl.signal).then(
       (response): Finished => {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
         return { n: attempt, index, hedge, started, outcome: outcomeOfStatus(response.status), response };
       },
       (): Finished => {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
         return { n: attempt, index, hedge, started, outcome: outcomeOfThrown(timedOut) };
       },
     );

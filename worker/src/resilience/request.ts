@@ -69,7 +69,9 @@ export function resilientRequest(c: Context<AppEnv>, pool: ServicePool, route: R
         budget: budgetFor(state, policy),
         select,
         send(index, n, signal) {
-          const h = new Headers(headers);
+          // The first attempt sends the prepared headers themselves (fetch copies them); later ones a copy, so
+          // an attempt never sees another's attempt number.
+          const h = n === 1 ? headers : new Headers(headers);
           if (policy.attemptHeader) h.set(policy.attemptHeader, String(n));
           pool.selector.onStart?.(index);
           return send(index, h, signal);

@@ -10,12 +10,14 @@ export interface EarlyOptions {
 
 export function early({ generateId = () => crypto.randomUUID() }: EarlyOptions = {}) {
   return async function earlyStage(c: Context<AppEnv>, next: Next) {
+    const url = new URL(c.req.url);
     c.set("sy", {
       requestId: generateId(),
       clientIp: c.req.header("cf-connecting-ip") ?? "",
       trusted: false,
       startedAt: Date.now(),
-      host: normalizeHost(c.req.header("host") ?? new URL(c.req.url).host),
+      url,
+      host: normalizeHost(c.req.header("host") ?? url.host),
       attempts: [],
       rateLimits: [],
     });

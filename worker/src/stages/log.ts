@@ -12,7 +12,6 @@ export function logRequest({ write = (line) => console.log(line) }: LogOptions =
   return async function logStage(c: Context<AppEnv>, next: Next) {
     await next();
     const sy = c.var.sy;
-    const url = new URL(c.req.url);
     write(
       JSON.stringify({
         ts: new Date(sy.startedAt).toISOString(),
@@ -20,7 +19,7 @@ export function logRequest({ write = (line) => console.log(line) }: LogOptions =
         client_ip: sy.clientIp || undefined,
         method: c.req.method,
         host: sy.host,
-        path: url.pathname,
+        path: sy.url.pathname,
         route: sy.route?.route.name,
         service: sy.service?.name,
         backend: sy.attempts.at(-1)?.backend,

@@ -10,7 +10,7 @@ export function matchRoute() {
   return async function matchStage(c: Context<AppEnv>, next: Next) {
     const sy = c.var.sy;
     const runtime = sy.runtime!;
-    const url = new URL(c.req.url);
+    const url = sy.url;
     // Built only if a route's `when` asks, then shared with the WAF and rate limits.
     const rules = () =>
       (sy.ruleFields ??= new RequestFields(ruleRequestFrom(c.req.raw as FetchLikeRequest, sy.clientIp)));

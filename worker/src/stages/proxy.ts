@@ -77,7 +77,7 @@ export function proxy({ fetcher = (input, init) => fetch(input, init), now = Dat
     const pool = plan.pick();
     sy.service = pool;
     const req = c.req.raw;
-    const url = new URL(req.url);
+    const url = sy.url;
 
     // prepare (once; the same request goes to whichever backend is selected)
     const path = rewritePath(url.pathname, route.rewrite, sy.route!);
@@ -116,20 +116,18 @@ export function proxy({ fetcher = (input, init) => fetch(input, init), now = Dat
         const target = upstreamUrl(backend.url, path, url.search);
         // fetch() takes the Host from the URL and ignores a Host header (see docs), so a host rewrite changes the
         // URL; in production cf.resolveOverride keeps the connection going to the backend's own name.
-        const cf: RequestInit["cf"] = {};
-        if (route.rewrite?.host !== undefined) {
-          target.hostname = route.rewrite.host;
-          if (!IP_HOST.test(backend.url.hostname)) cf.resolveOverride = backend.url.hostname;
-        }
-        const stream = body.stream();
-        return fetcher(target, {
+        const init: RequestInit = {
           method: req.method,
           headers: attemptHeaders,
-          body: stream,
+          body: body.stream(),
           redirect: "manual",
-          cf,
           signal,
-        });
+        };
+        if (route.rewrite?.host !== undefined) {
+          target.hostname = route.rewrite.host;
+          if (!IP_HOST.test(backend.url.hostname)) init.cf = { resolveOverride: backend.url.hostname };
+        }
+        return fetcher(target, init);
       },
       headers,
     );

@@ -126,10 +126,20 @@ class Value {
   }
 }
 
+/** Values up to this length that no rule matched are remembered, at most CLEAN_CACHE_SIZE of them per engine. */
+const CLEAN_MAX_LENGTH = 512;
+export const CLEAN_CACHE_SIZE = 4096;
+
 export class ManagedEngine {
   readonly settings: ManagedSettings;
   private readonly byPart = new Map<Part, PreparedRule[]>();
   private readonly byMask = new Map<Part, Map<number, PreparedRule[]>>();
+  /**
+   * "part NUL value" of values every applicable rule was run on and none matched. Rules are pure (no /g
+   * regexes), so such a value stays clean: the User-Agent, Accept and cookie values that repeat on every
+   * request are then checked once per isolate instead of once per request.
+   */
+  private readonly clean = new Map<string, true>();
   readonly ruleCount: number;
 
   constructor(settings: ManagedSettings) {
@@ -185,13 +195,21 @@ export class ManagedEngine {
     }
     for (const target of inspection.targets) {
       if (target.raw === "") continue;
+      const key = target.raw.length <= CLEAN_MAX_LENGTH ? `${target.part}\u0000${target.raw}` : undefined;
+      if (key !== undefined && this.clean.has(key)) continue;
       const v = new Value(target);
       const rules = this.rulesFor(target.part, v.mask);
+      // Clean only if every rule ran: one skipped because it already scored elsewhere might match here too.
+      let clean = true;
       for (const { rule, needs } of rules) {
-        if (hit.has(rule.id)) continue;
+        if (hit.has(rule.id)) {
+          clean = false;
+          continue;
+        }
         const text = v.form(rule.form);
         if (needs && !needs(text)) continue;
         if (!rule.re.test(text)) continue;
+        clean = false;
         hit.add(rule.id);
         score += SEVERITY_SCORE[rule.severity];
         matches.push({
@@ -201,6 +219,10 @@ export class ManagedEngine {
           severity: rule.severity,
           location: target.location,
         });
+      }
+      if (clean && key !== undefined) {
+        if (this.clean.size >= CLEAN_CACHE_SIZE) this.clean.delete(this.clean.keys().next().value!);
+        this.clean.set(key, true);
       }
     }
     return { score, matches };
