@@ -51,7 +51,8 @@ export class LimiterClient {
   readonly #ns: LimiterNamespace;
   readonly #refusals = new Map<string, { until: number; at: number; decision: Decision }>();
   readonly #leases = new Map<string, Lease>();
-  readonly #inflight = new Map<string, Promise<LimitOutcome>>();
+  /** Lease fetches in flight: when each started, and the wake-up calls of the requests waiting for it. */
+  readonly #inflight = new Map<string, { at: number; waiters: (() => void)[] }>();
   /** Counters for metrics and tests. */
   readonly stats = { objectCalls: 0, errors: 0, localDecisions: 0 };
 
@@ -101,12 +102,24 @@ export class LimiterClient {
         },
       };
     }
-    // Requests that arrive while a lease is being fetched wait for it rather than each calling the object.
+    // Requests that arrive while a lease is being fetched wait for it rather than each calling the object. Each
+    // waits on a promise of its own that the fetching request resolves: awaiting that request's promise itself
+    // would run the rest of this request in the other one's I/O context, and workerd then fails its response
+    // ("Cannot perform I/O on behalf of a different request") or cancels it as hung. A fetch that never ends
+    // (its request was cancelled) stops being waited for after the deadline.
     const pending = this.#inflight.get(id);
-    if (pending) {
-      await pending;
+    if (pending && now - pending.at < policy.deadlineMs) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, policy.deadlineMs);
+        pending.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       return this.#decide(policy, id, Date.now());
     }
+    const waiters: (() => void)[] = [];
+    this.#inflight.set(id, { at: now, waiters });
     const p = this.#call(policy, id, async (stub, call) => {
       const r = await stub.lease(call, policy.lease);
       if (r.granted > 0) {
@@ -121,13 +134,13 @@ export class LimiterClient {
       }
       return { ...r.decision, remaining: r.decision.remaining + Math.max(0, r.granted - 1) };
     });
-    this.#inflight.set(id, p);
     try {
       const outcome = await p;
       this.#remember(id, outcome, now);
       return outcome;
     } finally {
-      this.#inflight.delete(id);
+      if (this.#inflight.get(id)?.waiters === waiters) this.#inflight.delete(id);
+      for (const wake of waiters) wake();
     }
   }
 
