@@ -20,7 +20,20 @@ export default defineConfig({
                   backends: [{ url: `http://127.0.0.1:${up.a}` }, { url: `http://127.0.0.1:${up.b}` }],
                 },
               ],
-              routes: [{ name: "web", match: { host: "entry.test" }, service: "web" }],
+              routes: [
+                { name: "web", match: { host: "entry.test" }, service: "web" },
+                { name: "limited", match: { host: "limited.test" }, service: "web", rate_limit: "per-ip" },
+              ],
+              rate_limits: [
+                {
+                  name: "per-ip",
+                  key: "ip.src",
+                  limit: 1_000_000,
+                  period: "1m",
+                  mode: "approximate",
+                  lease_size: 2,
+                },
+              ],
             },
           },
         },

@@ -51,8 +51,8 @@ export class LimiterClient {
   readonly #ns: LimiterNamespace;
   readonly #refusals = new Map<string, { until: number; at: number; decision: Decision }>();
   readonly #leases = new Map<string, Lease>();
-  /** Lease fetches in flight: when each started, and the wake-up calls of the requests waiting for it. */
-  readonly #inflight = new Map<string, { at: number; waiters: (() => void)[] }>();
+  /** Lease fetches in flight, by key: when each started. */
+  readonly #inflight = new Map<string, { at: number }>();
   /** Counters for metrics and tests. */
   readonly stats = { objectCalls: 0, errors: 0, localDecisions: 0 };
 
@@ -102,24 +102,18 @@ export class LimiterClient {
         },
       };
     }
-    // Requests that arrive while a lease is being fetched wait for it rather than each calling the object. Each
-    // waits on a promise of its own that the fetching request resolves: awaiting that request's promise itself
-    // would run the rest of this request in the other one's I/O context, and workerd then fails its response
-    // ("Cannot perform I/O on behalf of a different request") or cancels it as hung. A fetch that never ends
-    // (its request was cancelled) stops being waited for after the deadline.
+    // Requests that arrive while a lease is being fetched wait for it rather than each calling the object. They
+    // poll on timers of their own: a promise of the fetching request, or one it resolves, is not safe to wait
+    // on across requests (current workerd runs the waiter on in the other request's I/O context and fails its
+    // response, "Cannot perform I/O on behalf of a different request"; older ones cancel it as hung). A fetch
+    // that never ends (its request was cancelled) stops being waited for after the deadline.
     const pending = this.#inflight.get(id);
     if (pending && now - pending.at < policy.deadlineMs) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, policy.deadlineMs);
-        pending.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
       return this.#decide(policy, id, Date.now());
     }
-    const waiters: (() => void)[] = [];
-    this.#inflight.set(id, { at: now, waiters });
+    const mine = { at: now };
+    this.#inflight.set(id, mine);
     const p = this.#call(policy, id, async (stub, call) => {
       const r = await stub.lease(call, policy.lease);
       if (r.granted > 0) {
@@ -139,8 +133,7 @@ export class LimiterClient {
       this.#remember(id, outcome, now);
       return outcome;
     } finally {
-      if (this.#inflight.get(id)?.waiters === waiters) this.#inflight.delete(id);
-      for (const wake of waiters) wake();
+      if (this.#inflight.get(id) === mine) this.#inflight.delete(id);
     }
   }
 
@@ -192,3 +185,5 @@ export class LimiterClient {
 }
 
 const MAX_CACHED = 10_000;
+/** How often a request waiting for another's lease fetch looks again. */
+const LEASE_POLL_MS = 1;
