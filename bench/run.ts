@@ -14,6 +14,7 @@ import { runDir, takeLock } from "./lib/run-dir.ts";
 import { buildBundle } from "./sections/build.ts";
 import { bundleSection } from "./sections/bundle.ts";
 import { microSection } from "./sections/micro.ts";
+import { rateLimitSection } from "./sections/rate-limit.ts";
 import { sidecarSection } from "./sections/sidecar.ts";
 import { workerSection } from "./sections/worker.ts";
 
@@ -22,6 +23,7 @@ const SECTIONS = {
   micro: microSection,
   sidecar: sidecarSection,
   bundle: bundleSection,
+  ratelimit: rateLimitSection,
 };
 type SectionName = keyof typeof SECTIONS;
 
@@ -78,7 +80,7 @@ const tools = await procs.run("bash", [join(root, "scripts/ensure-debian-tools.s
 if (tools.code !== 0) log(`installing Debian tools failed: ${oneLineTail(tools.stderr || tools.stdout)}`);
 ctx.deadline = Date.now() + budgetMs; // the budget is for measuring, not for apt-get
 
-if (only.includes("worker") || only.includes("bundle")) {
+if (only.includes("worker") || only.includes("bundle") || only.includes("ratelimit")) {
   log("building the worker bundle");
   ctx.bundle = await buildBundle(root, tmp, procs).catch((e) => ({ error: `build failed: ${errorText(e)}` }));
   if ("error" in ctx.bundle) log(`no bundle: ${ctx.bundle.error}`);
