@@ -2,6 +2,7 @@
 // apply and with what key, which backend would be picked and why. Pure and runtime-neutral, so the worker's
 // GET /explain and the offline `switchyard explain` give the same answer for the same config.
 import { createSelector, HASH_ALGORITHMS } from "../balance/index.ts";
+import { formatDuration } from "../config/duration.ts";
 import type { Config, HashKey, Route, Service } from "../config/schema/index.ts";
 import type { Entry } from "../routing/compile.ts";
 import { valueHolds } from "../routing/compile.ts";
@@ -128,18 +129,6 @@ class PairHeaders implements RuleHeaders {
 }
 
 const q = (s: string) => JSON.stringify(s);
-
-export function formatMs(ms: number): string {
-  for (const [unit, size] of [
-    ["d", 86_400_000],
-    ["h", 3_600_000],
-    ["m", 60_000],
-    ["s", 1000],
-  ] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
 
 function hostMatches(entry: Entry, host: string): boolean {
   return entry.hosts.some(
@@ -332,7 +321,7 @@ function explainRateLimits(config: Config, route: Route, fields: RequestFields):
       ...base,
       applies: true,
       key,
-      reason: `counted under key ${q(key)}: ${rl.limit} per ${formatMs(rl.period)}${rl.action === "log" ? " (log only)" : ""}`,
+      reason: `counted under key ${q(key)}: ${rl.limit} per ${formatDuration(rl.period)}${rl.action === "log" ? " (log only)" : ""}`,
     };
   });
 }
