@@ -8,10 +8,8 @@ import type { Config } from "./schema/index.ts";
 
 export function expressionProblems(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const fromError = (path: string, e: RuleError): ConfigProblem => ({
-    path,
-    message: `${e.kind} error at column ${e.column}: ${e.reason}\n      ${e.expression}\n      ${" ".repeat(Math.max(0, e.column - 1))}^`,
-  });
+  // RuleError renders the location and caret itself (the WAF schema reports its expressions the same way).
+  const fromError = (path: string, e: RuleError): ConfigProblem => ({ path, message: e.detail });
 
   config.rate_limits.forEach((rl, i) => {
     const keys = Array.isArray(rl.key) ? rl.key : [rl.key];

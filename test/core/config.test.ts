@@ -264,3 +264,21 @@ describe("JSON Schema", () => {
     expect(schema.additionalProperties).toBe(false);
   });
 });
+
+describe("rate-limit expressions", () => {
+  it("reports a bad key and a bad match with their paths and a caret under the spot", () => {
+    const found = checkConfig({
+      rate_limits: [
+        { name: "a", key: ["ip.src", "http.nope"], limit: 1, period: "1s" },
+        { name: "b", key: "ip.src", match: "ip.src eq", limit: 1, period: "1s" },
+      ],
+    }).problems.map(renderProblem);
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(
+      /^rate_limits\[0\]\.key\[1\]: type error at column 1: unknown field http\.nope\n {2}http\.nope\n {2}\^$/,
+    );
+    expect(found[1]).toMatch(
+      /^rate_limits\[1\]\.match: syntax error at column 10: .*\n {2}ip\.src eq\n {11}\^$/,
+    );
+  });
+});
