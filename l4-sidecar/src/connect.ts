@@ -1,6 +1,11 @@
-// Opens a TCP connection to a backend with a deadline. The timer is cleared on connect or error, and every
-// failure becomes one ConnectError with a stable code and the original error as `cause` (as undici does).
+// Opens a TCP connection to a backend with a deadline, as a raw stream (io/raw.ts) or, in fallback mode, a
+// net.Socket stream. The timer is cleared on connect or error, and every failure becomes one ConnectError with
+// a stable code and the original error as `cause` (as undici does).
+import { lookup } from "node:dns/promises";
 import net from "node:net";
+import { rawConnect } from "./io/raw.ts";
+import { SocketStream } from "./io/socket.ts";
+import type { Stream } from "./io/stream.ts";
 
 export type ConnectErrorCode = "SY_CONNECT_TIMEOUT" | "SY_CONNECT_REFUSED" | "SY_CONNECT_FAILED";
 
@@ -19,39 +24,89 @@ export interface ConnectOptions {
   timeoutMs: number;
   noDelay: boolean;
   keepAliveMs: number;
-  /** Read into caller-owned buffers (see forward.ts). */
-  onread?: net.OnReadOpts;
+  /** Raw handles (the fast path) or net.Socket. */
+  raw: boolean;
 }
 
-export function connectBackend(opts: ConnectOptions): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({
-      host: opts.host,
-      port: opts.port,
-      allowHalfOpen: true,
-      noDelay: opts.noDelay,
-      keepAlive: opts.keepAliveMs > 0,
-      keepAliveInitialDelay: opts.keepAliveMs,
-      ...(opts.onread ? { onread: opts.onread } : {}),
+export async function connectBackend(opts: ConnectOptions): Promise<Stream> {
+  const where = `${opts.host}:${opts.port}`;
+  const deadline = performance.now() + opts.timeoutMs;
+  const timedOut = () =>
+    new ConnectError("SY_CONNECT_TIMEOUT", `connect to ${where} timed out after ${opts.timeoutMs}ms`);
+  const failed = (code: string, cause?: unknown) =>
+    new ConnectError(
+      code === "ECONNREFUSED" ? "SY_CONNECT_REFUSED" : "SY_CONNECT_FAILED",
+      `connect to ${where} failed: ${code}`,
+      cause,
+    );
+  let stream: Stream;
+  if (opts.raw) {
+    let ip = opts.host;
+    let family = net.isIP(ip);
+    if (family === 0) {
+      // A name: resolve it per connection, as net.connect does (DNS changes are picked up at once).
+      const found = await withDeadline(lookup(ip), deadline, timedOut).catch((e: unknown) => {
+        throw e instanceof ConnectError ? e : failed((e as NodeJS.ErrnoException).code ?? String(e), e);
+      });
+      ip = found.address;
+      family = found.family;
+    }
+    const attempt = rawConnect(ip, family === 6 ? 6 : 4, opts.port);
+    stream = await withDeadline(attempt.done, deadline, timedOut, attempt.cancel).catch((e: unknown) => {
+      throw e instanceof ConnectError ? e : failed((e as Error).message, e);
     });
-    const where = `${opts.host}:${opts.port}`;
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(
-        new ConnectError("SY_CONNECT_TIMEOUT", `connect to ${where} timed out after ${opts.timeoutMs}ms`),
-      );
-    }, opts.timeoutMs);
+  } else stream = await socketConnect(opts, deadline, timedOut, failed);
+  stream.setNoDelay(opts.noDelay);
+  if (opts.keepAliveMs > 0) stream.setKeepAlive(true, opts.keepAliveMs);
+  return stream;
+}
+
+/** Settles like `p`, or rejects with `timeout()` (after calling `cancel`) once `deadline` passes. */
+function withDeadline<T>(
+  p: Promise<T>,
+  deadline: number,
+  timeout: () => Error,
+  cancel?: () => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        cancel?.();
+        reject(timeout());
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function socketConnect(
+  opts: ConnectOptions,
+  deadline: number,
+  timedOut: () => Error,
+  failed: (code: string, cause?: unknown) => Error,
+): Promise<Stream> {
+  const socket = net.connect({ host: opts.host, port: opts.port, allowHalfOpen: true });
+  socket.pause();
+  const connected = new Promise<Stream>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
       socket.destroy();
-      const code = err.code === "ECONNREFUSED" ? "SY_CONNECT_REFUSED" : "SY_CONNECT_FAILED";
-      reject(new ConnectError(code, `connect to ${where} failed: ${err.code ?? err.message}`, err));
+      reject(failed(err.code ?? err.message, err));
     };
     socket.once("error", onError);
     socket.once("connect", () => {
-      clearTimeout(timer);
       socket.off("error", onError);
-      resolve(socket);
+      resolve(new SocketStream(socket));
     });
   });
+  return withDeadline(connected, deadline, timedOut, () => socket.destroy());
 }

@@ -1,17 +1,22 @@
 // One TCP listener: accept → admit (max connections, allow/deny) → select a backend → connect with a timeout,
 // failing over → splice → log. Settings are swapped on reload; a connection keeps the settings it was accepted
 // with (it drains on them), while new connections use the new ones at once.
+//
+// Connections are raw streams on Node's TCP handles (io/raw.ts) when Node's internals allow it, net.Socket
+// streams otherwise; everything past accept and connect works on the Stream interface either way.
 import net from "node:net";
 import type { Listener } from "../../core/config/index.ts";
 import type { IpSet } from "../../core/rules/ip.ts";
 import { ConnectError, connectBackend } from "./connect.ts";
-import { Forwarder } from "./forward.ts";
+import { RawStream, rawTcpAvailable, type TcpHandle } from "./io/raw.ts";
+import { SocketStream } from "./io/socket.ts";
+import type { Stream } from "./io/stream.ts";
 import type { Logger } from "./log.ts";
-import { type CloseReason, type Pipe, splice } from "./pipe.ts";
 import type { ConnectFailure, ServicePool } from "./pool.ts";
 import { readPrelude } from "./prelude.ts";
 import { parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
 import { MAX_HELLO_BYTES, parseClientHello, type SniTable } from "./sni.ts";
+import { type CloseReason, Splice } from "./splice.ts";
 import type { ListenerStats } from "./stats.ts";
 
 export interface ListenerSettings {
@@ -24,8 +29,10 @@ export interface ListenerSettings {
 }
 
 interface Conn {
-  pipe?: Pipe;
-  client: net.Socket;
+  client: Stream;
+  splice?: Splice;
+  /** The idle timeout it was accepted with (0: none). */
+  idleMs: number;
 }
 
 const FAILURE: Record<string, ConnectFailure> = {
@@ -33,6 +40,9 @@ const FAILURE: Record<string, ConnectFailure> = {
   SY_CONNECT_TIMEOUT: "timeout",
   SY_CONNECT_FAILED: "failed",
 };
+
+/** How often idle connections are looked for: a quarter of the timeout, between 10 ms and 1 s. */
+const sweepInterval = (idleMs: number) => Math.min(1000, Math.max(10, Math.floor(idleMs / 4)));
 
 export class TcpListener {
   readonly transport = "tcp";
@@ -45,8 +55,12 @@ export class TcpListener {
   private readonly conns = new Set<Conn>();
   private closing = false;
   private listenHandle?: ListenHandle;
+  /** Accepted connections are raw streams (the accept hook is in place). */
+  private raw = false;
   private appliedOptions = "";
   private drained?: () => void;
+  private sweeper?: NodeJS.Timeout;
+  private sweepEvery = 0;
 
   constructor(settings: ListenerSettings, stats: ListenerStats, log: Logger) {
     this.name = settings.listener.name;
@@ -54,11 +68,9 @@ export class TcpListener {
     this.settings = settings;
     this.stats = stats;
     this.log = log;
-    // Used only when the accept hook below is unavailable: Node's own Socket, reading into Node's buffers.
+    // Used only when the accept hook below is not in place: Node's own Socket.
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-      const ip = socket.remoteAddress ?? "";
-      if (this.admit(socket, ip, socket.remotePort))
-        void this.handle(socket, new Forwarder(true), false, ip, socket.remotePort);
+      this.accept(new SocketStream(socket), socket.remoteAddress ?? "", socket.remotePort ?? 0);
     });
   }
 
@@ -70,6 +82,7 @@ export class TcpListener {
       this.server.listen({ host, port, backlog: 4096, reusePort, exclusive: reusePort }, () => {
         this.server.off("error", reject);
         this.hookAccept();
+        this.scheduleSweep();
         this.server.on("error", (err) =>
           this.log.error({ listener: this.name, err: err.message }, "listener error"),
         );
@@ -94,67 +107,92 @@ export class TcpListener {
   update(settings: ListenerSettings): void {
     this.settings = settings;
     this.applySocketOptions();
+    this.scheduleSweep();
   }
 
   /** Stops accepting; resolves once every connection has ended. */
   close(): Promise<void> {
     this.closing = true;
     this.server.close();
-    if (this.conns.size === 0) return Promise.resolve();
+    if (this.conns.size === 0) {
+      this.stopSweep();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      this.drained = resolve;
+      this.drained = () => {
+        this.stopSweep();
+        resolve();
+      };
     });
   }
 
   /** Resets every open connection (drain deadline passed). */
   abortAll(reason: CloseReason = "shutdown"): void {
     for (const c of this.conns) {
-      if (c.pipe) c.pipe.abort(reason);
-      else c.client.destroy();
+      if (c.splice) c.splice.abort(reason);
+      else c.client.reset();
     }
   }
 
-  private refuse(
-    client: net.Socket,
-    reason: "max_connections" | "denied",
-    entry: Record<string, unknown>,
-  ): void {
+  /**
+   * One timer per listener closes idle connections (instead of a timer per connection, re-armed on every
+   * read): it runs every quarter of the shortest timeout, so a connection closes between 1 and 1.25 timeouts
+   * after its last byte. Connections keep the timeout they were accepted with across reloads.
+   */
+  private scheduleSweep(): void {
+    const idle = this.settings.listener.idle_timeout;
+    let every = idle > 0 ? sweepInterval(idle) : 0;
+    for (const c of this.conns)
+      if (c.idleMs > 0) every = Math.min(every || Infinity, sweepInterval(c.idleMs));
+    if (every === this.sweepEvery) return;
+    this.stopSweep();
+    this.sweepEvery = every;
+    if (every > 0) this.sweeper = setInterval(() => this.sweep(), every).unref();
+  }
+
+  private stopSweep(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    this.sweepEvery = 0;
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const c of this.conns) {
+      if (c.splice && c.idleMs > 0 && now - c.splice.lastActive >= c.idleMs) {
+        this.stats.idleTimeouts++;
+        c.splice.expire();
+      }
+    }
+  }
+
+  private refuse(client: Stream, reason: "max_connections" | "denied", entry: Record<string, unknown>): void {
     this.stats.refused[reason]++;
     // A reset tells the client at once that it was refused; a FIN would look like an empty, successful session.
-    client.on("error", () => {});
-    client.resetAndDestroy();
+    client.reset();
     this.log.warn({ ...entry, closed_by: reason, duration_ms: 0 }, "connection");
   }
 
   /**
-   * Takes over accepting from net.Server (its handle's onconnection), so each connection gets exactly one
-   * Socket, created with `onread` (sidecar-owned read buffers, see forward.ts), and refused clients get none.
-   * net.Server cannot pass `onread` to the sockets it creates. Skipped if Node's internals differ, or when
-   * SWITCHYARD_L4_PLAIN_READS=1 asks for Node's own path.
+   * Takes over accepting from net.Server (its handle's onconnection), so each connection becomes a raw stream
+   * (io/raw.ts) and refused clients cost no net.Socket. Skipped when raw streams are unavailable or Node's
+   * listening handle differs; then net.Server's connection event is used.
    */
   private hookAccept(): void {
-    if (process.env.SWITCHYARD_L4_PLAIN_READS === "1") return;
+    if (!rawTcpAvailable()) return;
     const handle = (this.server as unknown as { _handle?: ListenHandle })._handle;
     if (!handle || typeof handle.onconnection !== "function") return;
     this.listenHandle = handle;
+    this.raw = true;
     this.applySocketOptions();
     handle.onconnection = (err: number, clientHandle?: TcpHandle) => {
       if (err || !clientHandle) {
         this.log.warn({ listener: this.name, errno: err }, "accept failed");
         return;
       }
-      const peer: { address?: string; port?: number } = {};
-      clientHandle.getpeername(peer);
-      const ip = peer.address ?? "";
-      if (!this.admit(clientHandle, ip, peer.port)) return;
-      const up = new Forwarder(true);
-      const client = new net.Socket({
-        handle: clientHandle,
-        allowHalfOpen: true,
-        pauseOnCreate: true,
-        onread: up.onread,
-      } as net.SocketConstructorOpts);
-      void this.handle(client, up, true, ip, peer.port);
+      const client = new RawStream(clientHandle);
+      const peer = client.peer();
+      this.accept(client, peer?.address ?? "", peer?.port ?? 0);
     };
   }
 
@@ -179,59 +217,40 @@ export class TcpListener {
   }
 
   /** Allow/deny and max_connections; refuses (and logs) the connection when it may not proceed. */
-  private admit(socketOrHandle: net.Socket | TcpHandle, ip: string, port: number | undefined): boolean {
+  private accept(client: Stream, ip: string, port: number): void {
     const s = this.settings;
     let reason: "denied" | "max_connections" | undefined;
     // Behind a load balancer that sends PROXY headers, allow/deny apply to the client it names (read later).
     if (!s.listener.accept_proxy_protocol && !this.allowed(ip)) reason = "denied";
     else if (this.conns.size >= s.listener.max_connections) reason = "max_connections";
-    if (!reason) return true;
-    const socket =
-      socketOrHandle instanceof net.Socket
-        ? socketOrHandle
-        : new net.Socket({ handle: socketOrHandle, pauseOnCreate: true } as net.SocketConstructorOpts);
-    this.refuse(socket, reason, { listener: this.name, client: `${ip}:${port}` });
-    return false;
+    if (reason) this.refuse(client, reason, { listener: this.name, client: `${ip}:${port}` });
+    else void this.handle(client, ip, port);
   }
 
-  private async handle(
-    client: net.Socket,
-    up: Forwarder,
-    clientOnread: boolean,
-    peerIp: string,
-    peerPort?: number,
-  ) {
+  private async handle(client: Stream, peerIp: string, peerPort: number) {
     let ip = peerIp;
     let port = peerPort;
     const s = this.settings;
     const l = s.listener;
     const entry: Record<string, unknown> = { listener: this.name, client: `${ip}:${port}` };
-    const down = new Forwarder(false);
-    down.dst = client;
-
     const started = performance.now();
-    const conn: Conn = { client };
+    const conn: Conn = { client, idleMs: l.idle_timeout };
     this.conns.add(conn);
     this.stats.active++;
     this.stats.total++;
-    let clientError: string | undefined;
-    const onEarlyError = (err: NodeJS.ErrnoException) => {
-      clientError = err.code ?? err.message;
+    const closeEarly = (closedBy: string, detail?: string) => {
+      client.close();
+      entry.closed_by = closedBy;
+      if (detail) entry.error = detail;
+      entry.duration_ms = Math.round(performance.now() - started);
+      this.log.warn(entry, "connection");
     };
-    client.on("error", onEarlyError);
     try {
       let { pool } = s;
       // Bytes already read from the client (a PROXY header's tail, a ClientHello): the backend gets them first.
       let prelude: Buffer | undefined;
-      const closeEarly = (closedBy: string, detail?: string) => {
-        client.destroy();
-        entry.closed_by = closedBy;
-        if (detail) entry.error = detail;
-        entry.duration_ms = Math.round(performance.now() - started);
-        this.log.warn(entry, "connection");
-      };
       if (l.accept_proxy_protocol) {
-        const r = await readPrelude(client, up, clientOnread, undefined, parseProxyHeader, 4096);
+        const r = await readPrelude(client, undefined, parseProxyHeader, 4096);
         if (!r.ok) return closeEarly(r.reason === "invalid" ? "bad-proxy-header" : r.reason, r.detail);
         if (r.value.source) {
           ip = r.value.source.address;
@@ -242,14 +261,14 @@ export class TcpListener {
         prelude = r.data.subarray(r.value.length);
         if (!this.allowed(ip)) {
           this.stats.refused.denied++;
-          client.resetAndDestroy();
+          client.reset();
           entry.closed_by = "denied";
           this.log.warn(entry, "connection");
           return;
         }
       }
       if (l.protocol === "tls") {
-        const hello = await readPrelude(client, up, clientOnread, prelude, parseClientHello, MAX_HELLO_BYTES);
+        const hello = await readPrelude(client, prelude, parseClientHello, MAX_HELLO_BYTES);
         if (!hello.ok)
           return closeEarly(hello.reason === "invalid" ? "not-tls" : `hello-${hello.reason}`, hello.detail);
         if (hello.value.serverName !== undefined) entry.sni = hello.value.serverName;
@@ -259,10 +278,10 @@ export class TcpListener {
       entry.service = pool.name;
       const tried = new Set<number>();
       const maxAttempts = Math.min(l.connect_attempts, pool.backends.length);
-      let backend: net.Socket | undefined;
+      let backend: Stream | undefined;
       let chosen = -1;
       const failures: string[] = [];
-      while (tried.size < maxAttempts && !client.destroyed) {
+      while (tried.size < maxAttempts && !client.closed) {
         const i = pool.pick(ip, tried, Date.now());
         if (i === undefined) break;
         tried.add(i);
@@ -275,7 +294,7 @@ export class TcpListener {
             timeoutMs: l.connect_timeout,
             noDelay: l.no_delay,
             keepAliveMs: l.tcp_keepalive,
-            onread: down.onread,
+            raw: this.raw,
           });
           pool.connectResult(i, undefined, Date.now());
           chosen = i;
@@ -298,56 +317,51 @@ export class TcpListener {
       }
       entry.attempts = tried.size;
       if (failures.length) entry.connect_failures = failures;
-      if (!backend || client.destroyed) {
-        backend?.destroy();
+      if (!backend || client.closed) {
+        backend?.close();
         if (chosen >= 0) pool.ended(chosen);
         // Nothing can serve this client: close it at once rather than leave it hanging.
-        client.destroy();
-        if (!clientError) this.stats.refused.no_backend++;
-        entry.closed_by = clientError ? "client-reset" : "no-backend";
+        const aborted = client.closed;
+        client.close();
+        if (!aborted) this.stats.refused.no_backend++;
+        entry.closed_by = aborted ? "shutdown" : "no-backend";
         entry.duration_ms = Math.round(performance.now() - started);
         this.log.warn(entry, "connection");
         return;
       }
       const state = pool.backends[chosen]!.state;
       entry.backend = state.address;
-      if (l.proxy_protocol && client.localAddress) {
-        backend.write(
-          proxyHeader(l.proxy_protocol, {
-            srcAddress: ip,
-            srcPort: port ?? 0,
-            dstAddress: client.localAddress,
-            dstPort: client.localPort!,
-          }),
-        );
+      if (l.proxy_protocol) {
+        const local = client.local();
+        if (local)
+          backend.write(
+            proxyHeader(l.proxy_protocol, {
+              srcAddress: ip,
+              srcPort: port,
+              dstAddress: local.address,
+              dstPort: local.port,
+            }),
+          );
       }
-      client.off("error", onEarlyError);
       // Accepted through the hook, the client socket inherited these from the listening socket.
-      if (!clientOnread || this.appliedOptions !== `${l.no_delay}/${l.tcp_keepalive}`) {
+      if (!this.raw || this.appliedOptions !== `${l.no_delay}/${l.tcp_keepalive}`) {
         client.setNoDelay(l.no_delay);
         if (l.tcp_keepalive > 0) client.setKeepAlive(true, l.tcp_keepalive);
       }
-      // A tls listener already read the ClientHello: it goes to the backend first (after any PROXY header).
-      if (prelude?.length) {
-        backend.write(prelude);
-        up.bytes += prelude.length;
-        this.stats.bytesIn += prelude.length;
-        state.bytesIn += prelude.length;
-      }
-      up.src = client;
-      up.dst = backend;
-      down.src = backend;
-      up.counters = down.counters = [this.stats, state];
-      conn.pipe = splice(client, backend, up, down, {
-        idleTimeoutMs: l.idle_timeout,
-        clientOnread,
+      const result = await new Promise<Splice>((resolve) => {
+        const splice = new Splice(client, backend, [this.stats, state], resolve);
+        conn.splice = splice;
+        // A tls listener already read the ClientHello: it goes to the backend first (after any PROXY header).
+        if (prelude?.length) {
+          backend.write(prelude);
+          splice.countPrelude(prelude.length);
+        }
+        splice.start();
       });
-      const result = await conn.pipe.done;
       pool.ended(chosen);
-      if (result.closedBy === "idle-timeout") this.stats.idleTimeouts++;
       entry.bytes_in = result.bytesIn;
       entry.bytes_out = result.bytesOut;
-      entry.closed_by = result.closedBy;
+      entry.closed_by = result.closedBy ?? "client";
       if (result.error) entry.error = result.error;
       entry.duration_ms = Math.round(performance.now() - started);
       this.log.info(entry, "connection");
@@ -359,10 +373,7 @@ export class TcpListener {
   }
 }
 
-/** The parts of Node's TCP handles that the accept hook uses. */
-interface TcpHandle {
-  getpeername(out: { address?: string; port?: number }): number;
-}
+/** The parts of Node's listening TCP handle that the accept hook uses. */
 interface ListenHandle {
   onconnection?: unknown;
   setNoDelay?(enable: boolean): number;

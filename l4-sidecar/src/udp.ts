@@ -6,8 +6,8 @@ import dgram from "node:dgram";
 import net from "node:net";
 import type { ListenerSettings } from "./listener.ts";
 import type { Logger } from "./log.ts";
-import type { CloseReason } from "./pipe.ts";
 import type { ServicePool } from "./pool.ts";
+import type { CloseReason } from "./splice.ts";
 import type { ListenerStats } from "./stats.ts";
 
 /** Datagrams held per session while its backend socket connects. */
