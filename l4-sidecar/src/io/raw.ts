@@ -223,10 +223,14 @@ export class RawStream implements Stream {
         this.lent = true;
         return undefined;
       }
-      if (n === buf.length && buf.length === SMALL_BUFFER) return (this.buf = takeLarge());
+      if (n === buf.length && buf.length === SMALL_BUFFER) {
+        this.buf = takeLarge();
+        return this.buf;
+      }
       if (n <= SMALL_BUFFER && buf.length === LARGE_BUFFER) {
         giveLarge(buf);
-        return (this.buf = this.small);
+        this.buf = this.small;
+        return this.buf;
       }
       return undefined;
     }
