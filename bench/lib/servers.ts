@@ -54,10 +54,12 @@ export interface HaproxyOptions {
   listen: number;
   backend: string;
   maxconn?: number;
+  /** nbthread (default 1). */
+  threads?: number;
   label: string;
 }
 
-/** HAProxy with one thread: workerd runs a worker's JavaScript on one thread, and the machine has 2 cores. */
+/** HAProxy with one thread unless asked: workerd runs a worker's JavaScript on one thread, and the machine has 2 cores. */
 export async function startHaproxy(procs: Procs, dir: string, o: HaproxyOptions): Promise<ChildProcess> {
   const conf = join(dir, `${o.label}.cfg`);
   const maxconn = o.maxconn ?? 4000;
@@ -65,7 +67,7 @@ export async function startHaproxy(procs: Procs, dir: string, o: HaproxyOptions)
     conf,
     `global
   maxconn ${maxconn}
-  nbthread 1
+  nbthread ${o.threads ?? 1}
 defaults
   mode ${o.mode}
   timeout connect 5s

@@ -1,5 +1,8 @@
-// The L4 sidecar against HAProxy (mode tcp, one thread) and a direct connection: iperf3 throughput, the rate of
-// short connections (wrk with Connection: close to nginx), and RSS per idle connection at ~10,000 connections.
+// The L4 sidecar against HAProxy (mode tcp) and a direct connection: iperf3 throughput, the rate of short
+// connections (wrk with Connection: close to nginx), and RSS per idle connection at ~10,000 connections.
+// Throughput and memory compare one sidecar process with one HAProxy thread. Short connections are measured in
+// both shapes each program offers for using the machine's cores (1 process / 1 thread, and --workers 2 /
+// nbthread 2); the target compares each side's better figure, since a user runs the faster setting.
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,14 +17,14 @@ import { runWrk } from "../lib/wrk.ts";
 export const IDLE_CONNECTIONS = Math.min(10_000, Math.floor((NOFILE - 100) / 2));
 
 interface Target {
-  key: "direct" | "haproxy" | "sidecar";
+  key: "direct" | "haproxy" | "sidecar" | "haproxy_2t" | "sidecar_w2";
   label: string;
   port?: number;
   error?: string;
 }
 
 export async function sidecarSection(ctx: BenchContext): Promise<void> {
-  const sec = ctx.results.section("L4 sidecar, 1 process (vs HAProxy mode tcp, 1 thread, and direct)");
+  const sec = ctx.results.section("L4 sidecar (vs HAProxy mode tcp, and direct)");
   const main = join(ctx.root, "l4-sidecar/src/main.ts");
   if (!existsSync(main)) {
     sec.skip("sidecar", "not available (l4-sidecar/src/main.ts does not exist yet)");
@@ -59,13 +62,37 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
     () => undefined,
     (e) => errorText(e),
   );
+  // The two-core shapes, for short connections only (one iperf3 stream is one connection: one core either way).
+  const sidecarW2Port = await freePort();
+  const sidecarW2Error = await startSidecar(ctx, "sidecar-w2", { http: [sidecarW2Port, httpPort] }, 2).then(
+    () => undefined,
+    (e) => errorText(e),
+  );
+  const haproxy2tPort = await freePort();
+  const haproxy2tError = await startHaproxy(ctx.procs, ctx.tmp, {
+    mode: "tcp",
+    listen: haproxy2tPort,
+    backend: `127.0.0.1:${httpPort}`,
+    threads: 2,
+    label: "haproxy-tcp-http-2t",
+  }).then(
+    () => undefined,
+    (e) => errorText(e),
+  );
   const iperfServer = await startIperfServer(ctx.procs, iperfPort);
   const make = (which: "iperf" | "http"): Target[] => [
     { key: "direct", label: "direct", port: which === "iperf" ? iperfPort : httpPort },
     { key: "haproxy", label: "HAProxy", port: haproxyPorts[which], error: haproxyError },
     { key: "sidecar", label: "sidecar", port: sidecarPorts[which], error: sidecarError },
   ];
-  const byKind = { iperf: make("iperf"), http: make("http") };
+  const byKind = {
+    iperf: make("iperf"),
+    http: [
+      ...make("http"),
+      { key: "haproxy_2t", label: "HAProxy nbthread 2", port: haproxy2tPort, error: haproxy2tError },
+      { key: "sidecar_w2", label: "sidecar --workers 2", port: sidecarW2Port, error: sidecarW2Error },
+    ] satisfies Target[],
+  };
   const targets = (which: "iperf" | "http") => byKind[which];
   const rounds = ctx.quick ? 1 : 3;
   const seconds = ctx.quick ? 3 : 4;
@@ -132,11 +159,50 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
       );
     else sec.skip(`short connections, ${t.label}`, t.error ?? "not measured");
   }
-  ratioRows(sec, "short_conn", "short connections", rate("sidecar"), rate("haproxy"), rate("direct"));
+  const best = (...keys: string[]) => {
+    const vs = keys.map(rate).filter((v): v is number => v !== undefined);
+    return vs.length ? Math.max(...vs) : undefined;
+  };
+  const side = best("sidecar", "sidecar_w2");
+  const ha = best("haproxy", "haproxy_2t");
+  if (side !== undefined && ha !== undefined)
+    sec.add(
+      "sidecar.short_conn_vs_haproxy",
+      "short connections: sidecar / HAProxy, each at its better setting",
+      side / ha,
+      "ratio",
+      { target: "≥ 0.8" },
+    );
+  const one = rate("sidecar");
+  const haOne = rate("haproxy");
+  if (one !== undefined && haOne !== undefined)
+    sec.add(
+      "sidecar.short_conn_1p_vs_haproxy_1t",
+      "short connections: 1 sidecar process / 1 HAProxy thread",
+      one / haOne,
+      "ratio",
+    );
+  const two = rate("sidecar_w2");
+  const haTwo = rate("haproxy_2t");
+  if (two !== undefined && haTwo !== undefined)
+    sec.add(
+      "sidecar.short_conn_w2_vs_haproxy_2t",
+      "short connections: sidecar --workers 2 / HAProxy nbthread 2",
+      two / haTwo,
+      "ratio",
+    );
+  const direct = rate("direct");
+  if (side !== undefined && direct !== undefined)
+    sec.add(
+      "sidecar.short_conn_vs_direct",
+      "short connections: sidecar (better setting) / direct",
+      side / direct,
+      "ratio",
+    );
 }
 
 /** The sidecar's own figures have the plain names; its peers' carry their name. */
-const prefix = (key: Target["key"]) => (key === "sidecar" ? "" : `${key}_`);
+const prefix = (key: Target["key"]) => (key === "sidecar" ? "" : key === "sidecar_w2" ? "w2_" : `${key}_`);
 
 function ratioRows(
   sec: SectionWriter,
@@ -157,6 +223,7 @@ async function startSidecar(
   ctx: BenchContext,
   label: string,
   listeners: Record<string, [number, number]>,
+  workers = 1,
 ): Promise<ChildProcess> {
   const doc = {
     services: Object.entries(listeners).map(([name, [, backend]]) => ({
@@ -181,7 +248,15 @@ async function startSidecar(
   const child = ctx.procs.start(
     label,
     process.execPath,
-    [join(ctx.root, "l4-sidecar/src/main.ts"), "--config", file, "--drain-timeout", "1s"],
+    [
+      join(ctx.root, "l4-sidecar/src/main.ts"),
+      "--config",
+      file,
+      "--drain-timeout",
+      "1s",
+      "--workers",
+      String(workers),
+    ],
     { cwd: ctx.root, nofile: NOFILE },
   );
   for (const [listen] of Object.values(listeners)) await waitForPort(listen, 20_000, child);

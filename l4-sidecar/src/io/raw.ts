@@ -213,21 +213,22 @@ export class RawStream implements Stream {
     this.buf = this.small;
   }
 
-  /** Called for every read; returns the buffer for the next read when it changes. */
+  /**
+   * Called for every read; returns the buffer for the next read when it changes. The sink stops reading while
+   * its write of `buf` is queued and resumes only once that write flushed, so no read ever lands in a buffer a
+   * write still holds; the one thing to avoid is handing a held large buffer to another stream via the pool.
+   */
   read(n: number): Buffer | undefined {
     if (n > 0) {
       const buf = this.buf;
       this.sink.onRead(this, n, buf);
-      // The sink stopped reading when its write of `buf` was queued: leave buffers alone until it resumes.
-      if (!this.reading || this.closed) {
-        this.lent = true;
-        return undefined;
-      }
+      if (this.closed) return undefined;
+      if (!this.reading) this.lent = true;
       if (n === buf.length && buf.length === SMALL_BUFFER) {
         this.buf = takeLarge();
         return this.buf;
       }
-      if (n <= SMALL_BUFFER && buf.length === LARGE_BUFFER) {
+      if (n <= SMALL_BUFFER && buf.length === LARGE_BUFFER && !this.lent) {
         giveLarge(buf);
         this.buf = this.small;
         return this.buf;
