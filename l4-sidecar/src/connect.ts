@@ -26,6 +26,8 @@ export interface ConnectOptions {
   keepAliveMs: number;
   /** Raw handles (the fast path) or net.Socket. */
   raw: boolean;
+  /** net.isIP(host), known in advance for configured backends (0: a name to resolve). */
+  family?: number;
 }
 
 export async function connectBackend(opts: ConnectOptions): Promise<Stream> {
@@ -42,7 +44,7 @@ export async function connectBackend(opts: ConnectOptions): Promise<Stream> {
   let stream: Stream;
   if (opts.raw) {
     let ip = opts.host;
-    let family = net.isIP(ip);
+    let family = opts.family ?? net.isIP(ip);
     if (family === 0) {
       // A name: resolve it per connection, as net.connect does (DNS changes are picked up at once).
       const found = await withDeadline(lookup(ip), deadline, timedOut).catch((e: unknown) => {
@@ -51,10 +53,16 @@ export async function connectBackend(opts: ConnectOptions): Promise<Stream> {
       ip = found.address;
       family = found.family;
     }
-    const attempt = rawConnect(ip, family === 6 ? 6 : 4, opts.port);
-    stream = await withDeadline(attempt.done, deadline, timedOut, attempt.cancel).catch((e: unknown) => {
-      throw e instanceof ConnectError ? e : failed((e as Error).message, e);
-    });
+    try {
+      stream = await rawConnect(
+        ip,
+        family === 6 ? 6 : 4,
+        opts.port,
+        Math.max(0, deadline - performance.now()),
+      );
+    } catch (e) {
+      throw (e as Error).message === "ETIMEDOUT" ? timedOut() : failed((e as Error).message, e);
+    }
   } else stream = await socketConnect(opts, deadline, timedOut, failed);
   stream.setNoDelay(opts.noDelay);
   if (opts.keepAliveMs > 0) stream.setKeepAlive(true, opts.keepAliveMs);

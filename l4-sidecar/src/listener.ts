@@ -291,6 +291,7 @@ export class TcpListener {
           backend = await connectBackend({
             host: b.host,
             port: b.port,
+            family: b.family,
             timeoutMs: l.connect_timeout,
             noDelay: l.no_delay,
             keepAliveMs: l.tcp_keepalive,

@@ -1,6 +1,7 @@
 // A TCP service at run time: its backends with their live state, and the selector that picks among them.
 // Backend state is keyed by service and address and survives reloads, so open-connection counts, health and
 // ejections carry over; a new config only brings a new selector and new settings.
+import { isIP } from "node:net";
 import { createSelector, type Selector } from "../../core/balance/index.ts";
 import { parseHostPort } from "../../core/config/address.ts";
 import type { Service } from "../../core/config/index.ts";
@@ -13,6 +14,8 @@ export class BackendState {
   readonly address: string;
   readonly host: string;
   readonly port: number;
+  /** 4 or 6 for an IP address, 0 for a name resolved at each connect. */
+  readonly family: number;
   /** Open connections through this backend right now (including connects in progress). */
   active = 0;
   /** Connections that reached this backend. */
@@ -34,6 +37,7 @@ export class BackendState {
     const hp = parseHostPort(address)!;
     this.host = hp.host;
     this.port = hp.port;
+    this.family = isIP(hp.host);
   }
 
   /** Up for new connections: passing active checks and not ejected. */

@@ -263,40 +263,33 @@ function onWritten(this: WriteReq, status: number): void {
 }
 const ignore = () => {};
 
-export interface RawConnect {
-  /** Resolves with the connected stream, or rejects with the errno name (ECONNREFUSED, …). */
-  done: Promise<RawStream>;
-  /** Gives up (connect timeout): closes the handle; `done` stays pending. */
-  cancel(): void;
-}
-
-/** Connects to an IP address (not a name: the caller resolves it). */
-export function rawConnect(ip: string, family: 4 | 6, port: number): RawConnect {
-  const handle = new B!.TCP(B!.SOCKET);
-  const req = new B!.TCPConnectWrap();
-  let cancelled = false;
-  const done = new Promise<RawStream>((resolve, reject) => {
+/**
+ * Connects to an IP address (not a name: the caller resolves it) within `timeoutMs`. Rejects with an Error
+ * whose message is the errno name (ECONNREFUSED, …) or "ETIMEDOUT" when the deadline passes first.
+ */
+export function rawConnect(ip: string, family: 4 | 6, port: number, timeoutMs: number): Promise<RawStream> {
+  return new Promise((resolve, reject) => {
+    const handle = new B!.TCP(B!.SOCKET);
+    const req = new B!.TCPConnectWrap();
+    const timer = setTimeout(() => {
+      req.oncomplete = ignore;
+      handle.close();
+      reject(new Error("ETIMEDOUT"));
+    }, timeoutMs);
     req.oncomplete = (status) => {
-      if (cancelled) return;
+      clearTimeout(timer);
       if (status < 0) {
         handle.close();
         reject(new Error(errorName(status)));
       } else resolve(new RawStream(handle));
     };
-  });
-  req.address = ip;
-  req.port = port;
-  const err = family === 6 ? handle.connect6(req, ip, port) : handle.connect(req, ip, port);
-  if (err !== 0) {
-    handle.close();
-    return { done: Promise.reject(new Error(errorName(err))), cancel: ignore };
-  }
-  return {
-    done,
-    cancel() {
-      if (cancelled) return;
-      cancelled = true;
+    req.address = ip;
+    req.port = port;
+    const err = family === 6 ? handle.connect6(req, ip, port) : handle.connect(req, ip, port);
+    if (err !== 0) {
+      clearTimeout(timer);
       handle.close();
-    },
-  };
+      reject(new Error(errorName(err)));
+    }
+  });
 }
