@@ -303,8 +303,11 @@ export const routeSchema = meta(
             message: "a rewrite applies only to forwarded requests (service or split)",
           });
         }
+        // When a refinement inside match fails (e.g. an empty value match), zod still runs this check, with
+        // match as written: one block or a list, not yet turned into a list by the transform.
+        const blocks: RouteMatch[] = Array.isArray(r.match) ? r.match : [r.match as unknown as RouteMatch];
         const needsPrefix = r.rewrite?.prefix !== undefined || r.redirect?.prefix !== undefined;
-        if (needsPrefix && !r.match.every((m) => m.path?.prefix !== undefined)) {
+        if (needsPrefix && !blocks.every((m) => m.path?.prefix !== undefined)) {
           ctx.addIssue({
             code: "custom",
             path: [r.rewrite?.prefix !== undefined ? "rewrite" : "redirect", "prefix"],
@@ -317,7 +320,7 @@ export const routeSchema = meta(
         ] as const) {
           if (target === undefined) continue;
           for (const param of target.match(/:[A-Za-z_][A-Za-z0-9_]*/g) ?? []) {
-            const ok = r.match.every((m) => m.path?.template?.split("/").includes(param));
+            const ok = blocks.every((m) => m.path?.template?.split("/").includes(param));
             if (!ok) {
               ctx.addIssue({
                 code: "custom",
