@@ -1,5 +1,5 @@
 // Config problems as sentences with a path (`routes[1].service: no service named "ap1"`), never stack traces.
-import type { z } from "zod";
+import type * as z from "zod/mini";
 
 export type Path = ReadonlyArray<string | number>;
 
@@ -82,7 +82,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Field names a strict object at `path` accepts, found by walking the schema. */
-export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
+export function knownKeysAt(schema: z.ZodMiniType, path: Path): string[] {
   let node: unknown = schema;
   const unwrap = (n: unknown): unknown => {
     // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definition tree
@@ -122,7 +122,7 @@ export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
 
 /** zod issues → user sentences. Unknown keys get one problem each, with a "did you mean". */
 export function problemsFromZod(
-  schema: z.ZodType,
+  schema: z.ZodMiniType,
   issues: readonly z.core.$ZodIssue[],
   input: unknown,
 ): ConfigProblem[] {

@@ -1,68 +1,85 @@
 // Reusable zod field types: names, durations, sizes, addresses. Each carries its own user-facing error message.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { parseHostPort } from "./address.ts";
 import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./duration.ts";
+import { meta } from "./zod.ts";
 
 export const name = (what: string) =>
-  z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
-      error: (iss) =>
-        `${JSON.stringify(iss.input)} is not a valid ${what} name: use letters, digits, "-", "_" or "." (at most 63 characters)`,
-    })
-    .meta({ description: `The ${what}'s name; other sections refer to it by this name.` });
+  meta(
+    z.string().check(
+      z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
+        error: (iss) =>
+          `${JSON.stringify(iss.input)} is not a valid ${what} name: use letters, digits, "-", "_" or "." (at most 63 characters)`,
+      }),
+    ),
+    { description: `The ${what}'s name; other sections refer to it by this name.` },
+  );
 
 export const duration = (description: string) =>
-  z
-    .string({ error: 'expected a duration string such as "250ms", "10s" or "1h"' })
-    .regex(new RegExp(DURATION_PATTERN), {
-      error: (iss) =>
-        `${JSON.stringify(iss.input)} is not a duration; write it like "250ms", "10s", "5m" or "1h"`,
-    })
-    .transform((text) => parseDuration(text)!)
-    .meta({ description });
+  meta(
+    z.pipe(
+      z.string({ error: 'expected a duration string such as "250ms", "10s" or "1h"' }).check(
+        z.regex(new RegExp(DURATION_PATTERN), {
+          error: (iss) =>
+            `${JSON.stringify(iss.input)} is not a duration; write it like "250ms", "10s", "5m" or "1h"`,
+        }),
+      ),
+      z.transform((text: string) => parseDuration(text)!),
+    ),
+    { description },
+  );
 
 export const size = (description: string) =>
-  z
-    .string({ error: 'expected a size string such as "64kb" or "1mb"' })
-    .regex(new RegExp(SIZE_PATTERN, "i"), {
-      error: (iss) => `${JSON.stringify(iss.input)} is not a size; write it like "512b", "64kb" or "1mb"`,
-    })
-    .transform((text) => parseSize(text)!)
-    .meta({ description });
+  meta(
+    z.pipe(
+      z.string({ error: 'expected a size string such as "64kb" or "1mb"' }).check(
+        z.regex(new RegExp(SIZE_PATTERN, "i"), {
+          error: (iss) => `${JSON.stringify(iss.input)} is not a size; write it like "512b", "64kb" or "1mb"`,
+        }),
+      ),
+      z.transform((text: string) => parseSize(text)!),
+    ),
+    { description },
+  );
 
 export const hostPort = (description: string) =>
-  z
-    .string()
-    .refine((text) => parseHostPort(text) !== undefined, {
-      error: (iss) =>
-        `${JSON.stringify(iss.input)} is not a host:port address; write it like "10.0.0.5:6379" or "[::1]:5432"`,
-    })
-    .meta({ description });
+  meta(
+    z.string().check(
+      z.refine((text: string) => parseHostPort(text) !== undefined, {
+        error: (iss) =>
+          `${JSON.stringify(iss.input)} is not a host:port address; write it like "10.0.0.5:6379" or "[::1]:5432"`,
+      }),
+    ),
+    { description },
+  );
 
 export const httpUrl = (description: string) =>
-  z
-    .string()
-    .refine(
-      (text) => {
-        try {
-          const u = new URL(text);
-          return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
-        } catch {
-          return false;
-        }
-      },
-      { error: (iss) => `${JSON.stringify(iss.input)} is not an http:// or https:// URL` },
-    )
-    .meta({ description });
+  meta(
+    z.string().check(
+      z.refine(
+        (text: string) => {
+          try {
+            const u = new URL(text);
+            return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+          } catch {
+            return false;
+          }
+        },
+        { error: (iss) => `${JSON.stringify(iss.input)} is not an http:// or https:// URL` },
+      ),
+    ),
+    { description },
+  );
 
-export const hostname = z
-  .string()
-  .regex(/^(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)*\.?$/, {
-    error: (iss) =>
-      `${JSON.stringify(iss.input)} is not a host name; use "api.example.com", or "*.example.com" for any subdomain`,
-  })
-  .meta({
+export const hostname = meta(
+  z.string().check(
+    z.regex(/^(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)*\.?$/, {
+      error: (iss) =>
+        `${JSON.stringify(iss.input)} is not a host name; use "api.example.com", or "*.example.com" for any subdomain`,
+    }),
+  ),
+  {
     description:
       'A host name, exact ("api.example.com") or wildcard ("*.example.com": one or more labels, not the apex).',
-  });
+  },
+);

@@ -1,5 +1,5 @@
 // The editor-facing JSON Schema, generated from the zod schema (the one source of truth).
-import * as z from "zod";
+import * as z from "zod/mini";
 import { configSchema } from "./schema/index.ts";
 
 export function generateJsonSchema(): Record<string, unknown> {

@@ -217,6 +217,19 @@ describe("parseConfig", () => {
     ]);
     expect(problems("{nope")[0]).toMatch(/^the config is not valid JSON/);
   });
+
+  it("checks a route's rewrite against its match even when a condition in the match is wrong", () => {
+    // The bad value match leaves match untransformed (one block, not a list) when the route's own checks run.
+    const route = { name: "r", service: "api", match: { cookies: { c: {} } } };
+    const services = [http("api", "http://a:1")];
+    expect(problems({ services, routes: [{ ...route, rewrite: { prefix: "/" } }] })).toEqual([
+      'routes[0].match.cookies.c: a value match needs exactly one of "exact", "regex", "present" or "absent"',
+      "routes[0].rewrite.prefix: replacing a prefix needs every match block of the route to have a path prefix",
+    ]);
+    expect(problems({ services, routes: [{ ...route, rewrite: { path: "/:id" } }] })[1]).toBe(
+      'routes[0].rewrite.path: ":id" is not a parameter of the path template of every match block',
+    );
+  });
 });
 
 describe("config sources", () => {

@@ -1,30 +1,42 @@
 // admin: the worker's admin API and live-config behaviour: where the API is mounted, how often isolates
 // re-check the config in Workers KV, and how many versions are kept for rollback.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { DEFAULTS } from "../defaults.ts";
 import { duration } from "../fields.ts";
+import { meta } from "../zod.ts";
 
-export const adminSchema = z
-  .strictObject({
-    prefix: z
-      .string()
-      .regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/$/, {
-        error: (iss) =>
-          `${JSON.stringify(iss.input)} is not a usable admin prefix: write a path that starts and ends with "/" and names at least one segment, e.g. "/__switchyard/"`,
-      })
-      .default(DEFAULTS.admin.prefix)
-      .meta({
-        description:
-          'Path under which the worker serves its admin API and dashboard; requests under it never reach a backend. Default "/__switchyard/".',
-      }),
-    refresh: duration(
-      'How often each isolate re-checks the config document in Workers KV (reading its version; the document is parsed only when the version changed). Default "10s".',
-    ).prefault(DEFAULTS.admin.refresh),
-    history: z.number().int().min(1).max(50).default(DEFAULTS.admin.history).meta({
-      description: "How many config versions Workers KV keeps for POST /config/rollback. Default 10.",
+export const adminSchema = meta(
+  z.prefault(
+    z.strictObject({
+      prefix: meta(
+        z._default(
+          z.string().check(
+            z.regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/$/, {
+              error: (iss) =>
+                `${JSON.stringify(iss.input)} is not a usable admin prefix: write a path that starts and ends with "/" and names at least one segment, e.g. "/__switchyard/"`,
+            }),
+          ),
+          DEFAULTS.admin.prefix,
+        ),
+        {
+          description:
+            'Path under which the worker serves its admin API and dashboard; requests under it never reach a backend. Default "/__switchyard/".',
+        },
+      ),
+      refresh: z.prefault(
+        duration(
+          'How often each isolate re-checks the config document in Workers KV (reading its version; the document is parsed only when the version changed). Default "10s".',
+        ),
+        DEFAULTS.admin.refresh,
+      ),
+      history: meta(
+        z._default(z.number().check(z.int(), z.minimum(1), z.maximum(50)), DEFAULTS.admin.history),
+        { description: "How many config versions Workers KV keeps for POST /config/rollback. Default 10." },
+      ),
     }),
-  })
-  .prefault({})
-  .meta({ description: "The worker's admin API, dashboard and live config in Workers KV." });
+    {},
+  ),
+  { description: "The worker's admin API, dashboard and live config in Workers KV." },
+);
 
 export type AdminSettings = z.output<typeof adminSchema>;

@@ -1,136 +1,148 @@
 // services.health and services.passive: how a service's backends are checked (active probes with rise/fall
 // thresholds) and ejected after consecutive connection failures (passive). Run by the sidecar for TCP services
 // and by the worker (HealthChecker Durable Object, per-isolate outlier detection) for HTTP services.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { DEFAULTS } from "../defaults.ts";
 import { duration } from "../fields.ts";
+import { meta } from "../zod.ts";
 
-const statusRange = z
-  .string()
-  .regex(/^[1-5][0-9]{2}-[1-5][0-9]{2}$/, { error: 'a status range looks like "200-399"' })
-  .refine((r) => Number(r.slice(0, 3)) <= Number(r.slice(4)), {
+const statusRange = z.string().check(
+  z.regex(/^[1-5][0-9]{2}-[1-5][0-9]{2}$/, { error: 'a status range looks like "200-399"' }),
+  z.refine((r: string) => Number(r.slice(0, 3)) <= Number(r.slice(4)), {
     error: "a status range goes from low to high",
-  });
-const statusCode = z.number().int().min(100).max(599);
+  }),
+);
+const statusCode = z.number().check(z.int(), z.minimum(100), z.maximum(599));
 
 /** Status codes and "lo-hi" ranges (alone or in a list), expanded to the list of codes, so checks use includes(). */
-const statusList = z
-  .union([statusRange, z.array(z.union([statusCode, statusRange])).min(1)])
-  .transform((v) => {
+const statusList = z.pipe(
+  z.union([statusRange, z.array(z.union([statusCode, statusRange])).check(z.minLength(1))]),
+  z.transform((v: string | (string | number)[]) => {
     const codes = new Set<number>();
     for (const item of Array.isArray(v) ? v : [v]) {
       if (typeof item === "number") codes.add(item);
       else for (let c = Number(item.slice(0, 3)); c <= Number(item.slice(4)); c++) codes.add(c);
     }
     return [...codes].sort((a, b) => a - b);
-  });
+  }),
+);
 
-export const healthCheckSchema = z
-  .strictObject({
-    path: z.string().startsWith("/", { error: 'a health check path starts with "/"' }).optional().meta({
-      description:
-        'HTTP GET check: the path to request, e.g. "/health". The backend is up when the status matches.',
-    }),
-    status: statusList.optional().meta({
-      description:
-        'HTTP check: statuses that count as up: codes and ranges, e.g. [200, 204], "200-299" or ["200-299", 404]. Default: any 2xx or 3xx.',
-    }),
-    method: z
-      .enum(["GET", "HEAD", "OPTIONS"])
-      .optional()
-      .meta({
+export const healthCheckSchema = meta(
+  z
+    .strictObject({
+      path: meta(
+        z.optional(z.string().check(z.startsWith("/", { error: 'a health check path starts with "/"' }))),
+        {
+          description:
+            'HTTP GET check: the path to request, e.g. "/health". The backend is up when the status matches.',
+        },
+      ),
+      status: meta(z.optional(statusList), {
+        description:
+          'HTTP check: statuses that count as up: codes and ranges, e.g. [200, 204], "200-299" or ["200-299", 404]. Default: any 2xx or 3xx.',
+      }),
+      method: meta(z.optional(z.enum(["GET", "HEAD", "OPTIONS"])), {
         description: `HTTP check (worker): the request method. Default "${DEFAULTS.activeHealth.method}".`,
       }),
-    body: z.string().min(1).optional().meta({
-      description:
-        'HTTP check (worker): text the response body must contain, e.g. "ok". Default: not checked.',
-    }),
-    jitter: duration(
-      `Worker: a random extra delay up to this is added to each interval, so checks of many services do not fire together. Default "${DEFAULTS.activeHealth.jitter}".`,
-    ).prefault(DEFAULTS.activeHealth.jitter),
-    send: z.string().min(1).optional().meta({
-      description: 'Send/expect check: bytes written on connect, e.g. "PING\\r\\n" for Redis.',
-    }),
-    expect: z.string().min(1).optional().meta({
-      description:
-        'Send/expect check: text the reply must contain, e.g. "+PONG". Alone (no send), it checks a banner the backend sends first.',
-    }),
-    port: z.number().int().min(1).max(65535).optional().meta({
-      description:
-        "Port to check instead of the backend's own (e.g. a separate health port). Default: the backend's.",
-    }),
-    interval: duration('Time between checks of each backend, e.g. "5s". Default "5s".').prefault(
-      DEFAULTS.health.interval,
+      body: meta(z.optional(z.string().check(z.minLength(1))), {
+        description:
+          'HTTP check (worker): text the response body must contain, e.g. "ok". Default: not checked.',
+      }),
+      jitter: z.prefault(
+        duration(
+          `Worker: a random extra delay up to this is added to each interval, so checks of many services do not fire together. Default "${DEFAULTS.activeHealth.jitter}".`,
+        ),
+        DEFAULTS.activeHealth.jitter,
+      ),
+      send: meta(z.optional(z.string().check(z.minLength(1))), {
+        description: 'Send/expect check: bytes written on connect, e.g. "PING\\r\\n" for Redis.',
+      }),
+      expect: meta(z.optional(z.string().check(z.minLength(1))), {
+        description:
+          'Send/expect check: text the reply must contain, e.g. "+PONG". Alone (no send), it checks a banner the backend sends first.',
+      }),
+      port: meta(z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(65535))), {
+        description:
+          "Port to check instead of the backend's own (e.g. a separate health port). Default: the backend's.",
+      }),
+      interval: z.prefault(
+        duration('Time between checks of each backend, e.g. "5s". Default "5s".'),
+        DEFAULTS.health.interval,
+      ),
+      timeout: z.prefault(
+        duration('How long one check may take before it counts as a failure. Default "2s".'),
+        DEFAULTS.health.timeout,
+      ),
+      healthy: meta(
+        z._default(z.number().check(z.int(), z.minimum(1), z.maximum(100)), DEFAULTS.health.healthy),
+        { description: "Consecutive passing checks before a down backend is up again (rise). Default 2." },
+      ),
+      unhealthy: meta(
+        z._default(z.number().check(z.int(), z.minimum(1), z.maximum(100)), DEFAULTS.health.unhealthy),
+        { description: "Consecutive failing checks before an up backend is down (fall). Default 3." },
+      ),
+    })
+    .check(
+      z.superRefine((h, ctx) => {
+        if (h.path !== undefined && (h.send !== undefined || h.expect !== undefined)) {
+          ctx.addIssue({
+            code: "custom",
+            message: 'a health check is either HTTP ("path") or send/expect ("send", "expect"), not both',
+          });
+        }
+        for (const key of ["status", "method", "body"] as const) {
+          if (h[key] !== undefined && h.path === undefined) {
+            ctx.addIssue({
+              code: "custom",
+              path: [key],
+              message: `"${key}" needs "path" (it belongs to an HTTP check)`,
+            });
+          }
+        }
+      }),
     ),
-    timeout: duration('How long one check may take before it counts as a failure. Default "2s".').prefault(
-      DEFAULTS.health.timeout,
-    ),
-    healthy: z.number().int().min(1).max(100).default(DEFAULTS.health.healthy).meta({
-      description: "Consecutive passing checks before a down backend is up again (rise). Default 2.",
-    }),
-    unhealthy: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .default(DEFAULTS.health.unhealthy)
-      .meta({ description: "Consecutive failing checks before an up backend is down (fall). Default 3." }),
-  })
-  .superRefine((h, ctx) => {
-    if (h.path !== undefined && (h.send !== undefined || h.expect !== undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        message: 'a health check is either HTTP ("path") or send/expect ("send", "expect"), not both',
-      });
-    }
-    for (const key of ["status", "method", "body"] as const) {
-      if (h[key] !== undefined && h.path === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `"${key}" needs "path" (it belongs to an HTTP check)`,
-        });
-      }
-    }
-  })
-  .meta({
+  {
     description:
       "Active health checks: a TCP connect by default, send/expect with send and expect, or an HTTP GET with path. A backend starts up and flips only after the threshold of consecutive results.",
-  });
+  },
+);
 
-export const passiveHealthSchema = z
-  .strictObject({
-    failures: z.number().int().min(1).max(1000).default(DEFAULTS.passive.failures).meta({
-      description:
-        "Consecutive connect failures (refused, timed out) that eject a backend; for HTTP services in the worker, consecutive gateway failures (connect failure, reset, timeout, 502/503/504). Default 3.",
-    }),
-    eject: duration(
-      'How long an ejected backend is left out before it is tried again. Default "30s".',
-    ).prefault(DEFAULTS.passive.eject),
-    consecutive_5xx: z
-      .number()
-      .int()
-      .min(0)
-      .max(1000)
-      .default(DEFAULTS.outlier.consecutive5xx)
-      .meta({
+export const passiveHealthSchema = meta(
+  z.strictObject({
+    failures: meta(
+      z._default(z.number().check(z.int(), z.minimum(1), z.maximum(1000)), DEFAULTS.passive.failures),
+      {
+        description:
+          "Consecutive connect failures (refused, timed out) that eject a backend; for HTTP services in the worker, consecutive gateway failures (connect failure, reset, timeout, 502/503/504). Default 3.",
+      },
+    ),
+    eject: z.prefault(
+      duration('How long an ejected backend is left out before it is tried again. Default "30s".'),
+      DEFAULTS.passive.eject,
+    ),
+    consecutive_5xx: meta(
+      z._default(z.number().check(z.int(), z.minimum(0), z.maximum(1000)), DEFAULTS.outlier.consecutive5xx),
+      {
         description: `Worker: consecutive 5xx answers (gateway failures included) that eject a backend; 0 turns it off. Default ${DEFAULTS.outlier.consecutive5xx}.`,
-      }),
-    max_eject: duration(
-      `Worker: each ejection lasts eject × the times the backend was ejected, up to this. Default "${DEFAULTS.outlier.maxEject}".`,
-    ).prefault(DEFAULTS.outlier.maxEject),
-    max_ejection_percent: z
-      .number()
-      .min(0)
-      .max(100)
-      .default(DEFAULTS.outlier.maxEjectionPercent)
-      .meta({
+      },
+    ),
+    max_eject: z.prefault(
+      duration(
+        `Worker: each ejection lasts eject × the times the backend was ejected, up to this. Default "${DEFAULTS.outlier.maxEject}".`,
+      ),
+      DEFAULTS.outlier.maxEject,
+    ),
+    max_ejection_percent: meta(
+      z._default(z.number().check(z.minimum(0), z.maximum(100)), DEFAULTS.outlier.maxEjectionPercent),
+      {
         description: `Worker: most backends ejected at once, as a percentage of the service (at least one unless 0). Default ${DEFAULTS.outlier.maxEjectionPercent}.`,
-      }),
-  })
-  .meta({
+      },
+    ),
+  }),
+  {
     description: "Passive health: eject a backend for a while after consecutive connection failures.",
-  });
+  },
+);
 
 export type HealthCheck = z.output<typeof healthCheckSchema>;
 export type PassiveHealth = z.output<typeof passiveHealthSchema>;

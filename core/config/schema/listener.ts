@@ -1,89 +1,109 @@
 // listeners: the sidecar's L4 ports, the TCP service each one balances, and its connection limits.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { IpSet, IpSetError } from "../../rules/ip.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { duration, hostname, hostPort, name } from "../fields.ts";
+import { meta } from "../zod.ts";
 
 export const LISTENER_PROTOCOLS = ["tcp", "tls", "udp"] as const;
 
 const ipList = (description: string) =>
-  z
-    .array(z.string())
-    .superRefine((entries, ctx) => {
-      try {
-        IpSet.parse(entries);
-      } catch (e) {
-        if (!(e instanceof IpSetError)) throw e;
-        ctx.addIssue({
-          code: "custom",
-          path: [e.index],
-          message: `${JSON.stringify(e.entry)}: ${e.message}`,
-        });
-      }
-    })
-    .optional()
-    .meta({ description });
+  meta(
+    z.optional(
+      z.array(z.string()).check(
+        z.superRefine((entries: string[], ctx) => {
+          try {
+            IpSet.parse(entries);
+          } catch (e) {
+            if (!(e instanceof IpSetError)) throw e;
+            ctx.addIssue({
+              code: "custom",
+              path: [e.index],
+              message: `${JSON.stringify(e.entry)}: ${e.message}`,
+            });
+          }
+        }),
+      ),
+    ),
+    { description },
+  );
 
 const L = DEFAULTS.listener;
 
-export const listenerSchema = z
-  .strictObject({
-    name: name("listener"),
-    listen: hostPort('Address the sidecar listens on, e.g. "0.0.0.0:6379" or "127.0.0.1:15432".'),
-    protocol: z.enum(LISTENER_PROTOCOLS).default(L.protocol).meta({
-      description:
-        'Transport: "tcp"; "tls" for TLS passthrough (the sidecar reads the server name (SNI) from the ClientHello to pick a service from `sni`, and pipes the encrypted bytes untouched); or "udp" (a session per client address, ended after idle_timeout). Default "tcp".',
-    }),
-    service: z.string().meta({
-      description:
-        "Name of the TCP service whose backends receive the connections (for tls listeners: when no `sni` entry matches).",
-    }),
-    sni: z.record(hostname, z.string()).optional().meta({
-      description:
-        'tls listeners: server name → service, e.g. { "db.example.com" = "db", "*.example.com" = "web" } (a wildcard matches one or more labels, not the apex). Exact names win over wildcards, longer wildcards over shorter.',
-    }),
-    connect_timeout: duration(
-      'How long a connect to one backend may take before the next backend is tried. Default "5s".',
-    ).prefault(L.connectTimeout),
-    connect_attempts: z.number().int().min(1).max(100).default(L.connectAttempts).meta({
-      description:
-        "Most backends tried per connection when connects fail (each a different backend; nothing was sent yet). Default 3.",
-    }),
-    idle_timeout: duration(
-      'A connection with no bytes either way for this long is closed; "0s" never closes idle connections. Default "1h".',
-    ).prefault(L.idleTimeout),
-    max_connections: z.number().int().min(1).default(L.maxConnections).meta({
-      description:
-        "Most open client connections on this listener; more are refused at once (and counted). Default 10000.",
-    }),
-    allow: ipList(
-      'Client addresses allowed to connect: IPs, CIDRs ("10.0.0.0/8", "2001:db8::/32") or ranges. Default: everyone.',
+export const listenerSchema = meta(
+  z
+    .strictObject({
+      name: name("listener"),
+      listen: hostPort('Address the sidecar listens on, e.g. "0.0.0.0:6379" or "127.0.0.1:15432".'),
+      protocol: meta(z._default(z.enum(LISTENER_PROTOCOLS), L.protocol), {
+        description:
+          'Transport: "tcp"; "tls" for TLS passthrough (the sidecar reads the server name (SNI) from the ClientHello to pick a service from `sni`, and pipes the encrypted bytes untouched); or "udp" (a session per client address, ended after idle_timeout). Default "tcp".',
+      }),
+      service: meta(z.string(), {
+        description:
+          "Name of the TCP service whose backends receive the connections (for tls listeners: when no `sni` entry matches).",
+      }),
+      sni: meta(z.optional(z.record(hostname, z.string())), {
+        description:
+          'tls listeners: server name → service, e.g. { "db.example.com" = "db", "*.example.com" = "web" } (a wildcard matches one or more labels, not the apex). Exact names win over wildcards, longer wildcards over shorter.',
+      }),
+      connect_timeout: z.prefault(
+        duration(
+          'How long a connect to one backend may take before the next backend is tried. Default "5s".',
+        ),
+        L.connectTimeout,
+      ),
+      connect_attempts: meta(
+        z._default(z.number().check(z.int(), z.minimum(1), z.maximum(100)), L.connectAttempts),
+        {
+          description:
+            "Most backends tried per connection when connects fail (each a different backend; nothing was sent yet). Default 3.",
+        },
+      ),
+      idle_timeout: z.prefault(
+        duration(
+          'A connection with no bytes either way for this long is closed; "0s" never closes idle connections. Default "1h".',
+        ),
+        L.idleTimeout,
+      ),
+      max_connections: meta(z._default(z.number().check(z.int(), z.minimum(1)), L.maxConnections), {
+        description:
+          "Most open client connections on this listener; more are refused at once (and counted). Default 10000.",
+      }),
+      allow: ipList(
+        'Client addresses allowed to connect: IPs, CIDRs ("10.0.0.0/8", "2001:db8::/32") or ranges. Default: everyone.',
+      ),
+      deny: ipList("Client addresses refused even when allowed, e.g. a bad subnet inside an allowed range."),
+      tcp_keepalive: z.prefault(
+        duration(
+          'TCP keep-alive idle time on both sides (client and backend); "0s" turns keep-alive off. Default "60s".',
+        ),
+        L.tcpKeepalive,
+      ),
+      no_delay: meta(z._default(z.boolean(), L.noDelay), {
+        description: "Disable Nagle's algorithm on both sides (TCP_NODELAY), for latency. Default true.",
+      }),
+      accept_proxy_protocol: meta(z._default(z.boolean(), false), {
+        description:
+          "Expect a PROXY protocol header (v1 or v2) from a load balancer in front at the start of every connection: the client it names is used for allow/deny, balancing, logs and an outgoing proxy_protocol header. Enable only when every connection comes through that load balancer. Default false.",
+      }),
+      proxy_protocol: meta(z.optional(z.enum(["v1", "v2"])), {
+        description:
+          'Send a PROXY protocol header ("v1" text or "v2" binary) to the backend before the client\'s bytes, so it sees the client address. The backend must expect it. Default: none.',
+      }),
+    })
+    .check(
+      z.superRefine((l, ctx) => {
+        if (l.sni !== undefined && l.protocol !== "tls") {
+          ctx.addIssue({
+            code: "custom",
+            path: ["sni"],
+            message: '"sni" needs protocol = "tls" (it routes by the TLS server name)',
+          });
+        }
+      }),
     ),
-    deny: ipList("Client addresses refused even when allowed, e.g. a bad subnet inside an allowed range."),
-    tcp_keepalive: duration(
-      'TCP keep-alive idle time on both sides (client and backend); "0s" turns keep-alive off. Default "60s".',
-    ).prefault(L.tcpKeepalive),
-    no_delay: z.boolean().default(L.noDelay).meta({
-      description: "Disable Nagle's algorithm on both sides (TCP_NODELAY), for latency. Default true.",
-    }),
-    accept_proxy_protocol: z.boolean().default(false).meta({
-      description:
-        "Expect a PROXY protocol header (v1 or v2) from a load balancer in front at the start of every connection: the client it names is used for allow/deny, balancing, logs and an outgoing proxy_protocol header. Enable only when every connection comes through that load balancer. Default false.",
-    }),
-    proxy_protocol: z.enum(["v1", "v2"]).optional().meta({
-      description:
-        'Send a PROXY protocol header ("v1" text or "v2" binary) to the backend before the client\'s bytes, so it sees the client address. The backend must expect it. Default: none.',
-    }),
-  })
-  .superRefine((l, ctx) => {
-    if (l.sni !== undefined && l.protocol !== "tls") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["sni"],
-        message: '"sni" needs protocol = "tls" (it routes by the TLS server name)',
-      });
-    }
-  })
-  .meta({ description: "An L4 listener of the sidecar." });
+  { description: "An L4 listener of the sidecar." },
+);
 
 export type Listener = z.output<typeof listenerSchema>;

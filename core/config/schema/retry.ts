@@ -1,33 +1,38 @@
 // services[].retry and routes[].retry: how failed attempts are retried and how long a request may take in all.
 // A route's retry overrides single fields of its service's (unset fields keep the service's value), so the
 // route form has no defaults; the service form has them all (DEFAULTS.retry).
-import * as z from "zod";
+import * as z from "zod/mini";
 import { RETRY_CONDITIONS } from "../../retry/policy.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { duration, size } from "../fields.ts";
+import { meta } from "../zod.ts";
 
 const D = DEFAULTS.retry;
 
 const headerName = (description: string) =>
-  z
-    .string()
-    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]*$/, { error: "a header name has letters, digits and - only" })
-    .meta({ description });
+  meta(
+    z
+      .string()
+      .check(
+        z.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]*$/, { error: "a header name has letters, digits and - only" }),
+      ),
+    { description },
+  );
 
 /** The fields without defaults: the route form makes them all optional, the service form adds defaults. */
 const fields = {
-  attempts: z
-    .number()
-    .int()
-    .min(1)
-    .max(10)
-    .meta({ description: `Tries in all, the first included (1 = no retry). Default ${D.attempts}.` }),
-  on: z.array(z.union([z.enum(RETRY_CONDITIONS), z.number().int().min(400).max(599)])).meta({
-    description:
-      "What is retried: connect-failure (nothing was sent), reset (connection dropped without an answer), " +
-      "timeout (per_try_timeout expired), 5xx, gateway-error (502/503/504), or status codes such as 429. " +
-      `Default ${JSON.stringify(D.on)}.`,
+  attempts: meta(z.number().check(z.int(), z.minimum(1), z.maximum(10)), {
+    description: `Tries in all, the first included (1 = no retry). Default ${D.attempts}.`,
   }),
+  on: meta(
+    z.array(z.union([z.enum(RETRY_CONDITIONS), z.number().check(z.int(), z.minimum(400), z.maximum(599))])),
+    {
+      description:
+        "What is retried: connect-failure (nothing was sent), reset (connection dropped without an answer), " +
+        "timeout (per_try_timeout expired), 5xx, gateway-error (502/503/504), or status codes such as 429. " +
+        `Default ${JSON.stringify(D.on)}.`,
+    },
+  ),
   per_try_timeout: duration(
     "How long one attempt may wait for the response headers before it is abandoned (and retried when " +
       '"timeout" is in on). Default: unset, each attempt has what is left of timeout.',
@@ -35,7 +40,7 @@ const fields = {
   timeout: duration(
     `Total time until the response headers, every attempt and backoff included; then 504 SY_UPSTREAM_TIMEOUT. Default "${D.timeout}".`,
   ),
-  non_idempotent: z.boolean().meta({
+  non_idempotent: meta(z.boolean(), {
     description:
       "Also retry POST and PATCH after they may have reached a backend. Without it they are retried then only " +
       `when they carry an Idempotency-Key header (a connect failure is retried for any method). Default ${D.nonIdempotent}.`,
@@ -49,19 +54,12 @@ const fields = {
   backoff_max: duration(
     `Longest wait before a retry; a backend's Retry-After is honoured up to this. Default "${D.backoffMax}".`,
   ),
-  budget: z
-    .number()
-    .min(0)
-    .max(100)
-    .meta({
-      description: `Retries allowed as a percentage of requests over the last 10 s, per isolate and service, so a failing service is not hit by a retry storm. Default ${D.budget}.`,
-    }),
-  budget_min: z
-    .number()
-    .min(0)
-    .meta({
-      description: `Retries per second always allowed on top of budget, so a quiet service can still retry. Default ${D.budgetMin}.`,
-    }),
+  budget: meta(z.number().check(z.minimum(0), z.maximum(100)), {
+    description: `Retries allowed as a percentage of requests over the last 10 s, per isolate and service, so a failing service is not hit by a retry storm. Default ${D.budget}.`,
+  }),
+  budget_min: meta(z.number().check(z.minimum(0)), {
+    description: `Retries per second always allowed on top of budget, so a quiet service can still retry. Default ${D.budgetMin}.`,
+  }),
   hedge: duration(
     "Hedging: when the first attempt of an idempotent request without a body has not answered after this " +
       "delay, send a second one to another backend and use the first good response. Default: unset (off).",
@@ -74,25 +72,26 @@ const fields = {
   ),
 };
 
-export const retrySchema = z
-  .strictObject({
-    attempts: fields.attempts.default(D.attempts),
-    on: fields.on.default([...D.on]),
-    per_try_timeout: fields.per_try_timeout.optional(),
-    timeout: fields.timeout.prefault(D.timeout),
-    non_idempotent: fields.non_idempotent.default(D.nonIdempotent),
-    buffer: fields.buffer.prefault(D.buffer),
-    backoff: fields.backoff.prefault(D.backoff),
-    backoff_max: fields.backoff_max.prefault(D.backoffMax),
-    budget: fields.budget.default(D.budget),
-    budget_min: fields.budget_min.default(D.budgetMin),
-    hedge: fields.hedge.optional(),
-    attempt_header: fields.attempt_header.default(D.attemptHeader),
-    attempts_header: fields.attempts_header.default(D.attemptsHeader),
-  })
-  .meta({ description: "Retries and timeouts for requests to this service (HTTP services, worker only)." });
+export const retrySchema = meta(
+  z.strictObject({
+    attempts: z._default(fields.attempts, D.attempts),
+    on: z._default(fields.on, [...D.on]),
+    per_try_timeout: z.optional(fields.per_try_timeout),
+    timeout: z.prefault(fields.timeout, D.timeout),
+    non_idempotent: z._default(fields.non_idempotent, D.nonIdempotent),
+    buffer: z.prefault(fields.buffer, D.buffer),
+    backoff: z.prefault(fields.backoff, D.backoff),
+    backoff_max: z.prefault(fields.backoff_max, D.backoffMax),
+    budget: z._default(fields.budget, D.budget),
+    budget_min: z._default(fields.budget_min, D.budgetMin),
+    hedge: z.optional(fields.hedge),
+    attempt_header: z._default(fields.attempt_header, D.attemptHeader),
+    attempts_header: z._default(fields.attempts_header, D.attemptsHeader),
+  }),
+  { description: "Retries and timeouts for requests to this service (HTTP services, worker only)." },
+);
 
-export const retryOverrideSchema = z.strictObject(fields).partial().meta({
+export const retryOverrideSchema = meta(z.partial(z.strictObject(fields)), {
   description:
     "Overrides of the service's retry fields for this route; unset fields keep the service's value.",
 });

@@ -1,8 +1,9 @@
 // services: named pools of backends. HTTP services (backends with `url`) serve routes; TCP services (backends
 // with `address`) serve listeners.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { DEFAULTS, LIMITS } from "../defaults.ts";
 import { hostPort, httpUrl, name } from "../fields.ts";
+import { meta } from "../zod.ts";
 import { hashKeySchema, stickySchema } from "./affinity.ts";
 import { healthCheckSchema, passiveHealthSchema } from "./health.ts";
 import { retrySchema } from "./retry.ts";
@@ -18,67 +19,69 @@ export const BALANCE_ALGORITHMS = [
   "ring-hash",
 ] as const;
 
-export const backendSchema = z
-  .strictObject({
-    url: httpUrl(
-      'Base URL of an HTTP backend, e.g. "http://10.0.0.1:8080". Routes forward to it.',
-    ).optional(),
-    address: hostPort(
-      'host:port of a TCP backend, e.g. "10.0.0.5:6379". Listeners connect to it.',
-    ).optional(),
-    weight: z
-      .number()
-      .int()
-      .min(0)
-      .max(LIMITS.maxWeight)
-      .default(DEFAULTS.backend.weight)
-      .meta({ description: "Relative share of traffic (0 drains the backend). Default 1." }),
-    max_connections: z.number().int().min(1).optional().meta({
-      description:
-        "Most connections the sidecar opens to this backend at once; when full, the balancer picks another. Default: no limit.",
-    }),
-  })
-  .superRefine((b, ctx) => {
-    if ((b.url === undefined) === (b.address === undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        message: 'a backend needs exactly one of "url" (HTTP) or "address" (TCP host:port)',
-      });
-    }
-  })
-  .meta({ description: "One backend: an HTTP base URL or a TCP address, with a weight." });
-
-export const serviceSchema = z
-  .strictObject({
-    name: name("service"),
-    backends: z
-      .array(backendSchema)
-      .min(1, { error: "a service needs at least one backend" })
-      .meta({ description: "The backends of this service, all HTTP (url) or all TCP (address)." }),
-    balance: z
-      .enum(BALANCE_ALGORITHMS)
-      .default(DEFAULTS.service.balance)
-      .meta({
+export const backendSchema = meta(
+  z
+    .strictObject({
+      url: z.optional(
+        httpUrl('Base URL of an HTTP backend, e.g. "http://10.0.0.1:8080". Routes forward to it.'),
+      ),
+      address: z.optional(
+        hostPort('host:port of a TCP backend, e.g. "10.0.0.5:6379". Listeners connect to it.'),
+      ),
+      weight: meta(
+        z._default(
+          z.number().check(z.int(), z.minimum(0), z.maximum(LIMITS.maxWeight)),
+          DEFAULTS.backend.weight,
+        ),
+        { description: "Relative share of traffic (0 drains the backend). Default 1." },
+      ),
+      max_connections: meta(z.optional(z.number().check(z.int(), z.minimum(1))), {
         description:
-          "How a backend is chosen: round-robin (smooth weighted), weighted (random by weight), random (uniform), " +
-          "least-connections / least-request (fewest open ÷ weight), p2c (best of two random), maglev or ring-hash " +
-          "(consistent hash of the key: the client IP for listeners). Default round-robin.",
+          "Most connections the sidecar opens to this backend at once; when full, the balancer picks another. Default: no limit.",
       }),
-    health: healthCheckSchema.optional(),
-    passive: passiveHealthSchema.optional(),
-    retry: retrySchema.optional(),
-    panic_threshold: z
-      .number()
-      .min(0)
-      .max(100)
-      .default(DEFAULTS.outlier.panicThreshold)
-      .meta({
+    })
+    .check(
+      z.superRefine((b, ctx) => {
+        if ((b.url === undefined) === (b.address === undefined)) {
+          ctx.addIssue({
+            code: "custom",
+            message: 'a backend needs exactly one of "url" (HTTP) or "address" (TCP host:port)',
+          });
+        }
+      }),
+    ),
+  { description: "One backend: an HTTP base URL or a TCP address, with a weight." },
+);
+
+export const serviceSchema = meta(
+  z.strictObject({
+    name: name("service"),
+    backends: meta(
+      z.array(backendSchema).check(z.minLength(1, { error: "a service needs at least one backend" })),
+      {
+        description: "The backends of this service, all HTTP (url) or all TCP (address).",
+      },
+    ),
+    balance: meta(z._default(z.enum(BALANCE_ALGORITHMS), DEFAULTS.service.balance), {
+      description:
+        "How a backend is chosen: round-robin (smooth weighted), weighted (random by weight), random (uniform), " +
+        "least-connections / least-request (fewest open ÷ weight), p2c (best of two random), maglev or ring-hash " +
+        "(consistent hash of the key: the client IP for listeners). Default round-robin.",
+    }),
+    health: z.optional(healthCheckSchema),
+    passive: z.optional(passiveHealthSchema),
+    retry: z.optional(retrySchema),
+    panic_threshold: meta(
+      z._default(z.number().check(z.minimum(0), z.maximum(100)), DEFAULTS.outlier.panicThreshold),
+      {
         description: `Worker: when fewer than this percentage of backends is healthy (checks and ejections), balance across all of them and log it; 0 turns it off. Default ${DEFAULTS.outlier.panicThreshold}.`,
-      }),
-    sticky: stickySchema.optional(),
-    hash: hashKeySchema.optional(),
-  })
-  .meta({ description: "A named pool of backends that routes and listeners send traffic to." });
+      },
+    ),
+    sticky: z.optional(stickySchema),
+    hash: z.optional(hashKeySchema),
+  }),
+  { description: "A named pool of backends that routes and listeners send traffic to." },
+);
 
 export type Backend = z.output<typeof backendSchema>;
 export type Service = z.output<typeof serviceSchema>;

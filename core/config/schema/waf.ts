@@ -1,165 +1,178 @@
 // waf: custom rules in the rules language, the managed ruleset with anomaly scoring, and named policies that
 // routes pick; plus the route-level `when` and `waf` fields. Expressions are compiled here, so a bad one is a
 // config problem with the path, the column and a caret line.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { tryCompileExpression } from "../../rules/index.ts";
 import { DEFAULTS } from "../defaults.ts";
 import type { ConfigProblem } from "../errors.ts";
 import { name, size } from "../fields.ts";
+import { meta } from "../zod.ts";
 
 /** A rules-language expression, checked (syntax and types) when the config is parsed. */
 export const ruleExpression = (description: string) =>
-  z
-    .string()
-    .min(1, { error: "an expression cannot be empty" })
-    .superRefine((text, ctx) => {
-      const r = tryCompileExpression(text);
-      if (!r.ok) ctx.addIssue({ code: "custom", message: r.error.detail });
-    })
-    .meta({ description });
+  meta(
+    z.string().check(
+      z.minLength(1, { error: "an expression cannot be empty" }),
+      z.superRefine((text: string, ctx) => {
+        const r = tryCompileExpression(text);
+        if (!r.ok) ctx.addIssue({ code: "custom", message: r.error.detail });
+      }),
+    ),
+    { description },
+  );
 
 export const WAF_ACTIONS = ["block", "log", "skip", "allow"] as const;
 export const WAF_MODES = ["block", "log"] as const;
 
-export const wafRuleSchema = z
-  .strictObject({
-    id: name("WAF rule"),
-    expression: ruleExpression(
-      "When the rule applies, in the rules language, e.g. 'http.request.uri.path wildcard \"/admin*\"'.",
+export const wafRuleSchema = meta(
+  z
+    .strictObject({
+      id: name("WAF rule"),
+      expression: ruleExpression(
+        "When the rule applies, in the rules language, e.g. 'http.request.uri.path wildcard \"/admin*\"'.",
+      ),
+      action: meta(z.enum(WAF_ACTIONS), {
+        description:
+          "block: answer 403 (or status) at once; log: record the match and go on; skip: skip the rest of the WAF (custom and managed) for this request; allow: like skip, and mark the request allowed so later security stages (rate limiting) let it through.",
+      }),
+      status: meta(z.optional(z.number().check(z.int(), z.minimum(400), z.maximum(599))), {
+        description: "Status of the block response. Default 403. Only with action block.",
+      }),
+      body: meta(z.optional(z.string().check(z.maxLength(8192))), {
+        description: "Body of the block response instead of the JSON error. Only with action block.",
+      }),
+      content_type: meta(z.optional(z.string()), {
+        description: 'Content-Type of a custom body. Default "text/plain; charset=utf-8".',
+      }),
+    })
+    .check(
+      z.superRefine((r, ctx) => {
+        if (r.action !== "block" && (r.status !== undefined || r.body !== undefined)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `status and body only apply to action "block", not "${r.action}"`,
+          });
+        }
+        if (r.content_type !== undefined && r.body === undefined) {
+          ctx.addIssue({ code: "custom", path: ["content_type"], message: "content_type needs a body" });
+        }
+      }),
     ),
-    action: z.enum(WAF_ACTIONS).meta({
-      description:
-        "block: answer 403 (or status) at once; log: record the match and go on; skip: skip the rest of the WAF (custom and managed) for this request; allow: like skip, and mark the request allowed so later security stages (rate limiting) let it through.",
-    }),
-    status: z
-      .number()
-      .int()
-      .min(400)
-      .max(599)
-      .optional()
-      .meta({ description: "Status of the block response. Default 403. Only with action block." }),
-    body: z.string().max(8192).optional().meta({
-      description: "Body of the block response instead of the JSON error. Only with action block.",
-    }),
-    content_type: z.string().optional().meta({
-      description: 'Content-Type of a custom body. Default "text/plain; charset=utf-8".',
-    }),
-  })
-  .superRefine((r, ctx) => {
-    if (r.action !== "block" && (r.status !== undefined || r.body !== undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `status and body only apply to action "block", not "${r.action}"`,
-      });
-    }
-    if (r.content_type !== undefined && r.body === undefined) {
-      ctx.addIssue({ code: "custom", path: ["content_type"], message: "content_type needs a body" });
-    }
-  })
-  .meta({ description: "A custom WAF rule: an expression and what to do when it matches." });
+  { description: "A custom WAF rule: an expression and what to do when it matches." },
+);
 
-const paranoia = z
-  .number()
-  .int()
-  .min(1, { error: "paranoia is 1 to 4" })
-  .max(4, { error: "paranoia is 1 to 4" })
-  .meta({
+const paranoia = meta(
+  z
+    .number()
+    .check(
+      z.int(),
+      z.minimum(1, { error: "paranoia is 1 to 4" }),
+      z.maximum(4, { error: "paranoia is 1 to 4" }),
+    ),
+  {
     description:
       "Managed rules up to this paranoia level run: 1 (default) catches clear attacks with no false positives on ordinary traffic; 2-4 add stricter rules that may need tuning.",
-  });
-const threshold = z.number().int().min(1).meta({
+  },
+);
+const threshold = meta(z.number().check(z.int(), z.minimum(1)), {
   description:
     "Anomaly score at which a request is blocked (critical = 5, error = 4, warning = 3, notice = 2). Default 5.",
 });
-const mode = z.enum(WAF_MODES).meta({
+const mode = meta(z.enum(WAF_MODES), {
   description:
     "block: answer 403 over the threshold (default); log: only log what would be blocked (dry run).",
 });
 
 const managedFields = {
-  enabled: z.boolean().meta({ description: "Run the managed ruleset. Default true." }),
+  enabled: meta(z.boolean(), { description: "Run the managed ruleset. Default true." }),
   paranoia,
   threshold,
   mode,
-  disabled_rules: z
-    .array(z.string().regex(/^[0-9]{6}$/, { error: 'a managed rule id is six digits, e.g. "942100"' }))
-    .meta({
-      description: 'Ids of managed rules to turn off, e.g. ["942100"] (see README "## WAF").',
-    }),
+  disabled_rules: meta(
+    z.array(
+      z.string().check(z.regex(/^[0-9]{6}$/, { error: 'a managed rule id is six digits, e.g. "942100"' })),
+    ),
+    { description: 'Ids of managed rules to turn off, e.g. ["942100"] (see README "## WAF").' },
+  ),
 };
 
-export const managedSchema = z
-  .strictObject({
-    enabled: managedFields.enabled.default(true),
-    paranoia: paranoia.default(DEFAULTS.waf.paranoia),
-    threshold: threshold.default(DEFAULTS.waf.threshold),
-    mode: mode.default(DEFAULTS.waf.mode),
-    disabled_rules: managedFields.disabled_rules.default([]),
-    body_limit: size(
-      'Request bodies are inspected up to this size (form and JSON: names and values). Default "128kb"; "0b" turns body inspection off.',
-    ).prefault(DEFAULTS.waf.bodyLimit),
-    max_args: z
-      .number()
-      .int()
-      .min(1)
-      .default(DEFAULTS.waf.maxArgs)
-      .meta({ description: "More query and body arguments than this is a protocol anomaly. Default 255." }),
-  })
-  .meta({ description: "The built-in ruleset (OWASP CRS style) with anomaly scoring." });
+export const managedSchema = meta(
+  z.strictObject({
+    enabled: z._default(managedFields.enabled, true),
+    paranoia: z._default(paranoia, DEFAULTS.waf.paranoia),
+    threshold: z._default(threshold, DEFAULTS.waf.threshold),
+    mode: z._default(mode, DEFAULTS.waf.mode),
+    disabled_rules: z._default(managedFields.disabled_rules, []),
+    body_limit: z.prefault(
+      size(
+        'Request bodies are inspected up to this size (form and JSON: names and values). Default "128kb"; "0b" turns body inspection off.',
+      ),
+      DEFAULTS.waf.bodyLimit,
+    ),
+    max_args: meta(z._default(z.number().check(z.int(), z.minimum(1)), DEFAULTS.waf.maxArgs), {
+      description: "More query and body arguments than this is a protocol anomaly. Default 255.",
+    }),
+  }),
+  { description: "The built-in ruleset (OWASP CRS style) with anomaly scoring." },
+);
 
 /** Managed settings a policy or a route may override; unset fields keep the global value. */
-export const managedOverrideSchema = z
-  .strictObject({
-    enabled: managedFields.enabled.optional(),
-    paranoia: paranoia.optional(),
-    threshold: threshold.optional(),
-    mode: mode.optional(),
-    disabled_rules: managedFields.disabled_rules.optional(),
-  })
-  .meta({ description: "Overrides of the global managed-ruleset settings." });
+export const managedOverrideSchema = meta(
+  z.strictObject({
+    enabled: z.optional(managedFields.enabled),
+    paranoia: z.optional(paranoia),
+    threshold: z.optional(threshold),
+    mode: z.optional(mode),
+    disabled_rules: z.optional(managedFields.disabled_rules),
+  }),
+  { description: "Overrides of the global managed-ruleset settings." },
+);
 
 const RESERVED_POLICIES = ["global", "none"];
 
-export const wafPolicySchema = z
-  .strictObject({
-    name: name("WAF policy").refine((n) => !RESERVED_POLICIES.includes(n), {
-      error: 'a WAF policy cannot be called "global" or "none"; those names mean the global rules and no WAF',
+export const wafPolicySchema = meta(
+  z.strictObject({
+    name: name("WAF policy").check(
+      z.refine((n: string) => !RESERVED_POLICIES.includes(n), {
+        error:
+          'a WAF policy cannot be called "global" or "none"; those names mean the global rules and no WAF',
+      }),
+    ),
+    rules: meta(z._default(z.array(wafRuleSchema), []), {
+      description: "Custom rules used instead of waf.rules.",
     }),
-    rules: z
-      .array(wafRuleSchema)
-      .default([])
-      .meta({ description: "Custom rules used instead of waf.rules." }),
-    managed: managedOverrideSchema.optional(),
-  })
-  .meta({ description: "A named WAF policy: its own custom rules and managed-ruleset settings." });
+    managed: z.optional(managedOverrideSchema),
+  }),
+  { description: "A named WAF policy: its own custom rules and managed-ruleset settings." },
+);
 
-export const wafSchema = z
-  .strictObject({
-    rules: z
-      .array(wafRuleSchema)
-      .default([])
-      .meta({ description: "Custom rules, evaluated in order before the managed ruleset." }),
-    managed: managedSchema.prefault({}),
-    policies: z
-      .array(wafPolicySchema)
-      .default([])
-      .meta({ description: 'Named policies that routes select with waf = { policy = "name" }.' }),
-    explain_header: z.boolean().default(false).meta({
+export const wafSchema = meta(
+  z.strictObject({
+    rules: meta(z._default(z.array(wafRuleSchema), []), {
+      description: "Custom rules, evaluated in order before the managed ruleset.",
+    }),
+    managed: z.prefault(managedSchema, {}),
+    policies: meta(z._default(z.array(wafPolicySchema), []), {
+      description: 'Named policies that routes select with waf = { policy = "name" }.',
+    }),
+    explain_header: meta(z._default(z.boolean(), false), {
       description:
         "Add x-switchyard-waf (action, score, matched rule ids) to responses, and rule ids to block bodies. Default false: the log line always has them.",
     }),
-  })
-  .meta({ description: "The web application firewall of the worker." });
+  }),
+  { description: "The web application firewall of the worker." },
+);
 
-export const routeWafSchema = z
-  .strictObject({
-    policy: z.string().optional().meta({
+export const routeWafSchema = meta(
+  z.strictObject({
+    policy: meta(z.optional(z.string()), {
       description:
         'The WAF policy for this route: "global" (default: waf.rules), "none" (no WAF) or a policy name.',
     }),
     ...managedOverrideSchema.shape,
-  })
-  .meta({ description: "WAF settings of this route: which policy, and managed-ruleset overrides." });
+  }),
+  { description: "WAF settings of this route: which policy, and managed-ruleset overrides." },
+);
 
 export const routeWhenSchema = ruleExpression(
   'A rules-language expression that must also hold for the route to match, e.g. \'http.request.method in {"GET" "HEAD"}\'.',
