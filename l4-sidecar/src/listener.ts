@@ -104,6 +104,11 @@ export class TcpListener {
     return this.settings;
   }
 
+  /** Which stream implementation carries this listener's connections (shown in /status). */
+  get dataPath(): "raw" | "socket" {
+    return this.raw ? "raw" : "socket";
+  }
+
   update(settings: ListenerSettings): void {
     this.settings = settings;
     this.applySocketOptions();

@@ -165,6 +165,7 @@ export class Sidecar {
           listen: l.listen,
           port: l.port(),
           service: l.current.pool.name,
+          ...(l instanceof TcpListener ? { data_path: l.dataPath } : {}),
           active: st.active,
           total: st.total,
           refused: st.refused,

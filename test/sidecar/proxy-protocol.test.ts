@@ -73,7 +73,7 @@ describe("PROXY protocol through the sidecar", () => {
   );
 });
 
-describe.each(["onread", "plain"])("PROXY protocol from a load balancer in front (%s reads)", (mode) => {
+describe.each(["raw", "plain"])("PROXY protocol from a load balancer in front (%s streams)", (mode) => {
   beforeEach(() => {
     if (mode === "plain") process.env.SWITCHYARD_L4_PLAIN_READS = "1";
   });

@@ -26,8 +26,8 @@ async function writeAll(s: net.Socket, data: Buffer): Promise<void> {
   s.end();
 }
 
-// Both read paths: the sidecar's own buffers (onread, the default) and Node's (the fallback).
-describe.each(["onread", "plain"])("sidecar proxying (%s reads)", (mode) => {
+// Both data paths: raw TCP handles (the default) and net.Socket streams (the fallback).
+describe.each(["raw", "plain"])("sidecar proxying (%s streams)", (mode) => {
   beforeEach(() => {
     if (mode === "plain") process.env.SWITCHYARD_L4_PLAIN_READS = "1";
   });
@@ -48,7 +48,9 @@ describe.each(["onread", "plain"])("sidecar proxying (%s reads)", (mode) => {
       });
       void writeAll(s, down);
     });
-    const { port, connections } = await startSidecar(tcpConfig([b.address]));
+    const { port, connections, sidecar } = await startSidecar(tcpConfig([b.address]));
+    // The mode under test is the one in use (a silent fallback would test the same path twice).
+    expect(sidecar.status().listeners[0]).toMatchObject({ data_path: mode === "raw" ? "raw" : "socket" });
     const c = await connect(port);
     const h = createHash("sha256");
     let got = 0;
