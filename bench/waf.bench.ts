@@ -1,5 +1,7 @@
 // WAF per-request microbenchmark (mitata): the stage's whole decision (custom rules + managed ruleset at
 // paranoia 1, body read from a Request clone) for a typical GET (5 headers, 3 query args) and an 8 KiB form.
+// Repeating one form lets the engine's clean-value memo answer for its fields; the "unseen values" case
+// rotates through more distinct forms than the memo holds, as real form posts with their own values are.
 // Standalone: `npx node bench/waf.bench.ts`; `npm run bench` calls the exported run() for the figures.
 import { fileURLToPath } from "node:url";
 import { bench, do_not_optimize, run as mitataRun } from "mitata";
@@ -37,18 +39,21 @@ const HEADERS = {
 };
 const GET_URL = "https://shop.example.com/products/shoes?color=red&size=42&sort=price_asc";
 
-function formBody(bytes: number): string {
+function formBody(bytes: number, variant = ""): string {
   const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
   const parts: string[] = [];
   let n = 0;
   for (let i = 0; n < bytes; i++) {
-    const p = `field${i}=${encodeURIComponent(`${words[i % 8]} ${words[(i * 3) % 8]}'s note, ${i}`)}`;
+    const p = `field${i}=${encodeURIComponent(`${words[i % 8]} ${words[(i * 3) % 8]}'s note${variant}, ${i}`)}`;
     parts.push(p);
     n += p.length + 1;
   }
   return parts.join("&").slice(0, bytes);
 }
 const FORM = formBody(8192);
+// 64 forms × ~400 names and values is several times CLEAN_CACHE_SIZE, so every value is new to the memo.
+const UNSEEN_FORMS = Array.from({ length: 64 }, (_, i) => formBody(8192, ` ${i}`));
+let unseen = 0;
 
 const getRequest = () => new Request(GET_URL, { headers: HEADERS });
 const formRequest = () =>
@@ -93,6 +98,9 @@ export async function run({ quick = false }: { quick?: boolean } = {}) {
   );
   bench("waf: typical GET, managed inspection only", () => do_not_optimize(inspectOnly()));
   bench("waf: 8 KiB form, managed inspection only", () => do_not_optimize(inspectOnly(FORM)));
+  bench("waf: 8 KiB form with unseen values, managed inspection only", () =>
+    do_not_optimize(inspectOnly(UNSEEN_FORMS[unseen++ & 63])),
+  );
   bench("baseline: build the GET Request alone", () => do_not_optimize(getRequest()));
   const out = await mitataRun({ format: quick ? "quiet" : "mitata" });
   const p50 = (i: number) => (out.benchmarks[i]?.runs[0]?.stats?.p50 ?? Number.NaN) / 1000;
@@ -101,7 +109,8 @@ export async function run({ quick = false }: { quick?: boolean } = {}) {
     form_8k_median_us: p50(1),
     get_inspect_only_median_us: p50(2),
     form_8k_inspect_only_median_us: p50(3),
-    request_build_median_us: p50(4),
+    form_8k_unseen_inspect_only_median_us: p50(4),
+    request_build_median_us: p50(5),
     target_get_us: 50,
     target_form_8k_us: 200,
   };

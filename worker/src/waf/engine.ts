@@ -58,22 +58,42 @@ FILTER_CHARS.forEach((c, i) => {
   const code = c.charCodeAt(0);
   if (code < 128) CHAR_BIT[code] = 1 << i;
 });
-const maskOf = (s: string): number => {
+/** Bit 31 (free: at most 31 filter characters): s has an escape or non-ASCII, so its normal form may differ. */
+const DECODES = 1 << 31;
+for (const c of "%+&\\\r") CHAR_BIT[c.charCodeAt(0)]! |= DECODES;
+/** The filter characters in s, plus DECODES when s has an escape or a non-ASCII character. */
+const scanMask = (s: string): number => {
   let m = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 128) m |= CHAR_BIT[c]!;
+    m |= c < 128 ? CHAR_BIT[c]! : DECODES;
   }
   return m;
 };
-
-const NEEDS_DECODING = /[%+&\\\r]|[^\x00-\x7f]/;
+const maskOf = (s: string): number => scanMask(s) & ~DECODES;
 
 interface PreparedRule {
   rule: ManagedRule;
   mask: number;
   /** The `needs` pre-filter: one or two substrings checked with includes(), longer lists as one regex. */
   needs?: (text: string) => boolean;
+  /** Index of rule.form in FORMS. */
+  form: number;
+  /** Position among the engine's active rules, for the per-request record of rules that matched. */
+  index: number;
+}
+
+const FORMS: readonly Form[] = ["raw", "normal", "sql", "cmd"];
+
+/** The rules a value with a given part and character mask runs. */
+interface RuleSet {
+  rules: PreparedRule[];
+  /**
+   * Per form (index in FORMS) whose `needs` two or more of these rules check: one regex of all their words.
+   * Most values contain none of them, so one test stands in for several; when it finds one, each rule's own
+   * pre-filter still decides.
+   */
+  gates: Array<RegExp | undefined>;
 }
 
 const escapeRe = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -90,6 +110,15 @@ function needsFilter(words: readonly string[] | undefined): ((text: string) => b
   }
   const re = new RegExp(words.map(escapeRe).join("|"));
   return (t) => re.test(t);
+}
+
+function ruleSet(rules: PreparedRule[]): RuleSet {
+  const gates = FORMS.map((_, f) => {
+    const users = rules.filter((r) => r.form === f && r.needs);
+    if (users.length < 2) return undefined;
+    return new RegExp([...new Set(users.flatMap((r) => r.rule.needs!))].map(escapeRe).join("|"));
+  });
+  return { rules, gates };
 }
 
 /** A target with its normalised forms computed on first use. */
@@ -118,9 +147,9 @@ class Value {
   }
   get mask(): number {
     if (this._mask === undefined) {
-      const raw = this.t.raw;
       // Decoding can only add filter characters when the raw value has escapes; otherwise one pass will do.
-      this._mask = NEEDS_DECODING.test(raw) ? maskOf(raw) | maskOf(this.normal) : maskOf(raw);
+      const m = scanMask(this.t.raw);
+      this._mask = (m & DECODES) === 0 ? m : (m | scanMask(this.normal)) & ~DECODES;
     }
     return this._mask;
   }
@@ -130,16 +159,60 @@ class Value {
 const CLEAN_MAX_LENGTH = 512;
 export const CLEAN_CACHE_SIZE = 4096;
 
+const PART_BIT: Record<Part, number> = {
+  path: 1,
+  names: 2,
+  values: 4,
+  cookies: 8,
+  ua: 16,
+  referer: 32,
+  headers: 64,
+};
+
+/**
+ * Values known clean, each with a bit per part it was fully checked in. Two generations instead of a FIFO:
+ * deleting a Map's oldest entry makes the next deletion walk past the holes it left (≈ 1 µs per eviction once
+ * full, which an 8 KiB form of unique values pays ~400 times), whereas dropping a whole generation is O(1).
+ * A value found in the old generation moves to the young one, so values that repeat on every request (the
+ * User-Agent, cookies) stay however many unique ones pass through.
+ */
+class CleanMemo {
+  private young = new Map<string, number>();
+  private old = new Map<string, number>();
+  private readonly generation: number;
+  constructor(size: number) {
+    this.generation = size >> 1;
+  }
+  /** The parts raw is known clean in, as PART_BIT bits (0: none). */
+  bits(raw: string): number {
+    const young = this.young.get(raw);
+    if (young !== undefined) return young;
+    const old = this.old.get(raw);
+    if (old === undefined) return 0;
+    this.add(raw, old);
+    return old;
+  }
+  /** Remembers raw as clean in these parts (all it is known clean in: the value replaces what was there). */
+  add(raw: string, bits: number): void {
+    if (this.young.size >= this.generation) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    // A copy as the key: a slice of the request body would keep the whole body alive (V8 sliced strings).
+    this.young.set(` ${raw}`.slice(1), bits);
+  }
+}
+
 export class ManagedEngine {
   readonly settings: ManagedSettings;
   private readonly byPart = new Map<Part, PreparedRule[]>();
-  private readonly byMask = new Map<Part, Map<number, PreparedRule[]>>();
+  private readonly byMask = new Map<Part, Map<number, RuleSet>>();
   /**
-   * "part NUL value" of values every applicable rule was run on and none matched. Rules are pure (no /g
-   * regexes), so such a value stays clean: the User-Agent, Accept and cookie values that repeat on every
-   * request are then checked once per isolate instead of once per request.
+   * Values every applicable rule was run on and none matched. Rules are pure (no /g regexes), so such a value
+   * stays clean: the User-Agent, Accept and cookie values that repeat on every request are then checked once
+   * per isolate instead of once per request.
    */
-  private readonly clean = new Map<string, true>();
+  private readonly clean = new CleanMemo(CLEAN_CACHE_SIZE);
   readonly ruleCount: number;
 
   constructor(settings: ManagedSettings) {
@@ -147,8 +220,14 @@ export class ManagedEngine {
     const disabled = new Set(settings.disabled_rules);
     const active = MANAGED_RULES.filter((r) => r.paranoia <= settings.paranoia && !disabled.has(r.id));
     this.ruleCount = active.length;
-    for (const r of active) {
-      const prepared = { rule: r, mask: maskOf(r.any), needs: needsFilter(r.needs) };
+    for (const [index, r] of active.entries()) {
+      const prepared = {
+        rule: r,
+        mask: maskOf(r.any),
+        needs: needsFilter(r.needs),
+        form: FORMS.indexOf(r.form),
+        index,
+      };
       for (const p of r.on) {
         const list = this.byPart.get(p);
         if (list) list.push(prepared);
@@ -158,32 +237,32 @@ export class ManagedEngine {
   }
 
   /** Rules of a part whose character pre-filter passes for values with this mask; memoised per mask. */
-  private rulesFor(part: Part, mask: number): PreparedRule[] {
+  private rulesFor(part: Part, mask: number): RuleSet {
     let byMask = this.byMask.get(part);
     if (!byMask) {
       byMask = new Map();
       this.byMask.set(part, byMask);
     }
-    let list = byMask.get(mask);
-    if (!list) {
-      list = (this.byPart.get(part) ?? []).filter((r) => r.mask === 0 || (r.mask & mask) !== 0);
+    let set = byMask.get(mask);
+    if (!set) {
+      set = ruleSet((this.byPart.get(part) ?? []).filter((r) => r.mask === 0 || (r.mask & mask) !== 0));
       // Bounded: at most 2^bits masks exist, but real traffic shows a few dozen; cap memory anyway.
-      if (byMask.size < 4096) byMask.set(mask, list);
+      if (byMask.size < 4096) byMask.set(mask, set);
     }
-    return list;
+    return set;
   }
 
   /** Runs every active rule once per request: a rule scores at most once, at the first place it matches. */
   inspect(inspection: Inspection): { score: number; matches: Match[] } {
     const matches: Match[] = [];
-    const hit = new Set<string>();
+    // 1 for each active rule that already scored (by index); a rule scores at most once per request.
+    const hit = new Uint8Array(this.ruleCount);
     let score = 0;
     if (!this.settings.enabled) return { score, matches };
     if (
       inspection.argCount > this.settings.max_args &&
       !this.settings.disabled_rules.includes(EXCESSIVE_ARGS_ID)
     ) {
-      hit.add(EXCESSIVE_ARGS_ID);
       score += SEVERITY_SCORE.critical;
       matches.push({
         id: EXCESSIVE_ARGS_ID,
@@ -194,23 +273,40 @@ export class ManagedEngine {
       });
     }
     for (const target of inspection.targets) {
-      if (target.raw === "") continue;
-      const key = target.raw.length <= CLEAN_MAX_LENGTH ? `${target.part}\u0000${target.raw}` : undefined;
-      if (key !== undefined && this.clean.has(key)) continue;
+      const raw = target.raw;
+      if (raw === "") continue;
+      const bit = PART_BIT[target.part];
+      const memo = raw.length <= CLEAN_MAX_LENGTH;
+      const known = memo ? this.clean.bits(raw) : 0;
+      if ((known & bit) !== 0) continue;
       const v = new Value(target);
-      const rules = this.rulesFor(target.part, v.mask);
+      const { rules, gates } = this.rulesFor(target.part, v.mask);
       // Clean only if every rule ran: one skipped because it already scored elsewhere might match here too.
       let clean = true;
-      for (const { rule, needs } of rules) {
-        if (hit.has(rule.id)) {
+      // Bits per form: its gate was tried; it found a word.
+      let tried = 0;
+      let open = 0;
+      for (const { rule, needs, form, index } of rules) {
+        if (hit[index] === 1) {
           clean = false;
           continue;
         }
         const text = v.form(rule.form);
-        if (needs && !needs(text)) continue;
+        if (needs) {
+          const gate = gates[form];
+          if (gate !== undefined) {
+            const b = 1 << form;
+            if ((tried & b) === 0) {
+              tried |= b;
+              if (gate.test(text)) open |= b;
+            }
+            if ((open & b) === 0) continue;
+          }
+          if (!needs(text)) continue;
+        }
         if (!rule.re.test(text)) continue;
         clean = false;
-        hit.add(rule.id);
+        hit[index] = 1;
         score += SEVERITY_SCORE[rule.severity];
         matches.push({
           id: rule.id,
@@ -220,10 +316,7 @@ export class ManagedEngine {
           location: target.location,
         });
       }
-      if (clean && key !== undefined) {
-        if (this.clean.size >= CLEAN_CACHE_SIZE) this.clean.delete(this.clean.keys().next().value!);
-        this.clean.set(key, true);
-      }
+      if (clean && memo) this.clean.add(raw, known | bit);
     }
     return { score, matches };
   }

@@ -35,17 +35,40 @@ export interface Inspection {
 
 const MAX_JSON_DEPTH = 32;
 
+/** An argument value; its location ("args:q") is only built when a rule matches and an explanation needs it. */
+class ArgValue implements Target {
+  readonly part = "values";
+  readonly raw: string;
+  private readonly where: string;
+  private readonly name: string;
+  constructor(where: string, name: string, raw: string) {
+    this.where = where;
+    this.name = name;
+    this.raw = raw;
+  }
+  get location(): string {
+    return `${this.where}:${this.name.slice(0, 64)}`;
+  }
+}
+
+/** name=value pairs separated by "&"; slices the text directly (no array of pairs), as a form has hundreds. */
 function addPairs(text: string, where: string, targets: Target[]): number {
   let n = 0;
-  for (const pair of text.split("&")) {
-    if (pair === "") continue;
-    n++;
-    const eq = pair.indexOf("=");
-    const name = eq === -1 ? pair : pair.slice(0, eq);
-    targets.push({ part: "names", location: `${where}_names`, raw: name });
-    if (eq !== -1 && eq < pair.length - 1) {
-      targets.push({ part: "values", location: `${where}:${name.slice(0, 64)}`, raw: pair.slice(eq + 1) });
+  const names = `${where}_names`;
+  // The next "=" at or after the current pair (-1: none left), so the text is searched for "=" only once.
+  let nextEq = -2;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf("&", start);
+    if (end === -1) end = text.length;
+    if (end > start) {
+      n++;
+      if (nextEq !== -1 && nextEq < start) nextEq = text.indexOf("=", start);
+      const eq = nextEq !== -1 && nextEq < end ? nextEq : -1;
+      const name = text.slice(start, eq === -1 ? end : eq);
+      targets.push({ part: "names", location: names, raw: name });
+      if (eq !== -1 && eq < end - 1) targets.push(new ArgValue(where, name, text.slice(eq + 1, end)));
     }
+    start = end + 1;
   }
   return n;
 }

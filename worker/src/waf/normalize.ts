@@ -82,16 +82,66 @@ export function deepUrlDecode(s: string): string {
 }
 
 const NUL = /\u0000/g;
-const PLAIN = /^[\w.,:/=-]*$/;
 // Entities, escapes, NUL, non-ASCII, CR, tabs and other non-space whitespace, or runs of spaces.
 const NEEDS_MORE = /[&\\\u0000\r]|[^\u0000-\u007f]|[^\S \n]| {2}/;
 // Newlines stay: they separate shell commands; other whitespace runs become one space.
 const WS = /[^\S\n]+/g;
 
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX["0123456789abcdef".charCodeAt(i)] = i;
+  HEX["0123456789ABCDEF".charCodeAt(i)] = i;
+}
+// Characters (raw or decoded) that leave work for the general path: a second decoding round (% +), entities
+// (&), escapes (\), NUL, and whitespace other than space and newline (CR, tab, vertical tab, form feed).
+const NOT_SIMPLE = new Uint8Array(128);
+for (const c of "%+&\\\u0000\r\t\u000b\f") NOT_SIMPLE[c.charCodeAt(0)] = 1;
+const ASCII = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
+
+/** Longer values take the general path: its native decoder beats a JavaScript loop on long input. */
+const SIMPLE_MAX_LENGTH = 1024;
+
+/**
+ * normal() for the common value in one scan: ASCII only, %XX escapes of ASCII characters, + for space, and
+ * nothing any later step would change. Undefined when the value needs the general path; otherwise exactly
+ * what that path returns (one decoding round, then only case folding).
+ */
+function simpleNormal(raw: string): string | undefined {
+  const n = raw.length;
+  if (n > SIMPLE_MAX_LENGTH) return undefined;
+  let out = "";
+  let from = 0;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    let c = raw.charCodeAt(i);
+    if (c === 37 /* % */) {
+      if (i + 2 >= n) return undefined;
+      const a = raw.charCodeAt(i + 1);
+      const b = raw.charCodeAt(i + 2);
+      const hi = a < 128 ? HEX[a]! : -1;
+      const lo = b < 128 ? HEX[b]! : -1;
+      // Malformed, or a byte of a multi-byte character: the general path's decoders handle those.
+      if (hi < 0 || hi > 7 || lo < 0) return undefined;
+      c = hi * 16 + lo;
+      out += raw.slice(from, i) + ASCII[c];
+      i += 2;
+      from = i + 1;
+    } else if (c === 43 /* + */) {
+      c = 32;
+      out += `${raw.slice(from, i)} `;
+      from = i + 1;
+    } else if (c > 127) return undefined;
+    if (NOT_SIMPLE[c] === 1 || (c === 32 && prev === 32)) return undefined;
+    prev = c;
+  }
+  return (from === 0 ? raw : out + raw.slice(from)).toLowerCase();
+}
+
 /** The general form most rules match: decoded, de-entitied, NUL-free, NFKC, lower case, whitespace compressed. */
 export function normal(raw: string): string {
-  // Most names and many values are plain words: nothing to decode, only case to fold.
-  if (PLAIN.test(raw)) return raw.toLowerCase();
+  // Most names and values are plain words or %XX-escaped ASCII: one scan decodes them and only case remains.
+  const simple = simpleNormal(raw);
+  if (simple !== undefined) return simple;
   let s = deepUrlDecode(raw);
   // One scan decides whether any of the later steps has work to do; usually only case folding remains.
   if (!NEEDS_MORE.test(s)) return s.toLowerCase();
