@@ -201,6 +201,13 @@ class CleanMemo {
     // A copy as the key: a slice of the request body would keep the whole body alive (V8 sliced strings).
     this.young.set(` ${raw}`.slice(1), bits);
   }
+  /** Like bits() but without moving the entry to the young generation, so looking does not keep it alive. */
+  peek(raw: string): number {
+    return this.young.get(raw) ?? this.old.get(raw) ?? 0;
+  }
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
 }
 
 export class ManagedEngine {
@@ -234,6 +241,16 @@ export class ManagedEngine {
         else this.byPart.set(p, [prepared]);
       }
     }
+  }
+
+  /** Whether raw is remembered as clean in part. Read-only (no refresh): for tests of the memo. */
+  knownClean(raw: string, part: Part): boolean {
+    return (this.clean.peek(raw) & PART_BIT[part]) !== 0;
+  }
+
+  /** Entries in the clean-value memo; never more than CLEAN_CACHE_SIZE. */
+  get cleanSize(): number {
+    return this.clean.size;
   }
 
   /** Rules of a part whose character pre-filter passes for values with this mask; memoised per mask. */

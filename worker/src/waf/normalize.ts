@@ -106,7 +106,7 @@ const SIMPLE_MAX_LENGTH = 1024;
  * nothing any later step would change. Undefined when the value needs the general path; otherwise exactly
  * what that path returns (one decoding round, then only case folding).
  */
-function simpleNormal(raw: string): string | undefined {
+export function simpleNormal(raw: string): string | undefined {
   const n = raw.length;
   if (n > SIMPLE_MAX_LENGTH) return undefined;
   let out = "";
@@ -140,8 +140,11 @@ function simpleNormal(raw: string): string | undefined {
 /** The general form most rules match: decoded, de-entitied, NUL-free, NFKC, lower case, whitespace compressed. */
 export function normal(raw: string): string {
   // Most names and values are plain words or %XX-escaped ASCII: one scan decodes them and only case remains.
-  const simple = simpleNormal(raw);
-  if (simple !== undefined) return simple;
+  return simpleNormal(raw) ?? generalNormal(raw);
+}
+
+/** normal() for any value; exported so tests can hold simpleNormal() to it. */
+export function generalNormal(raw: string): string {
   let s = deepUrlDecode(raw);
   // One scan decides whether any of the later steps has work to do; usually only case folding remains.
   if (!NEEDS_MORE.test(s)) return s.toLowerCase();

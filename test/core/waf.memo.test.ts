@@ -1,0 +1,97 @@
+// The managed engine's clean-value memo (two generations, CLEAN_CACHE_SIZE entries): values repeated on every
+// request stay remembered however many new ones pass through, and a value that matched is never remembered.
+import { describe, expect, it } from "vitest";
+import { CLEAN_CACHE_SIZE, ManagedEngine, type ManagedSettings } from "../../worker/src/waf/engine.ts";
+import { collectTargets, type InspectInput } from "../../worker/src/waf/inspect.ts";
+
+const settings: ManagedSettings = {
+  enabled: true,
+  paranoia: 1,
+  threshold: 5,
+  mode: "block",
+  disabled_rules: [],
+  max_args: 255,
+};
+const UA = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0";
+const COOKIE = "session=3f2a9c0d81e4b7a6";
+const request = (query: string): InspectInput => ({
+  method: "GET",
+  path: "/search",
+  query,
+  headers: new Headers({ "user-agent": UA, cookie: COOKIE }),
+});
+// A form's values are inspected after the headers, so they can push the User-Agent out after its lookup.
+const post = (form: string): InspectInput => ({
+  ...request(""),
+  method: "POST",
+  body: { text: form, contentType: "application/x-www-form-urlencoded", truncated: false },
+});
+
+describe("clean-value memo", () => {
+  it("keeps values repeated on every request while over CLEAN_CACHE_SIZE new values pass through", () => {
+    const e = new ManagedEngine(settings);
+    const perRequest = 100;
+    const requests = Math.ceil((CLEAN_CACHE_SIZE * 1.5) / perRequest);
+    for (let r = 0; r < requests; r++) {
+      const pairs = Array.from({ length: perRequest }, (_, i) => `f${i}=item-${r}-${i}`);
+      expect(e.inspect(collectTargets(post(pairs.join("&")))).score).toBe(0);
+      // Without the move from the old generation to the young one, the User-Agent would drop out here about
+      // every 41 requests (and be checked again on the next). knownClean does not refresh an entry itself.
+      expect(e.knownClean(UA, "ua")).toBe(true);
+      expect(e.knownClean("3f2a9c0d81e4b7a6", "cookies")).toBe(true);
+      expect(e.knownClean(`item-${r}-${perRequest - 1}`, "values")).toBe(true);
+      expect(e.cleanSize).toBeLessThanOrEqual(CLEAN_CACHE_SIZE);
+    }
+    // The new values really did push older ones out: the first request's are gone.
+    expect(e.knownClean("item-0-0", "values")).toBe(false);
+  });
+
+  it("blocks an attack repeated 10,000 times among new benign values, and never remembers it", () => {
+    const e = new ManagedEngine(settings);
+    // Two the single-pass decoder handles, one it leaves to the general path (double-encoded), one plain.
+    const attacks = [
+      ["%3Cscript%3Ealert(1)%3C%2Fscript%3E", "941100"],
+      ["1%27%20or%20%271%27%3D%271", "942100"],
+      ["%253Cscript%253Ealert(1)%253C%252Fscript%253E", "941100"],
+      ["../../etc/passwd", "930110"],
+    ] as const;
+    const missed: number[] = [];
+    for (let r = 0; r < 10_000; r++) {
+      const [attack, id] = attacks[r % attacks.length]!;
+      const { score, matches } = e.inspect(
+        collectTargets(request(`q=note-${r}&x=${attack}&p=${r * 7}-page`)),
+      );
+      if (score < settings.threshold || !matches.some((m) => m.id === id)) missed.push(r);
+    }
+    expect(missed).toEqual([]);
+    for (const [attack] of attacks) expect(e.knownClean(attack, "values")).toBe(false);
+    // The benign values around them were remembered (the memo was in use, not bypassed).
+    expect(e.knownClean("note-9999", "values")).toBe(true);
+  });
+
+  it("remembers a value as clean only in the parts it was checked in", () => {
+    const e = new ManagedEngine(settings);
+    const xss = "<script>alert(1)</script>";
+    // No rule on the User-Agent looks for tags, so there it is clean; as an argument it is an attack.
+    const ua: InspectInput = {
+      method: "GET",
+      path: "/",
+      query: "",
+      headers: new Headers({ "user-agent": xss }),
+    };
+    expect(e.inspect(collectTargets(ua)).score).toBe(0);
+    expect(e.knownClean(xss, "ua")).toBe(true);
+    expect(e.inspect(collectTargets({ ...ua, query: `q=${xss}` })).score).toBeGreaterThanOrEqual(5);
+    expect(e.knownClean(xss, "values")).toBe(false);
+    expect(e.knownClean(xss, "ua")).toBe(true);
+
+    // And the other way round: a scanner's name is a harmless argument but a scanner's User-Agent.
+    const scanner = "sqlmap/1.0";
+    const arg: InspectInput = { method: "GET", path: "/", query: `q=${scanner}`, headers: new Headers() };
+    expect(e.inspect(collectTargets(arg)).score).toBe(0);
+    expect(e.knownClean(scanner, "values")).toBe(true);
+    const asUa = { ...arg, headers: new Headers({ "user-agent": scanner }) };
+    expect(e.inspect(collectTargets(asUa)).score).toBeGreaterThanOrEqual(5);
+    expect(e.knownClean(scanner, "ua")).toBe(false);
+  });
+});
