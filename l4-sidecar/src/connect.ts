@@ -43,26 +43,32 @@ export async function connectBackend(opts: ConnectOptions): Promise<Stream> {
     );
   let stream: Stream;
   if (opts.raw) {
-    let ip = opts.host;
-    let family = opts.family ?? net.isIP(ip);
+    const family = opts.family ?? net.isIP(opts.host);
+    let addresses = [{ address: opts.host, family }];
     if (family === 0) {
-      // A name: resolve it per connection, as net.connect does (DNS changes are picked up at once).
-      const found = await withDeadline(lookup(ip), deadline, timedOut).catch((e: unknown) => {
-        throw e instanceof ConnectError ? e : failed((e as NodeJS.ErrnoException).code ?? String(e), e);
-      });
-      ip = found.address;
-      family = found.family;
-    }
-    try {
-      stream = await rawConnect(
-        ip,
-        family === 6 ? 6 : 4,
-        opts.port,
-        Math.max(0, deadline - performance.now()),
+      // A name: resolve it per connection, as net.connect does (DNS changes are picked up at once), and try
+      // each address in turn within the deadline ("localhost" may list ::1 before 127.0.0.1).
+      addresses = await withDeadline(lookup(opts.host, { all: true }), deadline, timedOut).catch(
+        (e: unknown) => {
+          throw e instanceof ConnectError ? e : failed((e as NodeJS.ErrnoException).code ?? String(e), e);
+        },
       );
-    } catch (e) {
-      throw (e as Error).message === "ETIMEDOUT" ? timedOut() : failed((e as Error).message, e);
     }
+    let last: Error | undefined;
+    let connected: Stream | undefined;
+    for (const a of addresses) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw timedOut();
+      try {
+        connected = await rawConnect(a.address, a.family === 6 ? 6 : 4, opts.port, left);
+        break;
+      } catch (e) {
+        if ((e as Error).message === "ETIMEDOUT") throw timedOut();
+        last = e as Error;
+      }
+    }
+    if (!connected) throw failed(last?.message ?? "no address", last);
+    stream = connected;
   } else stream = await socketConnect(opts, deadline, timedOut, failed);
   stream.setNoDelay(opts.noDelay);
   if (opts.keepAliveMs > 0) stream.setKeepAlive(true, opts.keepAliveMs);

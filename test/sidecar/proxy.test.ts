@@ -126,6 +126,18 @@ describe.each(["raw", "plain"])("sidecar proxying (%s streams)", (mode) => {
     c.destroy();
   });
 
+  it("resolves a backend named by host name at connect, failing over from a name that does not resolve", async () => {
+    const b = await echoBackend();
+    const { port, connections } = await startSidecar(
+      tcpConfig(["no-such-backend.invalid:7", `localhost:${b.port}`], { connect_timeout: "2s" }),
+    );
+    for (let i = 0; i < 2; i++) expect(await roundTrip(port, `ping ${i}`)).toBe(`ping ${i}`);
+    await waitFor(() => connections().length === 2);
+    expect(connections().map((l) => l.backend)).toEqual([`localhost:${b.port}`, `localhost:${b.port}`]);
+    // One of the two connections tried the unresolvable name first and moved on.
+    expect(connections().some((l) => (l.connect_failures as string[] | undefined)?.length === 1)).toBe(true);
+  });
+
   it("half-close: a client that shuts its write side still gets the whole, late response", async () => {
     const b = await backend((s) => {
       const chunks: Buffer[] = [];
