@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { type BenchContext, errorText, median } from "../lib/context.ts";
-import { freePort, type Procs, stop, waitForPort } from "../lib/procs.ts";
+import { freePort, type Procs, stop, waitForListen, waitForPort } from "../lib/procs.ts";
 import type { SectionWriter } from "../lib/results.ts";
 import { NOFILE, startHaproxy, startIperfServer, startNginx } from "../lib/servers.ts";
 import { runWrk } from "../lib/wrk.ts";
@@ -17,7 +17,15 @@ import { runWrk } from "../lib/wrk.ts";
 export const IDLE_CONNECTIONS = Math.min(10_000, Math.floor((NOFILE - 100) / 2));
 
 interface Target {
-  key: "direct" | "haproxy" | "sidecar" | "haproxy_2t" | "sidecar_w2";
+  key:
+    | "direct"
+    | "haproxy"
+    | "sidecar"
+    | "haproxy_2t"
+    | "sidecar_w2"
+    | "node_pipe"
+    | "node_raw"
+    | "node_raw_w2";
   label: string;
   port?: number;
   error?: string;
@@ -79,6 +87,15 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
     () => undefined,
     (e) => errorText(e),
   );
+  // What Node reaches with no features (bench/helpers/node-floor-proxy.ts): the ceiling the sidecar works under.
+  const floorPorts = { pipe: await freePort(), raw: await freePort(), raw_w2: await freePort() };
+  const floorErrors = { pipe: "", raw: "", raw_w2: "" };
+  for (const m of ["pipe", "raw", "raw_w2"] as const) {
+    floorErrors[m] = await startFloor(ctx, m, floorPorts[m], httpPort).then(
+      () => "",
+      (e) => errorText(e),
+    );
+  }
   const iperfServer = await startIperfServer(ctx.procs, iperfPort);
   const make = (which: "iperf" | "http"): Target[] => [
     { key: "direct", label: "direct", port: which === "iperf" ? iperfPort : httpPort },
@@ -91,6 +108,24 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
       ...make("http"),
       { key: "haproxy_2t", label: "HAProxy nbthread 2", port: haproxy2tPort, error: haproxy2tError },
       { key: "sidecar_w2", label: "sidecar --workers 2", port: sidecarW2Port, error: sidecarW2Error },
+      {
+        key: "node_pipe",
+        label: "Node floor: net pipe() proxy",
+        port: floorPorts.pipe,
+        error: floorErrors.pipe || undefined,
+      },
+      {
+        key: "node_raw",
+        label: "Node floor: raw-handle proxy, no features",
+        port: floorPorts.raw,
+        error: floorErrors.raw || undefined,
+      },
+      {
+        key: "node_raw_w2",
+        label: "Node floor: raw-handle proxy, no features, 2 processes",
+        port: floorPorts.raw_w2,
+        error: floorErrors.raw_w2 || undefined,
+      },
     ] satisfies Target[],
   };
   const targets = (which: "iperf" | "http") => byKind[which];
@@ -191,6 +226,19 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
       two / haTwo,
       "ratio",
     );
+  for (const k of ["node_pipe", "node_raw", "node_raw_w2"] as const) {
+    const v = rate(k);
+    const peer = k === "node_raw_w2" ? ha : haOne;
+    if (v !== undefined && peer !== undefined)
+      sec.add(
+        `sidecar.${k}_short_conn_vs_haproxy_1t`,
+        k === "node_raw_w2"
+          ? "short connections: node raw, 2 processes / HAProxy at its better setting"
+          : `short connections: ${k.replace("_", " ")} / 1 HAProxy thread`,
+        v / peer,
+        "ratio",
+      );
+  }
   const direct = rate("direct");
   if (side !== undefined && direct !== undefined)
     sec.add(
@@ -339,6 +387,30 @@ async function idleRss(ctx: BenchContext, sec: SectionWriter, who: "sidecar" | "
     sec.skip(label, errorText(e));
   } finally {
     for (const c of children.reverse()) await stop(c);
+  }
+}
+
+/** A reference proxy from bench/helpers/node-floor-proxy.ts (raw_w2: two processes on one port); resolves once it listens. */
+async function startFloor(
+  ctx: BenchContext,
+  mode: "pipe" | "raw" | "raw_w2",
+  listen: number,
+  backend: number,
+): Promise<void> {
+  const args =
+    mode === "raw_w2"
+      ? ["raw", String(listen), String(backend), "reuseport"]
+      : [mode, String(listen), String(backend)];
+  for (let i = 0; i < (mode === "raw_w2" ? 2 : 1); i++) {
+    const child = ctx.procs.start(
+      `node-floor-${mode}-${i}`,
+      process.execPath,
+      [join(ctx.root, "bench/helpers/node-floor-proxy.ts"), ...args],
+      { nofile: NOFILE },
+    );
+    await waitForListen(listen, 10_000, child);
+    // The second process binds the port the first already listens on: give it time to join.
+    if (i > 0) await new Promise((r) => setTimeout(r, 500));
   }
 }
 
