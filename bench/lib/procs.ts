@@ -1,7 +1,7 @@
 // Every process the bench starts goes through here, so one call (also on Ctrl-C or a crash) stops them all.
 // Children run in their own process group (detached) so that a kill reaches their own children too.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -11,6 +11,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Raise the open-files limit for this child (bash `ulimit -n`, up to the hard limit). */
   nofile?: number;
+  /** start(): read the child's stdout here (child.stdout); by default its output goes straight to the file. */
+  pipeStdout?: boolean;
 }
 
 export interface RunResult {
@@ -33,22 +35,22 @@ export class Procs {
     mkdirSync(logDir, { recursive: true });
   }
 
-  /** Starts a long-running child; its output goes to <logDir>/<label>.log. */
+  /**
+   * Starts a long-running child; its output goes to <logDir>/<label>.log. The child writes that file itself:
+   * copying its output through this process would cost the machine CPU per log line, which a proxy that logs
+   * every connection or request would pay for and its peers (which log nothing) would not.
+   */
   start(label: string, cmd: string, args: string[], opts: StartOptions = {}): ChildProcess {
     const [file, argv] = wrap(cmd, args, opts.nofile);
+    const logFile = join(this.logDir, `${label}.log`);
+    const fd = openSync(logFile, "a");
     const child = spawn(file, argv, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", opts.pipeStdout ? "pipe" : fd, fd],
       detached: true,
     });
-    const logFile = join(this.logDir, `${label}.log`);
-    const log = createWriteStream(logFile);
-    // Two writers on one file: neither may end it; it is closed when the child is gone.
-    child.stdout?.pipe(log, { end: false });
-    child.stderr?.pipe(log, { end: false });
-    log.on("error", () => {});
-    child.on("close", () => log.end());
+    closeSync(fd);
     track(child);
     labels.set(label, child);
     logFiles.set(child, logFile);

@@ -417,6 +417,7 @@ async function startFloor(
 function startHold(ctx: BenchContext, label: string, args: string[]) {
   const child = ctx.procs.start(label, process.execPath, [join(ctx.root, "bench/helpers/hold.ts"), ...args], {
     nofile: NOFILE,
+    pipeStdout: true,
   });
   const lines: string[] = [];
   const waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];

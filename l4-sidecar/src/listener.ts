@@ -11,7 +11,7 @@ import { ConnectError, connectBackend } from "./connect.ts";
 import { RawStream, rawTcpAvailable, type TcpHandle } from "./io/raw.ts";
 import { SocketStream } from "./io/socket.ts";
 import type { Stream } from "./io/stream.ts";
-import type { Logger } from "./log.ts";
+import { type ConnectionLine, type Logger, logConnection } from "./log.ts";
 import type { ConnectFailure, ServicePool } from "./pool.ts";
 import { readPrelude } from "./prelude.ts";
 import { parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
@@ -171,11 +171,11 @@ export class TcpListener {
     }
   }
 
-  private refuse(client: Stream, reason: "max_connections" | "denied", entry: Record<string, unknown>): void {
+  private refuse(client: Stream, reason: "max_connections" | "denied", entry: ConnectionLine): void {
     this.stats.refused[reason]++;
     // A reset tells the client at once that it was refused; a FIN would look like an empty, successful session.
     client.reset();
-    this.log.warn({ ...entry, closed_by: reason, duration_ms: 0 }, "connection");
+    logConnection(this.log, "warn", { ...entry, closed_by: reason, duration_ms: 0 });
   }
 
   /**
@@ -237,7 +237,7 @@ export class TcpListener {
     let port = peerPort;
     const s = this.settings;
     const l = s.listener;
-    const entry: Record<string, unknown> = { listener: this.name, client: `${ip}:${port}` };
+    const entry: ConnectionLine = { listener: this.name, client: `${ip}:${port}` };
     const started = performance.now();
     const conn: Conn = { client, idleMs: l.idle_timeout };
     this.conns.add(conn);
@@ -248,7 +248,7 @@ export class TcpListener {
       entry.closed_by = closedBy;
       if (detail) entry.error = detail;
       entry.duration_ms = Math.round(performance.now() - started);
-      this.log.warn(entry, "connection");
+      logConnection(this.log, "warn", entry);
     };
     try {
       let { pool } = s;
@@ -268,7 +268,7 @@ export class TcpListener {
           this.stats.refused.denied++;
           client.reset();
           entry.closed_by = "denied";
-          this.log.warn(entry, "connection");
+          logConnection(this.log, "warn", entry);
           return;
         }
       }
@@ -332,7 +332,7 @@ export class TcpListener {
         if (!aborted) this.stats.refused.no_backend++;
         entry.closed_by = aborted ? "shutdown" : "no-backend";
         entry.duration_ms = Math.round(performance.now() - started);
-        this.log.warn(entry, "connection");
+        logConnection(this.log, "warn", entry);
         return;
       }
       const state = pool.backends[chosen]!.state;
@@ -370,7 +370,7 @@ export class TcpListener {
       entry.closed_by = result.closedBy ?? "client";
       if (result.error) entry.error = result.error;
       entry.duration_ms = Math.round(performance.now() - started);
-      this.log.info(entry, "connection");
+      logConnection(this.log, "info", entry);
     } finally {
       this.conns.delete(conn);
       this.stats.active--;

@@ -47,3 +47,49 @@ export function flushLogs(): void {
     // stdout closed or still busy (EAGAIN): nothing more we can do on the way out.
   }
 }
+
+/** The fields of the per-connection line, in the order they are written. */
+export interface ConnectionLine {
+  listener: string;
+  client: string;
+  via?: string;
+  sni?: string;
+  service?: string;
+  attempts?: number;
+  connect_failures?: string[];
+  backend?: string;
+  bytes_in?: number;
+  bytes_out?: number;
+  closed_by?: string;
+  error?: string;
+  duration_ms?: number;
+}
+
+const S = pino.symbols;
+const str = JSON.stringify;
+
+/**
+ * Writes the per-connection line exactly as `log[level](line, "connection")` would (same level, time and base
+ * fields, same destination), serialized straight from the known fields. pino's generic path walks the object,
+ * escapes every key and looks up serializers; at 10,000 connections/s that was about a tenth of the sidecar's
+ * CPU, this is a fraction of it.
+ */
+export function logConnection(log: Logger, level: "info" | "warn", e: ConnectionLine): void {
+  if (!log.isLevelEnabled(level)) return;
+  const p = log as unknown as Record<symbol, unknown>;
+  const head = (p[S.lsCacheSym] as Record<number, string>)[log.levels.values[level]!]!;
+  let line = head + (p[S.timeSym] as () => string)() + (p[S.chindingsSym] as string);
+  line += `,"listener":${str(e.listener)},"client":${str(e.client)}`;
+  if (e.via !== undefined) line += `,"via":${str(e.via)}`;
+  if (e.sni !== undefined) line += `,"sni":${str(e.sni)}`;
+  if (e.service !== undefined) line += `,"service":${str(e.service)}`;
+  if (e.attempts !== undefined) line += `,"attempts":${e.attempts}`;
+  if (e.connect_failures !== undefined) line += `,"connect_failures":${str(e.connect_failures)}`;
+  if (e.backend !== undefined) line += `,"backend":${str(e.backend)}`;
+  if (e.bytes_in !== undefined) line += `,"bytes_in":${e.bytes_in}`;
+  if (e.bytes_out !== undefined) line += `,"bytes_out":${e.bytes_out}`;
+  if (e.closed_by !== undefined) line += `,"closed_by":${str(e.closed_by)}`;
+  if (e.error !== undefined) line += `,"error":${str(e.error)}`;
+  if (e.duration_ms !== undefined) line += `,"duration_ms":${e.duration_ms}`;
+  (p[S.streamSym] as { write(s: string): void }).write(`${line},"msg":"connection"${p[S.endSym] as string}`);
+}

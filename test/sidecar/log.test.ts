@@ -1,0 +1,56 @@
+// The per-connection log line is serialized by hand (l4-sidecar/src/log.ts): it must be the line pino writes.
+import { describe, expect, it } from "vitest";
+import { type ConnectionLine, createLogger, logConnection } from "../../l4-sidecar/src/log.ts";
+
+function capture(level = "info") {
+  const lines: string[] = [];
+  const previous = process.env.SWITCHYARD_LOG_LEVEL;
+  process.env.SWITCHYARD_LOG_LEVEL = level;
+  const log = createLogger({ write: (s: string) => void lines.push(s) });
+  if (previous === undefined) delete process.env.SWITCHYARD_LOG_LEVEL;
+  else process.env.SWITCHYARD_LOG_LEVEL = previous;
+  return { log, lines };
+}
+
+const withoutTime = (line: string) => line.replace(/"time":"[^"]*"/, '"time":"T"');
+
+const full: ConnectionLine = {
+  listener: "redis",
+  client: "203.0.113.7:51234",
+  via: "10.0.0.2:40000",
+  sni: 'we"ird\\name\u2028ü',
+  service: "cache",
+  attempts: 2,
+  connect_failures: ["10.0.0.9:6379 SY_CONNECT_REFUSED"],
+  backend: "10.0.0.8:6379",
+  bytes_in: 1234,
+  bytes_out: 0,
+  closed_by: "backend-reset",
+  error: "ECONNRESET",
+  duration_ms: 17,
+};
+
+describe("connection log line", () => {
+  it("is byte-for-byte the line pino writes for the same fields (every field, escaping included)", () => {
+    for (const [level, entry] of [
+      ["info", full],
+      ["warn", { listener: "l", client: "[::1]:5", closed_by: "denied", duration_ms: 0 }],
+    ] as const) {
+      const a = capture();
+      a.log[level]({ ...entry }, "connection");
+      const b = capture();
+      logConnection(b.log, level, entry);
+      expect(b.lines).toHaveLength(1);
+      expect(withoutTime(b.lines[0]!)).toBe(withoutTime(a.lines[0]!));
+      expect(JSON.parse(b.lines[0]!)).toMatchObject({ ...entry, level, msg: "connection" });
+    }
+  });
+
+  it("writes nothing below the configured level", () => {
+    const { log, lines } = capture("warn");
+    logConnection(log, "info", full);
+    expect(lines).toEqual([]);
+    logConnection(log, "warn", full);
+    expect(lines).toHaveLength(1);
+  });
+});
