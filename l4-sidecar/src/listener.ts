@@ -33,6 +33,10 @@ interface Conn {
   splice?: Splice;
   /** The idle timeout it was accepted with (0: none). */
   idleMs: number;
+  /** performance.now() at accept. */
+  started: number;
+  /** Keep-alive still to be set on the backend socket (its idle time in ms; 0: set, or none wanted). */
+  keepAlivePending: number;
 }
 
 const FAILURE: Record<string, ConnectFailure> = {
@@ -43,6 +47,15 @@ const FAILURE: Record<string, ConnectFailure> = {
 
 /** How often idle connections are looked for: a quarter of the timeout, between 10 ms and 1 s. */
 const sweepInterval = (idleMs: number) => Math.min(1000, Math.max(10, Math.floor(idleMs / 4)));
+
+/**
+ * TCP keep-alive on the backend socket is set by the sweep once a connection has lived this long, not at
+ * connect: libuv spends four setsockopt calls on it, a tenth of the syscalls of a short connection, and a
+ * connection that ends within a second never needs it. Probes start only after `tcp_keepalive` of silence, so
+ * for values of at least KEEPALIVE_DEFER_MIN setting it up to two seconds late changes nothing observable.
+ */
+const KEEPALIVE_AFTER_MS = 1000;
+const KEEPALIVE_DEFER_MIN = 10_000;
 
 export class TcpListener {
   readonly transport = "tcp";
@@ -145,8 +158,9 @@ export class TcpListener {
    * after its last byte. Connections keep the timeout they were accepted with across reloads.
    */
   private scheduleSweep(): void {
-    const idle = this.settings.listener.idle_timeout;
+    const { idle_timeout: idle, tcp_keepalive: keepAlive } = this.settings.listener;
     let every = idle > 0 ? sweepInterval(idle) : 0;
+    if (keepAlive >= KEEPALIVE_DEFER_MIN) every = Math.min(every || Infinity, KEEPALIVE_AFTER_MS);
     for (const c of this.conns)
       if (c.idleMs > 0) every = Math.min(every || Infinity, sweepInterval(c.idleMs));
     if (every === this.sweepEvery) return;
@@ -164,6 +178,10 @@ export class TcpListener {
   private sweep(): void {
     const now = performance.now();
     for (const c of this.conns) {
+      if (c.keepAlivePending > 0 && c.splice && now - c.started >= KEEPALIVE_AFTER_MS) {
+        c.splice.backend.setKeepAlive(true, c.keepAlivePending);
+        c.keepAlivePending = 0;
+      }
       if (c.splice && c.idleMs > 0 && now - c.splice.lastActive >= c.idleMs) {
         this.stats.idleTimeouts++;
         c.splice.expire();
@@ -239,7 +257,13 @@ export class TcpListener {
     const l = s.listener;
     const entry: ConnectionLine = { listener: this.name, client: `${ip}:${port}` };
     const started = performance.now();
-    const conn: Conn = { client, idleMs: l.idle_timeout };
+    const deferKeepAlive = l.tcp_keepalive >= KEEPALIVE_DEFER_MIN;
+    const conn: Conn = {
+      client,
+      idleMs: l.idle_timeout,
+      started,
+      keepAlivePending: deferKeepAlive ? l.tcp_keepalive : 0,
+    };
     this.conns.add(conn);
     this.stats.active++;
     this.stats.total++;
@@ -299,7 +323,7 @@ export class TcpListener {
             family: b.family,
             timeoutMs: l.connect_timeout,
             noDelay: l.no_delay,
-            keepAliveMs: l.tcp_keepalive,
+            keepAliveMs: deferKeepAlive ? 0 : l.tcp_keepalive,
             raw: this.raw,
           });
           pool.connectResult(i, undefined, Date.now());

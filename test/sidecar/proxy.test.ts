@@ -1,6 +1,7 @@
 // The sidecar's core job over real sockets: bytes both ways intact, backpressure, half-close, failover, logs.
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import type net from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -17,6 +18,25 @@ import {
 } from "./helpers.ts";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+/** Sends one byte through a new connection that stays open (closed at cleanup); returns the echo. */
+async function roundTripKeep(port: number): Promise<string> {
+  const c = await connect(port);
+  c.write("x");
+  const [chunk] = (await once(c, "data")) as [Buffer];
+  return chunk.toString();
+}
+
+/** The `tr` (active timer) field of /proc/net/tcp for the socket 127.0.0.1:local → 127.0.0.1:remote. */
+function keepAliveTimer(local: number, remote: number): number {
+  const hex = (p: number) => `0100007F:${p.toString(16).toUpperCase().padStart(4, "0")}`;
+  const row = readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .find((f) => f[1] === hex(local) && f[2] === hex(remote));
+  if (!row) throw new Error(`no socket ${local} → ${remote} in /proc/net/tcp`);
+  return Number(row[5]!.split(":")[0]);
+}
 
 /** Writes `data` in 64 KiB slices honouring backpressure, then ends. */
 async function writeAll(s: net.Socket, data: Buffer): Promise<void> {
@@ -136,6 +156,25 @@ describe.each(["raw", "plain"])("sidecar proxying (%s streams)", (mode) => {
     expect(connections().map((l) => l.backend)).toEqual([`localhost:${b.port}`, `localhost:${b.port}`]);
     // One of the two connections tried the unresolvable name first and moved on.
     expect(connections().some((l) => (l.connect_failures as string[] | undefined)?.length === 1)).toBe(true);
+  });
+
+  it("sets TCP keep-alive on the backend socket once a connection has lived a second (at once below 10s)", async () => {
+    let sidecarPort = 0;
+    const b = await backend((s) => {
+      sidecarPort = s.remotePort!;
+      s.pipe(s);
+    });
+    for (const [keepalive, deferred] of [
+      ["60s", true],
+      ["5s", false],
+    ] as const) {
+      const { port } = await startSidecar(tcpConfig([b.address], { tcp_keepalive: keepalive }));
+      expect(await roundTripKeep(port)).toBe("x");
+      // /proc/net/tcp's timer column is 2 while a keep-alive timer is armed on that socket.
+      const timer = () => keepAliveTimer(sidecarPort, b.port);
+      expect(timer()).toBe(deferred ? 0 : 2);
+      if (deferred) await waitFor(() => timer() === 2, 3000, "keep-alive on the backend socket");
+    }
   });
 
   it("half-close: a client that shuts its write side still gets the whole, late response", async () => {
