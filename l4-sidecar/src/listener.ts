@@ -161,8 +161,11 @@ export class TcpListener {
     const { idle_timeout: idle, tcp_keepalive: keepAlive } = this.settings.listener;
     let every = idle > 0 ? sweepInterval(idle) : 0;
     if (keepAlive >= KEEPALIVE_DEFER_MIN) every = Math.min(every || Infinity, KEEPALIVE_AFTER_MS);
-    for (const c of this.conns)
+    for (const c of this.conns) {
       if (c.idleMs > 0) every = Math.min(every || Infinity, sweepInterval(c.idleMs));
+      // Connections accepted before a reload may still wait for their keep-alive.
+      if (c.keepAlivePending > 0) every = Math.min(every || Infinity, KEEPALIVE_AFTER_MS);
+    }
     if (every === this.sweepEvery) return;
     this.stopSweep();
     this.sweepEvery = every;
