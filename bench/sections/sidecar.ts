@@ -153,7 +153,8 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
       sec.add(`sidecar.${prefix(t.key)}throughput_gbps`, `iperf3 throughput, ${t.label}`, v, "Gbit/s");
     else sec.skip(`iperf3 throughput, ${t.label}`, t.error ?? sidecarError ?? "not measured");
   }
-  ratioRows(sec, "throughput", "iperf3 throughput", thr("sidecar"), thr("haproxy"), thr("direct"));
+  ratio(sec, "throughput_vs_haproxy", "iperf3 throughput: sidecar / HAProxy", thr("sidecar"), thr("haproxy"));
+  ratio(sec, "throughput_vs_direct", "iperf3 throughput: sidecar / direct", thr("sidecar"), thr("direct"));
 
   await stop(iperfServer);
 
@@ -204,70 +205,62 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
   };
   const side = best("sidecar", "sidecar_w2");
   const ha = best("haproxy", "haproxy_2t");
-  if (side !== undefined && ha !== undefined)
-    sec.add(
-      "sidecar.short_conn_vs_haproxy",
-      "short connections: sidecar / HAProxy, each at its better setting",
-      side / ha,
-      "ratio",
-      { target: "≥ 0.8" },
-    );
-  const one = rate("sidecar");
   const haOne = rate("haproxy");
-  if (one !== undefined && haOne !== undefined)
-    sec.add(
-      "sidecar.short_conn_1p_vs_haproxy_1t",
-      "short connections: 1 sidecar process / 1 HAProxy thread",
-      one / haOne,
-      "ratio",
-    );
-  const two = rate("sidecar_w2");
-  const haTwo = rate("haproxy_2t");
-  if (two !== undefined && haTwo !== undefined)
-    sec.add(
-      "sidecar.short_conn_w2_vs_haproxy_2t",
-      "short connections: sidecar --workers 2 / HAProxy nbthread 2",
-      two / haTwo,
-      "ratio",
-    );
-  for (const k of ["node_pipe", "node_raw", "node_raw_w2"] as const) {
-    const v = rate(k);
-    const peer = k === "node_raw_w2" ? ha : haOne;
-    if (v !== undefined && peer !== undefined)
-      sec.add(
-        `sidecar.${k}_short_conn_vs_haproxy_1t`,
-        k === "node_raw_w2"
-          ? "short connections: node raw, 2 processes / HAProxy at its better setting"
-          : `short connections: ${k.replace("_", " ")} / 1 HAProxy thread`,
-        v / peer,
-        "ratio",
-      );
-  }
-  const direct = rate("direct");
-  if (side !== undefined && direct !== undefined)
-    sec.add(
-      "sidecar.short_conn_vs_direct",
-      "short connections: sidecar (better setting) / direct",
-      side / direct,
-      "ratio",
-    );
+  const label = (what: string) => `short connections: ${what}`;
+  ratio(sec, "short_conn_vs_haproxy", label("sidecar / HAProxy, each at its better setting"), side, ha, {
+    target: "≥ 0.8",
+  });
+  ratio(
+    sec,
+    "short_conn_1p_vs_haproxy_1t",
+    label("1 sidecar process / 1 HAProxy thread"),
+    rate("sidecar"),
+    haOne,
+  );
+  ratio(
+    sec,
+    "short_conn_w2_vs_haproxy_2t",
+    label("sidecar --workers 2 / HAProxy nbthread 2"),
+    rate("sidecar_w2"),
+    rate("haproxy_2t"),
+  );
+  ratio(
+    sec,
+    "node_pipe_short_conn_vs_haproxy_1t",
+    label("node pipe / 1 HAProxy thread"),
+    rate("node_pipe"),
+    haOne,
+  );
+  ratio(
+    sec,
+    "node_raw_short_conn_vs_haproxy_1t",
+    label("node raw / 1 HAProxy thread"),
+    rate("node_raw"),
+    haOne,
+  );
+  ratio(
+    sec,
+    "node_raw_w2_short_conn_vs_haproxy",
+    label("node raw, 2 processes / HAProxy at its better setting"),
+    rate("node_raw_w2"),
+    ha,
+  );
+  ratio(sec, "short_conn_vs_direct", label("sidecar (better setting) / direct"), side, rate("direct"));
 }
 
 /** The sidecar's own figures have the plain names; its peers' carry their name. */
 const prefix = (key: Target["key"]) => (key === "sidecar" ? "" : key === "sidecar_w2" ? "w2_" : `${key}_`);
 
-function ratioRows(
+/** A `sidecar.<key>` row a / b, when both were measured. */
+function ratio(
   sec: SectionWriter,
   key: string,
   label: string,
-  side?: number,
-  ha?: number,
-  direct?: number,
+  a: number | undefined,
+  b: number | undefined,
+  extra: { target?: string } = {},
 ): void {
-  if (side !== undefined && ha !== undefined)
-    sec.add(`sidecar.${key}_vs_haproxy`, `${label}: sidecar / HAProxy`, side / ha, "ratio");
-  if (side !== undefined && direct !== undefined)
-    sec.add(`sidecar.${key}_vs_direct`, `${label}: sidecar / direct`, side / direct, "ratio");
+  if (a !== undefined && b !== undefined) sec.add(`sidecar.${key}`, label, a / b, "ratio", extra);
 }
 
 /** Starts the sidecar with one listener per entry (name → [listen port, backend port]). */
