@@ -2,7 +2,8 @@
 # Installs the Debian packages that tests (and, with --bench, benchmarks) use, only when something is missing.
 set -euo pipefail
 # chromium: the dashboard's browser test (test/e2e/dashboard.test.ts drives it with playwright-core).
-packages=(curl openssl socat netcat-openbsd redis-server redis-tools chromium)
+# gcc, libc6-dev: the sidecar's native data path (l4-sidecar/native/build.sh).
+packages=(gcc libc6-dev curl openssl socat netcat-openbsd redis-server redis-tools chromium)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(haproxy nginx-light wrk iperf3); fi
 
 missing=()

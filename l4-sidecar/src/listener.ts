@@ -5,28 +5,24 @@
 // Connections are raw streams on Node's TCP handles (io/raw.ts) when Node's internals allow it, net.Socket
 // streams otherwise; everything past accept and connect works on the Stream interface either way.
 import net from "node:net";
-import type { Listener } from "../../core/config/index.ts";
-import type { IpSet } from "../../core/rules/ip.ts";
 import { ConnectError, connectBackend } from "./connect.ts";
 import { RawStream, rawTcpAvailable, type TcpHandle } from "./io/raw.ts";
 import { SocketStream } from "./io/socket.ts";
 import type { Stream } from "./io/stream.ts";
+import {
+  allowed,
+  KEEPALIVE_AFTER_MS,
+  KEEPALIVE_DEFER_MIN,
+  type ListenerSettings,
+  recordConnectFailure,
+  sweepInterval,
+} from "./listener-common.ts";
 import { type ConnectionLine, type Logger, logConnection } from "./log.ts";
-import type { ConnectFailure, ServicePool } from "./pool.ts";
 import { readPrelude } from "./prelude.ts";
 import { parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
-import { MAX_HELLO_BYTES, parseClientHello, type SniTable } from "./sni.ts";
+import { MAX_HELLO_BYTES, parseClientHello } from "./sni.ts";
 import { type CloseReason, Splice } from "./splice.ts";
 import type { ListenerStats } from "./stats.ts";
-
-export interface ListenerSettings {
-  listener: Listener;
-  pool: ServicePool;
-  /** tls listeners: server name → pool (the `sni` table); `pool` when nothing matches. */
-  sni?: SniTable<ServicePool>;
-  allow?: IpSet;
-  deny?: IpSet;
-}
 
 interface Conn {
   client: Stream;
@@ -38,24 +34,6 @@ interface Conn {
   /** Keep-alive still to be set on the backend socket (its idle time in ms; 0: set, or none wanted). */
   keepAlivePending: number;
 }
-
-const FAILURE: Record<string, ConnectFailure> = {
-  SY_CONNECT_REFUSED: "refused",
-  SY_CONNECT_TIMEOUT: "timeout",
-  SY_CONNECT_FAILED: "failed",
-};
-
-/** How often idle connections are looked for: a quarter of the timeout, between 10 ms and 1 s. */
-const sweepInterval = (idleMs: number) => Math.min(1000, Math.max(10, Math.floor(idleMs / 4)));
-
-/**
- * TCP keep-alive on the backend socket is set by the sweep once a connection has lived this long, not at
- * connect: libuv spends four setsockopt calls on it, a tenth of the syscalls of a short connection, and a
- * connection that ends within a second never needs it. Probes start only after `tcp_keepalive` of silence, so
- * for values of at least KEEPALIVE_DEFER_MIN setting it up to two seconds late changes nothing observable.
- */
-const KEEPALIVE_AFTER_MS = 1000;
-const KEEPALIVE_DEFER_MIN = 10_000;
 
 export class TcpListener {
   readonly transport = "tcp";
@@ -237,17 +215,12 @@ export class TcpListener {
     h.setKeepAlive?.(l.tcp_keepalive > 0, Math.max(1, Math.floor(l.tcp_keepalive / 1000)));
   }
 
-  private allowed(ip: string): boolean {
-    const s = this.settings;
-    return !(s.deny?.hasText(ip) || (s.allow && !s.allow.hasText(ip)));
-  }
-
   /** Allow/deny and max_connections; refuses (and logs) the connection when it may not proceed. */
   private accept(client: Stream, ip: string, port: number): void {
     const s = this.settings;
     let reason: "denied" | "max_connections" | undefined;
     // Behind a load balancer that sends PROXY headers, allow/deny apply to the client it names (read later).
-    if (!s.listener.accept_proxy_protocol && !this.allowed(ip)) reason = "denied";
+    if (!s.listener.accept_proxy_protocol && !allowed(s, ip)) reason = "denied";
     else if (this.conns.size >= s.listener.max_connections) reason = "max_connections";
     if (reason) this.refuse(client, reason, { listener: this.name, client: `${ip}:${port}` });
     else void this.handle(client, ip, port);
@@ -291,7 +264,7 @@ export class TcpListener {
           entry.via = `${peerIp}:${peerPort}`;
         }
         prelude = r.data.subarray(r.value.length);
-        if (!this.allowed(ip)) {
+        if (!allowed(this.settings, ip)) {
           this.stats.refused.denied++;
           client.reset();
           entry.closed_by = "denied";
@@ -333,19 +306,8 @@ export class TcpListener {
           chosen = i;
           break;
         } catch (err) {
-          pool.ended(i);
           const code = err instanceof ConnectError ? err.code : "SY_CONNECT_FAILED";
-          failures.push(`${b.address} ${code}`);
-          if (pool.connectResult(i, FAILURE[code] ?? "failed", Date.now())) {
-            this.log.warn(
-              { service: pool.name, backend: b.address, for_ms: pool.service.passive?.eject },
-              "backend ejected",
-            );
-          }
-          this.log.debug(
-            { listener: this.name, backend: b.address, code },
-            "connect failed, trying the next backend",
-          );
+          failures.push(recordConnectFailure(this.log, this.name, pool, i, code));
         }
       }
       entry.attempts = tried.size;

@@ -4,8 +4,11 @@ import type { Config } from "../../core/config/index.ts";
 import { parseHostPort } from "../../core/config/index.ts";
 import { IpSet } from "../../core/rules/ip.ts";
 import { HealthChecker } from "./health.ts";
-import { type ListenerSettings, TcpListener } from "./listener.ts";
+import { chooseDataPath } from "./io/native.ts";
+import { TcpListener } from "./listener.ts";
+import type { ListenerSettings } from "./listener-common.ts";
 import type { Logger } from "./log.ts";
+import { NativeTcpListener } from "./native-listener.ts";
 import { type BackendState, ServicePool } from "./pool.ts";
 import { SniTable } from "./sni.ts";
 import { ListenerStats } from "./stats.ts";
@@ -16,8 +19,20 @@ export interface SidecarOptions {
   reusePort?: boolean;
 }
 
+type AnyListener = TcpListener | NativeTcpListener | UdpListener;
+
+/**
+ * How a listener config is served: UDP, or TCP on the native engine or on streams in JavaScript (listeners
+ * that read a TLS ClientHello or an incoming PROXY header first). A change of kind rebinds the listener.
+ */
+function kindOf(l: Config["listeners"][number]): string {
+  if (l.protocol === "udp") return "udp";
+  return chooseDataPath(l.protocol === "tls" || l.accept_proxy_protocol) === "native" ? "tcp-native" : "tcp";
+}
+const kindOfListener = (l: AnyListener) => (l instanceof NativeTcpListener ? "tcp-native" : l.transport);
+
 export class Sidecar {
-  readonly listeners = new Map<string, TcpListener | UdpListener>();
+  readonly listeners = new Map<string, AnyListener>();
   /** service name → address → state; kept across reloads. */
   readonly backendStates = new Map<string, Map<string, BackendState>>();
   readonly listenerStats = new Map<string, ListenerStats>();
@@ -29,7 +44,7 @@ export class Sidecar {
   private readonly log: Logger;
   private readonly options: SidecarOptions;
   /** Listeners that were removed or moved and are still draining their connections. */
-  private readonly retiring = new Set<TcpListener | UdpListener>();
+  private readonly retiring = new Set<AnyListener>();
 
   constructor(log: Logger, options: SidecarOptions = {}) {
     this.log = log;
@@ -57,8 +72,7 @@ export class Sidecar {
     // Free addresses first, so a listener renamed or moved onto an old address can bind.
     for (const [name, listener] of this.listeners) {
       const next = wanted.get(name);
-      if (next && next.listen === listener.listen && transport(next.protocol) === listener.transport)
-        continue;
+      if (next && next.listen === listener.listen && kindOf(next) === kindOfListener(listener)) continue;
       this.listeners.delete(name);
       this.retiring.add(listener);
       this.log.info(
@@ -89,10 +103,13 @@ export class Sidecar {
         stats = new ListenerStats();
         this.listenerStats.set(l.name, stats);
       }
+      const kind = kindOf(l);
       const listener =
-        l.protocol === "udp"
+        kind === "udp"
           ? new UdpListener(settings, stats, this.log)
-          : new TcpListener(settings, stats, this.log);
+          : kind === "tcp-native"
+            ? new NativeTcpListener(settings, stats, this.log)
+            : new TcpListener(settings, stats, this.log);
       const { host, port } = parseHostPort(l.listen)!;
       try {
         await listener.start(host, port, this.options.reusePort);
@@ -165,7 +182,7 @@ export class Sidecar {
           listen: l.listen,
           port: l.port(),
           service: l.current.pool.name,
-          ...(l instanceof TcpListener ? { data_path: l.dataPath } : {}),
+          ...(l.transport === "tcp" ? { data_path: l.dataPath } : {}),
           active: st.active,
           total: st.total,
           refused: st.refused,
@@ -214,9 +231,4 @@ export class Sidecar {
     }
     return pools;
   }
-}
-
-/** tcp and tls listeners share the TCP socket type; udp is its own. */
-function transport(protocol: string): "tcp" | "udp" {
-  return protocol === "udp" ? "udp" : "tcp";
 }

@@ -4,7 +4,7 @@
 // ends the session and counts as a connect failure (passive health); the client's next datagram picks again.
 import dgram from "node:dgram";
 import net from "node:net";
-import type { ListenerSettings } from "./listener.ts";
+import type { ListenerSettings } from "./listener-common.ts";
 import type { Logger } from "./log.ts";
 import type { ServicePool } from "./pool.ts";
 import type { CloseReason } from "./splice.ts";

@@ -73,12 +73,13 @@ describe("PROXY protocol through the sidecar", () => {
   );
 });
 
-describe.each(["raw", "plain"])("PROXY protocol from a load balancer in front (%s streams)", (mode) => {
+// Listeners that read a PROXY header run on streams in JavaScript: raw TCP handles, or net.Socket streams.
+describe.each(["raw", "socket"])("PROXY protocol from a load balancer in front (%s data path)", (mode) => {
   beforeEach(() => {
-    if (mode === "plain") process.env.SWITCHYARD_L4_PLAIN_READS = "1";
+    process.env.SWITCHYARD_L4_DATA_PATH = mode;
   });
   afterEach(() => {
-    delete process.env.SWITCHYARD_L4_PLAIN_READS;
+    delete process.env.SWITCHYARD_L4_DATA_PATH;
   });
 
   it("parses v1 and v2 headers, LOCAL/UNKNOWN ones, partial ones, and rejects others", () => {

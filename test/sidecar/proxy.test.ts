@@ -46,13 +46,13 @@ async function writeAll(s: net.Socket, data: Buffer): Promise<void> {
   s.end();
 }
 
-// Both data paths: raw TCP handles (the default) and net.Socket streams (the fallback).
-describe.each(["raw", "plain"])("sidecar proxying (%s streams)", (mode) => {
+// Every data path: the native engine (the default), raw TCP handles and net.Socket streams (the fallbacks).
+describe.each(["native", "raw", "socket"])("sidecar proxying (%s data path)", (mode) => {
   beforeEach(() => {
-    if (mode === "plain") process.env.SWITCHYARD_L4_PLAIN_READS = "1";
+    process.env.SWITCHYARD_L4_DATA_PATH = mode;
   });
   afterEach(() => {
-    delete process.env.SWITCHYARD_L4_PLAIN_READS;
+    delete process.env.SWITCHYARD_L4_DATA_PATH;
   });
 
   it("carries 100 MB each way at once, byte-exact (sha256 both ways)", async () => {
@@ -70,7 +70,7 @@ describe.each(["raw", "plain"])("sidecar proxying (%s streams)", (mode) => {
     });
     const { port, connections, sidecar } = await startSidecar(tcpConfig([b.address]));
     // The mode under test is the one in use (a silent fallback would test the same path twice).
-    expect(sidecar.status().listeners[0]).toMatchObject({ data_path: mode === "raw" ? "raw" : "socket" });
+    expect(sidecar.status().listeners[0]).toMatchObject({ data_path: mode });
     const c = await connect(port);
     const h = createHash("sha256");
     let got = 0;

@@ -1,7 +1,7 @@
 // Streams on Node's own TCP handles (process.binding("tcp_wrap")), without net.Socket: a connection costs one
 // handle and one small object instead of a Duplex stream, its state machine and a dozen closures. About a
 // quarter more short connections per second on one core. The handle API is Node-internal, so `rawTcp` is
-// undefined when its shape differs from what this file expects (or SWITCHYARD_L4_PLAIN_READS=1), and callers
+// undefined when its shape differs from what this file expects (or SWITCHYARD_L4_DATA_PATH=socket), and callers
 // fall back to socket.ts.
 import { getSystemErrorName } from "node:util";
 import { giveLarge, LARGE_BUFFER, SMALL_BUFFER, takeLarge, takeSmall } from "./buffers.ts";
@@ -98,7 +98,7 @@ const B = loadBinding();
 
 /** Whether raw streams can be used: checked at each listener start (tests flip the variable). */
 export const rawTcpAvailable = (): boolean =>
-  B !== undefined && process.env.SWITCHYARD_L4_PLAIN_READS !== "1";
+  B !== undefined && process.env.SWITCHYARD_L4_DATA_PATH !== "socket";
 
 const errorName = (status: number) => {
   try {

@@ -1,0 +1,137 @@
+// The native data path (l4-sidecar/native/engine.c, built by `npm run build:native`): accept, connect and
+// splice outside JavaScript, on an epoll set driven from Node's loop. JavaScript is called once per accepted
+// connection, once when its backend connects or fails, and once when it ends. This file loads the addon and
+// routes those calls to the listener that owns the listening socket.
+import { createRequire } from "node:module";
+import { getSystemErrorName } from "node:util";
+import { rawTcpAvailable } from "./raw.ts";
+
+/** What a native listener receives. Connection ids are unique within the process. */
+export interface NativeOwner {
+  onAccept(cid: number, ip: string, port: number): void;
+  onConnected(cid: number): void;
+  onConnectFail(cid: number, code: string): void;
+  onClose(cid: number, bytesIn: number, bytesOut: number, closedBy: number, error: string | undefined): void;
+}
+
+export interface NativeEngine {
+  listen(host: string, port: number, reusePort: boolean, backlog: number): number;
+  localPort(lid: number): number;
+  listenOptions(lid: number, noDelay: boolean, keepAliveSecs: number): void;
+  unlisten(lid: number): void;
+  /** 0, or a negative errno when the attempt fails at once (later failures come through onConnectFail). */
+  connect(
+    cid: number,
+    ip: string,
+    port: number,
+    timeoutMs: number,
+    noDelay: boolean,
+    idleMs: number,
+    keepAliveSecs: number,
+    keepAliveDeferSecs: number,
+    prefix: Buffer | undefined,
+  ): number;
+  /** Resets the client: refused before any backend was tried. Not reported through onClose. */
+  refuse(cid: number): void;
+  /** Closes the client with a FIN: no backend could be reached. Not reported through onClose. */
+  endClient(cid: number): void;
+  localAddress(cid: number): [string, number] | undefined;
+  /** [cid, bytesIn, bytesOut] triples of bytes moved since the last sweep; closes idle connections. */
+  sweep(lid: number): Float64Array;
+  /** Resets every connection of the listener, each reported as closed by shutdown. */
+  abort(lid: number): void;
+}
+
+interface Addon extends NativeEngine {
+  init(
+    accept: (lid: number, cid: number, ip: string, port: number) => void,
+    connected: (lid: number, cid: number) => void,
+    connectFail: (lid: number, cid: number, code: string) => void,
+    close: (lid: number, cid: number, i: number, o: number, by: number, err: string | undefined) => void,
+  ): void;
+}
+
+/** Close reasons in the order engine.c numbers them. */
+export const NATIVE_CLOSED_BY = [
+  "client",
+  "backend",
+  "client-reset",
+  "backend-reset",
+  "idle-timeout",
+  "shutdown",
+] as const;
+
+export type DataPath = "native" | "raw" | "socket";
+
+function load(): Addon | undefined {
+  try {
+    return createRequire(import.meta.url)("../../native/build/engine.node") as Addon;
+  } catch {
+    return undefined;
+  }
+}
+
+// Shared through globalThis: the addon is loaded once per process, while this module may be evaluated more
+// than once (test runners re-import modules per file).
+interface Shared {
+  addon?: Addon;
+  loaded: boolean;
+  initialized: boolean;
+  owners: (NativeOwner | undefined)[];
+}
+const KEY = Symbol.for("switchyard.l4.native");
+const holder = globalThis as Record<symbol, Shared | undefined>;
+holder[KEY] ??= { loaded: false, initialized: false, owners: [] };
+const shared = holder[KEY];
+
+function addon(): Addon | undefined {
+  if (!shared.loaded) {
+    shared.loaded = true;
+    shared.addon = load();
+  }
+  return shared.addon;
+}
+
+/** The engine, initialised on first use; undefined when the addon is not built or cannot load. */
+export function nativeEngine(): NativeEngine | undefined {
+  const a = addon();
+  if (!a || shared.initialized) return a;
+  shared.initialized = true;
+  const o = shared.owners;
+  a.init(
+    (lid, cid, ip, port) => o[lid]?.onAccept(cid, ip, port),
+    (lid, cid) => o[lid]?.onConnected(cid),
+    (lid, cid, code) => o[lid]?.onConnectFail(cid, code),
+    (lid, cid, i, out, by, err) => o[lid]?.onClose(cid, i, out, by, err),
+  );
+  return a;
+}
+
+/** Routes a listening socket's calls to `owner` (listener ids are reused once a listener is fully closed). */
+export function ownListener(lid: number, owner: NativeOwner): void {
+  shared.owners[lid] = owner;
+}
+
+export function disownListener(lid: number, owner: NativeOwner): void {
+  if (shared.owners[lid] === owner) shared.owners[lid] = undefined;
+}
+
+export const errnoName = (negativeErrno: number): string => {
+  try {
+    return getSystemErrorName(negativeErrno);
+  } catch {
+    return `E${-negativeErrno}`;
+  }
+};
+
+/**
+ * The data path for a new TCP listener. SWITCHYARD_L4_DATA_PATH=native|raw|socket picks one (tests and
+ * comparisons); otherwise the fastest available. Listeners that read a prelude before choosing a backend
+ * (TLS server names, incoming PROXY headers) run on the streams in JavaScript.
+ */
+export function chooseDataPath(readsPrelude: boolean): DataPath {
+  const wanted = process.env.SWITCHYARD_L4_DATA_PATH;
+  if (wanted === "socket") return "socket";
+  if (wanted !== "raw" && !readsPrelude && addon()) return "native";
+  return rawTcpAvailable() ? "raw" : "socket";
+}

@@ -1,0 +1,385 @@
+// A TCP listener on the native engine (io/native.ts, native/engine.c): the engine accepts, connects and moves
+// the bytes; this class makes every decision and keeps the books. Per connection it runs three times:
+//   accept      → allow/deny, max_connections, pick a backend, engine.connect (or refuse)
+//   connected   → passive health learns of the success   | connectFail → record it, pick the next backend
+//   close       → bytes, who closed, duration: stats and the connection's log line
+// Settings are swapped on reload; a connection keeps the settings it was accepted with.
+import { lookup } from "node:dns/promises";
+import {
+  disownListener,
+  errnoName,
+  NATIVE_CLOSED_BY,
+  type NativeEngine,
+  type NativeOwner,
+  nativeEngine,
+  ownListener,
+} from "./io/native.ts";
+import {
+  allowed,
+  connectErrorCode,
+  KEEPALIVE_DEFER_MIN,
+  type ListenerSettings,
+  recordConnectFailure,
+  sweepInterval,
+} from "./listener-common.ts";
+import { type ConnectionLine, type Logger, logConnection } from "./log.ts";
+import type { ServicePool } from "./pool.ts";
+import { proxyHeader } from "./proxy-protocol.ts";
+import type { CloseReason } from "./splice.ts";
+import type { ListenerStats } from "./stats.ts";
+
+interface Conn {
+  entry: ConnectionLine;
+  /** performance.now() at accept. */
+  started: number;
+  ip: string;
+  settings: ListenerSettings;
+  pool: ServicePool;
+  tried: Set<number>;
+  failures?: string[];
+  /** The backend being connected to or connected (-1: none), counted in its `active`. */
+  chosen: number;
+  connected: boolean;
+  /** Addresses of the chosen backend still to try (a name that resolved to several), and its deadline. */
+  addresses?: string[];
+  deadline: number;
+  prefix?: Buffer;
+  bytesIn: number;
+  bytesOut: number;
+  idleMs: number;
+}
+
+export class NativeTcpListener implements NativeOwner {
+  readonly transport = "tcp";
+  readonly dataPath = "native";
+  readonly name: string;
+  readonly listen: string;
+  readonly stats: ListenerStats;
+  private settings: ListenerSettings;
+  private readonly log: Logger;
+  private readonly engine: NativeEngine;
+  private readonly conns = new Map<number, Conn>();
+  private lid = -1;
+  private closing = false;
+  private drained?: () => void;
+  private sweeper?: NodeJS.Timeout;
+  private sweepEvery = 0;
+  private appliedOptions = "";
+
+  constructor(settings: ListenerSettings, stats: ListenerStats, log: Logger) {
+    const engine = nativeEngine();
+    if (!engine) throw new Error("the native data path is not available");
+    this.engine = engine;
+    this.name = settings.listener.name;
+    this.listen = settings.listener.listen;
+    this.settings = settings;
+    this.stats = stats;
+    this.log = log;
+  }
+
+  /** Binds the address; rejects with the OS error (code EADDRINUSE, …) when it cannot. */
+  async start(host: string, port: number, reusePort = false): Promise<void> {
+    try {
+      this.lid = this.engine.listen(host, port, reusePort, 4096);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? "EIO";
+      throw Object.assign(new Error(`listen ${code}: ${(e as Error).message} ${host}:${port}`), { code });
+    }
+    ownListener(this.lid, this);
+    this.applySocketOptions();
+    this.scheduleSweep();
+  }
+
+  port(): number {
+    return this.engine.localPort(this.lid);
+  }
+
+  get activeConnections(): number {
+    return this.conns.size;
+  }
+
+  get current(): ListenerSettings {
+    return this.settings;
+  }
+
+  update(settings: ListenerSettings): void {
+    this.settings = settings;
+    this.applySocketOptions();
+    this.scheduleSweep();
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.engine.unlisten(this.lid);
+    }
+    if (this.conns.size === 0) {
+      this.finishClose();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.drained = () => {
+        this.finishClose();
+        resolve();
+      };
+    });
+  }
+
+  abortAll(_reason: CloseReason = "shutdown"): void {
+    this.engine.abort(this.lid);
+  }
+
+  private finishClose(): void {
+    this.stopSweep();
+    disownListener(this.lid, this);
+  }
+
+  /** NODELAY and keep-alive on the listening socket: accepted sockets inherit them (no syscalls per connection). */
+  private applySocketOptions(): void {
+    const l = this.settings.listener;
+    const key = `${l.no_delay}/${l.tcp_keepalive}`;
+    if (key === this.appliedOptions || this.closing) return;
+    this.appliedOptions = key;
+    this.engine.listenOptions(this.lid, l.no_delay, l.tcp_keepalive > 0 ? secs(l.tcp_keepalive) : 0);
+  }
+
+  // ---- the engine's calls -----------------------------------------------------------------------------------
+
+  onAccept(cid: number, ip: string, port: number): void {
+    const s = this.settings;
+    const l = s.listener;
+    const entry: ConnectionLine = { listener: this.name, client: `${ip}:${port}` };
+    const reason = !allowed(s, ip)
+      ? "denied"
+      : this.conns.size >= l.max_connections
+        ? "max_connections"
+        : undefined;
+    if (reason) {
+      this.stats.refused[reason]++;
+      // A reset tells the client at once that it was refused; a FIN would look like an empty, successful session.
+      this.engine.refuse(cid);
+      logConnection(this.log, "warn", { ...entry, closed_by: reason, duration_ms: 0 });
+      return;
+    }
+    entry.service = s.pool.name;
+    const c: Conn = {
+      entry,
+      started: performance.now(),
+      ip,
+      settings: s,
+      pool: s.pool,
+      tried: new Set(),
+      chosen: -1,
+      connected: false,
+      deadline: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      idleMs: l.idle_timeout,
+    };
+    if (l.proxy_protocol) {
+      const local = this.engine.localAddress(cid);
+      if (local)
+        c.prefix = proxyHeader(l.proxy_protocol, {
+          srcAddress: ip,
+          srcPort: port,
+          dstAddress: local[0],
+          dstPort: local[1],
+        });
+    }
+    this.conns.set(cid, c);
+    this.stats.active++;
+    this.stats.total++;
+    this.connectNext(cid, c);
+  }
+
+  onConnected(cid: number): void {
+    const c = this.conns.get(cid);
+    if (!c) return;
+    c.connected = true;
+    c.addresses = undefined;
+    c.pool.connectResult(c.chosen, undefined, Date.now());
+    c.entry.backend = c.pool.backends[c.chosen]!.state.address;
+  }
+
+  onConnectFail(cid: number, errno: string): void {
+    const c = this.conns.get(cid);
+    if (!c) return;
+    // More addresses of the same backend (a name), within its deadline: try the next one.
+    if (errno !== "ETIMEDOUT" && c.addresses?.length && this.connectAddress(cid, c)) return;
+    this.failed(c, connectErrorCode(errno));
+    this.connectNext(cid, c);
+  }
+
+  onClose(cid: number, bytesIn: number, bytesOut: number, closedBy: number, error: string | undefined): void {
+    const c = this.conns.get(cid);
+    if (!c) return;
+    this.count(c, bytesIn, bytesOut);
+    const reason = NATIVE_CLOSED_BY[closedBy] ?? "client";
+    if (reason === "idle-timeout") this.stats.idleTimeouts++;
+    const e = c.entry;
+    if (c.connected) {
+      e.bytes_in = c.bytesIn;
+      e.bytes_out = c.bytesOut;
+    }
+    e.closed_by = reason;
+    if (error !== undefined) e.error = error;
+    this.end(cid, c, c.connected ? "info" : "warn");
+  }
+
+  // ---- connecting -------------------------------------------------------------------------------------------
+
+  /** Picks the next backend and starts connecting; closes the client when none is left. */
+  private connectNext(cid: number, c: Conn): void {
+    const l = c.settings.listener;
+    const max = Math.min(l.connect_attempts, c.pool.backends.length);
+    while (c.tried.size < max) {
+      const i = c.pool.pick(c.ip, c.tried, Date.now());
+      if (i === undefined) break;
+      c.tried.add(i);
+      c.pool.started(i);
+      c.chosen = i;
+      c.deadline = performance.now() + l.connect_timeout;
+      const b = c.pool.backends[i]!.state;
+      if (b.family === 0) {
+        this.resolve(cid, c, b.host);
+        return;
+      }
+      c.addresses = [b.host];
+      if (this.connectAddress(cid, c)) return;
+    }
+    this.noBackend(cid, c);
+  }
+
+  /** A backend given by name: resolved at each connect (as net.connect does), within its connect deadline. */
+  private resolve(cid: number, c: Conn, host: string): void {
+    const left = c.deadline - performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((r) => {
+      timer = setTimeout(() => r("timeout"), left);
+    });
+    void Promise.race([lookup(host, { all: true }), timeout]).then(
+      (r) => {
+        clearTimeout(timer);
+        if (this.conns.get(cid) !== c) return; // the client went away meanwhile
+        if (r === "timeout") return this.retry(cid, c, "SY_CONNECT_TIMEOUT");
+        c.addresses = r.map((a) => a.address);
+        if (!this.connectAddress(cid, c)) this.connectNext(cid, c);
+      },
+      () => {
+        clearTimeout(timer);
+        if (this.conns.get(cid) === c) this.retry(cid, c, "SY_CONNECT_FAILED");
+      },
+    );
+  }
+
+  private retry(cid: number, c: Conn, code: "SY_CONNECT_TIMEOUT" | "SY_CONNECT_FAILED"): void {
+    this.failed(c, code);
+    this.connectNext(cid, c);
+  }
+
+  /**
+   * Starts connecting to the next address of the chosen backend. True when an attempt is under way; false
+   * when every address failed at once (the failure is recorded).
+   */
+  private connectAddress(cid: number, c: Conn): boolean {
+    const l = c.settings.listener;
+    const b = c.pool.backends[c.chosen]!.state;
+    let errno = "ENOENT";
+    while (c.addresses?.length) {
+      const ip = c.addresses.shift()!;
+      const left = Math.ceil(c.deadline - performance.now());
+      if (left <= 0) {
+        errno = "ETIMEDOUT";
+        break;
+      }
+      const keepAlive = l.tcp_keepalive > 0 ? secs(l.tcp_keepalive) : 0;
+      const defer = l.tcp_keepalive >= KEEPALIVE_DEFER_MIN;
+      const err = this.engine.connect(
+        cid,
+        ip,
+        b.port,
+        left,
+        l.no_delay,
+        c.idleMs,
+        defer ? 0 : keepAlive,
+        defer ? keepAlive : 0,
+        c.prefix,
+      );
+      if (err === 0) return true;
+      errno = errnoName(err);
+    }
+    this.failed(c, connectErrorCode(errno));
+    return false;
+  }
+
+  private failed(c: Conn, code: ReturnType<typeof connectErrorCode>): void {
+    const failure = recordConnectFailure(this.log, this.name, c.pool, c.chosen, code);
+    c.chosen = -1;
+    c.addresses = undefined;
+    c.failures ??= [];
+    c.failures.push(failure);
+  }
+
+  /** Nothing can serve this client: close it at once rather than leave it hanging. */
+  private noBackend(cid: number, c: Conn): void {
+    this.engine.endClient(cid);
+    this.stats.refused.no_backend++;
+    c.entry.closed_by = "no-backend";
+    this.end(cid, c, "warn");
+  }
+
+  private end(cid: number, c: Conn, level: "info" | "warn"): void {
+    this.conns.delete(cid);
+    this.stats.active--;
+    if (c.chosen >= 0) c.pool.ended(c.chosen);
+    const e = c.entry;
+    e.attempts = c.tried.size;
+    if (c.failures) e.connect_failures = c.failures;
+    e.duration_ms = Math.round(performance.now() - c.started);
+    logConnection(this.log, level, e);
+    if (this.closing && this.conns.size === 0) this.drained?.();
+  }
+
+  // ---- the sweep: idle timeouts, deferred keep-alive and byte counts (in engine.c), every second at most ----
+
+  private count(c: Conn, bytesIn: number, bytesOut: number): void {
+    if (bytesIn === 0 && bytesOut === 0) return;
+    c.bytesIn += bytesIn;
+    c.bytesOut += bytesOut;
+    this.stats.bytesIn += bytesIn;
+    this.stats.bytesOut += bytesOut;
+    if (c.chosen >= 0) {
+      const b = c.pool.backends[c.chosen]!.state;
+      b.bytesIn += bytesIn;
+      b.bytesOut += bytesOut;
+    }
+  }
+
+  private scheduleSweep(): void {
+    let every = 1000;
+    const idle = this.settings.listener.idle_timeout;
+    if (idle > 0) every = sweepInterval(idle);
+    for (const c of this.conns.values()) if (c.idleMs > 0) every = Math.min(every, sweepInterval(c.idleMs));
+    if (every === this.sweepEvery) return;
+    this.stopSweep();
+    this.sweepEvery = every;
+    this.sweeper = setInterval(() => this.sweep(), every).unref();
+  }
+
+  private stopSweep(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    this.sweepEvery = 0;
+  }
+
+  private sweep(): void {
+    if (this.conns.size === 0) return;
+    const moved = this.engine.sweep(this.lid);
+    for (let k = 0; k < moved.length; k += 3) {
+      const c = this.conns.get(moved[k]!);
+      if (c) this.count(c, moved[k + 1]!, moved[k + 2]!);
+    }
+  }
+}
+
+const secs = (ms: number) => Math.max(1, Math.floor(ms / 1000));
