@@ -421,7 +421,9 @@ static void on_side(side* s, uint32_t ev) {
   if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) c->readable[d] = 1;
   if (ev & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) c->rdhup[d] = 1;
   if (c->state == S_CONNECTING && d == 1) {
-    if (ev & (EPOLLERR | EPOLLHUP)) {
+    // An error, or a hang-up without ever being writable, is a failed connect; the first EPOLLOUT a success
+    // (a backend that accepts and at once resets is then a backend reset, as it would be a moment later).
+    if ((ev & EPOLLERR) || ((ev & EPOLLHUP) && !(ev & EPOLLOUT))) {
       int err = 0;
       socklen_t len = sizeof err;
       getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len);

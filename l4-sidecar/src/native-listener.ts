@@ -5,6 +5,7 @@
 //   close       → bytes, who closed, duration: stats and the connection's log line
 // Settings are swapped on reload; a connection keeps the settings it was accepted with.
 import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import {
   disownListener,
   errnoName,
@@ -79,8 +80,10 @@ export class NativeTcpListener implements NativeOwner {
 
   /** Binds the address; rejects with the OS error (code EADDRINUSE, …) when it cannot. */
   async start(host: string, port: number, reusePort = false): Promise<void> {
+    // A name binds its first address, as net.Server.listen does.
+    const ip = isIP(host) ? host : (await lookup(host)).address;
     try {
-      this.lid = this.engine.listen(host, port, reusePort, 4096);
+      this.lid = this.engine.listen(ip, port, reusePort, 4096);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? "EIO";
       throw Object.assign(new Error(`listen ${code}: ${(e as Error).message} ${host}:${port}`), { code });

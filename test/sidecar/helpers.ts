@@ -188,3 +188,30 @@ export function spawnSidecar(args: string[]) {
       waitFor(() => lines.some((l) => l.msg === msg), timeoutMs, `log line "${msg}" (stderr: ${stderr})`),
   };
 }
+
+/** A backend whose accept queue is full, so connects to it hang: a child Node process with a blocked loop. */
+export async function blackhole(): Promise<string> {
+  const child = spawn(
+    NODE,
+    [
+      "-e",
+      `const s=require("net").createServer();s.listen({port:0,host:"127.0.0.1",backlog:1},()=>{console.log(s.address().port);Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0)})`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  onCleanup(() => child.kill("SIGKILL"));
+  const [line] = (await once(child.stdout!, "data")) as [Buffer];
+  const port = Number(line.toString().trim());
+  // Fill the accept queue (backlog + 1 on Linux); later SYNs are dropped and connects hang.
+  const fillers: net.Socket[] = [];
+  for (let i = 0; i < 4; i++) {
+    const f = net.connect(port, "127.0.0.1");
+    f.on("error", () => {});
+    fillers.push(f);
+  }
+  onCleanup(() => {
+    for (const f of fillers) f.destroy();
+  });
+  await sleep(100);
+  return `127.0.0.1:${port}`;
+}

@@ -6,6 +6,7 @@ import net from "node:net";
 import { describe, expect, it } from "vitest";
 import {
   backend,
+  blackhole,
   connect,
   deadAddress,
   echoBackend,
@@ -36,33 +37,6 @@ async function fate(port: number, opts: { localAddress?: string; host?: string; 
     s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     s.on("close", () => resolve(got ? `data:${got}` : "end"));
   });
-}
-
-/** A backend whose accept queue is full, so connects to it hang: a child Node process with a blocked loop. */
-async function blackhole(): Promise<string> {
-  const child = spawn(
-    NODE,
-    [
-      "-e",
-      `const s=require("net").createServer();s.listen({port:0,host:"127.0.0.1",backlog:1},()=>{console.log(s.address().port);Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0)})`,
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  onCleanup(() => child.kill("SIGKILL"));
-  const [line] = (await once(child.stdout!, "data")) as [Buffer];
-  const port = Number(line.toString().trim());
-  // Fill the accept queue (backlog + 1 on Linux); later SYNs are dropped and connects hang.
-  const fillers: net.Socket[] = [];
-  for (let i = 0; i < 4; i++) {
-    const f = net.connect(port, "127.0.0.1");
-    f.on("error", () => {});
-    fillers.push(f);
-  }
-  onCleanup(() => {
-    for (const f of fillers) f.destroy();
-  });
-  await sleep(100);
-  return `127.0.0.1:${port}`;
 }
 
 describe("sidecar limits", () => {

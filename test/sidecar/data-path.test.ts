@@ -1,0 +1,160 @@
+// Edge cases where the data paths differ in mechanism (the native engine keeps its own connection table, byte
+// counters and timers; the stream paths do it in JavaScript), held to the same outcome on every path.
+import { lookup } from "node:dns/promises";
+import { once } from "node:events";
+import { readdirSync } from "node:fs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../core/config/index.ts";
+import {
+  backend,
+  blackhole,
+  connect,
+  echoBackend,
+  freePort,
+  readAll,
+  roundTrip,
+  startSidecar,
+  tcpConfig,
+  waitFor,
+} from "./helpers.ts";
+
+const openFds = () => readdirSync("/proc/self/fd").length;
+
+describe.each(["native", "raw", "socket"])("%s data path", (mode) => {
+  beforeEach(() => {
+    process.env.SWITCHYARD_L4_DATA_PATH = mode;
+  });
+  afterEach(() => {
+    delete process.env.SWITCHYARD_L4_DATA_PATH;
+  });
+
+  it("counts the bytes of a connection that is still open (in /status, within a couple of seconds)", async () => {
+    const b = await echoBackend();
+    const { sidecar } = await startSidecar(tcpConfig([b.address]));
+    expect(sidecar.status().listeners[0]).toMatchObject({ data_path: mode });
+    const c = await connect(sidecar.listeners.get("l")!.port());
+    c.write(Buffer.alloc(5000, 1));
+    let echoed = 0;
+    c.on("data", (d: Buffer) => {
+      echoed += d.length;
+    });
+    await waitFor(() => echoed === 5000, 2000, "echo");
+    await waitFor(
+      () => {
+        const l = sidecar.status().listeners[0]!;
+        return l.bytes_in === 5000 && l.bytes_out === 5000;
+      },
+      3000,
+      "listener byte counts",
+    );
+    expect(sidecar.status().services[0]!.backends[0]).toMatchObject({ bytes_in: 5000, bytes_out: 5000 });
+    c.end();
+    await once(c, "end");
+    // Counted once: the final report adds nothing twice.
+    await waitFor(() => sidecar.status().listeners[0]!.active === 0);
+    expect(sidecar.status().listeners[0]).toMatchObject({ bytes_in: 5000, bytes_out: 5000 });
+  });
+
+  it("a backend that accepts and resets at once ends the client promptly, and counts nothing twice", async () => {
+    const b = await backend((s) => s.resetAndDestroy());
+    const { sidecar, port, connections } = await startSidecar(
+      tcpConfig([b.address], { connect_attempts: 1 }),
+    );
+    const c = await connect(port);
+    const t0 = Date.now();
+    c.write("hello");
+    await readAll(c);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await waitFor(() => connections().length === 1, 2000, "log line");
+    expect(sidecar.status().listeners[0]).toMatchObject({ active: 0 });
+    expect(sidecar.status().services[0]!.backends[0]).toMatchObject({ active: 0 });
+  });
+
+  it("600 connections, 100 at a time: every one served, no socket left open afterwards", async () => {
+    const b = await echoBackend();
+    const { sidecar, port, connections } = await startSidecar(tcpConfig([b.address]));
+    await roundTrip(port, "warm-up");
+    await waitFor(() => connections().length === 1);
+    const before = openFds();
+    let sent = "warm-up".length;
+    for (let batch = 0; batch < 6; batch++) {
+      const texts = Array.from({ length: 100 }, (_, i) => `c${batch}-${i}`);
+      sent += texts.join("").length;
+      expect(await Promise.all(texts.map((t) => roundTrip(port, t)))).toEqual(texts);
+    }
+    await waitFor(() => connections().length === 601, 5000, "every log line");
+    await waitFor(() => sidecar.status().listeners[0]!.active === 0);
+    expect(sidecar.status().listeners[0]).toMatchObject({ total: 601, bytes_in: sent, bytes_out: sent });
+    // The sidecar's sockets (client and backend sides) are all closed; the echo backend's may linger briefly.
+    await waitFor(() => openFds() <= before + 2, 3000, "sockets closed");
+  });
+});
+
+describe("native data path", () => {
+  beforeEach(() => {
+    process.env.SWITCHYARD_L4_DATA_PATH = "native";
+  });
+  afterEach(() => {
+    delete process.env.SWITCHYARD_L4_DATA_PATH;
+  });
+
+  it("a client that resets while its backend connect is pending frees everything at once", async () => {
+    const hole = await blackhole();
+    const { sidecar, port, connections } = await startSidecar(tcpConfig([hole], { connect_timeout: "5s" }));
+    const c = await connect(port);
+    await waitFor(() => sidecar.status().services[0]!.backends[0]!.active === 1, 2000, "connect under way");
+    c.resetAndDestroy();
+    await waitFor(() => connections().length === 1, 2000, "log line");
+    // The streams in JavaScript do not read a client before its backend is connected, so they learn of the
+    // reset only once the connect ends (up to connect_timeout); the engine watches both sockets throughout.
+    const status = sidecar.status();
+    expect(status.listeners[0]).toMatchObject({ active: 0 });
+    expect(status.services[0]!.backends[0]).toMatchObject({ active: 0, total: 0 });
+    // It never reached the backend, so it is not a connect failure either.
+    expect(status.services[0]!.backends[0]!.connect_errors).toEqual({ refused: 0, timeout: 0, failed: 0 });
+  });
+
+  it("listens on a host name (its first address, as net.Server does)", async () => {
+    const b = await echoBackend();
+    const { port, sidecar } = await startSidecar(tcpConfig([b.address], { listen: "localhost:0" }));
+    expect(sidecar.status().listeners[0]).toMatchObject({ data_path: "native" });
+    const { address } = await lookup("localhost");
+    const c = await connect(port, address);
+    const reply = readAll(c);
+    c.end("hi");
+    expect((await reply).toString()).toBe("hi");
+  });
+
+  it("reports a listen address in use with its errno code, and keeps serving the listeners that bound", async () => {
+    const b = await echoBackend();
+    const first = await startSidecar(tcpConfig([b.address]));
+    const taken = `127.0.0.1:${first.port}`;
+    await expect(startSidecar(tcpConfig([b.address], { listen: taken }))).rejects.toMatchObject({
+      code: "EADDRINUSE",
+    });
+    expect(await roundTrip(first.port, "still")).toBe("still");
+  });
+
+  it("serves plain TCP listeners natively and those that read a PROXY header on streams; a reload between the two rebinds", async () => {
+    const b = await echoBackend();
+    const [p1, p2] = [await freePort(), await freePort()];
+    const doc = (acceptProxy: boolean) => ({
+      services: [{ name: "svc", backends: [{ address: b.address }] }],
+      listeners: [
+        { name: "plain", listen: `127.0.0.1:${p1}`, service: "svc" },
+        { name: "lb", listen: `127.0.0.1:${p2}`, service: "svc", accept_proxy_protocol: acceptProxy },
+      ],
+    });
+    const { sidecar, portOf } = await startSidecar(doc(false));
+    const paths = () => Object.fromEntries(sidecar.status().listeners.map((l) => [l.name, l.data_path]));
+    expect(paths()).toEqual({ plain: "native", lb: "native" });
+    const plainPort = portOf("plain");
+    expect(await sidecar.apply(parseConfig(doc(true)))).toEqual([]);
+    expect(paths()).toEqual({ plain: "native", lb: "raw" });
+    // The untouched listener kept its socket; the other one serves PROXY clients now.
+    expect(portOf("plain")).toBe(plainPort);
+    expect(await roundTrip(plainPort, "same socket")).toBe("same socket");
+    const header = "PROXY TCP4 192.0.2.1 127.0.0.1 5000 80\r\n";
+    expect(await roundTrip(portOf("lb"), `${header}behind a balancer`)).toBe("behind a balancer");
+  });
+});
