@@ -2,7 +2,9 @@
 // connections (wrk with Connection: close to nginx), and RSS per idle connection at ~10,000 connections.
 // Throughput and memory compare one sidecar process with one HAProxy thread. Short connections are measured in
 // both shapes each program offers for using the machine's cores (1 process / 1 thread, and --workers 2 /
-// nbthread 2); the target compares each side's better figure, since a user runs the faster setting.
+// nbthread 2); the target compares each side's better figure, since a user runs the faster setting. The
+// sidecar runs on its native engine (SWITCHYARD_L4_DATA_PATH=native: an error, not a quiet fallback, when it is
+// not built); the same sidecar on its JavaScript data path and the naive pipe() proxy are measured alongside.
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,15 +19,7 @@ import { runWrk } from "../lib/wrk.ts";
 export const IDLE_CONNECTIONS = Math.min(10_000, Math.floor((NOFILE - 100) / 2));
 
 interface Target {
-  key:
-    | "direct"
-    | "haproxy"
-    | "sidecar"
-    | "haproxy_2t"
-    | "sidecar_w2"
-    | "node_pipe"
-    | "node_raw"
-    | "node_raw_w2";
+  key: "direct" | "haproxy" | "sidecar" | "haproxy_2t" | "sidecar_w2" | "sidecar_js" | "node_pipe";
   label: string;
   port?: number;
   error?: string;
@@ -38,6 +32,8 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
     sec.skip("sidecar", "not available (l4-sidecar/src/main.ts does not exist yet)");
     return;
   }
+  const built = await ctx.procs.run("bash", [join(ctx.root, "l4-sidecar/native/build.sh")], 120_000);
+  if (built.code !== 0) console.error(`native engine build failed: ${built.stderr.trim()}`);
   const iperfPort = await freePort();
   const httpPort = await freePort();
   await startNginx(ctx.procs, ctx.tmp, [httpPort], "nginx-l4");
@@ -87,15 +83,23 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
     () => undefined,
     (e) => errorText(e),
   );
-  // What Node reaches with no features (bench/helpers/node-floor-proxy.ts): the ceiling the sidecar works under.
-  const floorPorts = { pipe: await freePort(), raw: await freePort(), raw_w2: await freePort() };
-  const floorErrors = { pipe: "", raw: "", raw_w2: "" };
-  for (const m of ["pipe", "raw", "raw_w2"] as const) {
-    floorErrors[m] = await startFloor(ctx, m, floorPorts[m], httpPort).then(
-      () => "",
-      (e) => errorText(e),
-    );
-  }
+  // The same sidecar on its JavaScript data path (raw TCP handles), and the naive pipe() proxy the issue names.
+  const sidecarJsPort = await freePort();
+  const sidecarJsError = await startSidecar(
+    ctx,
+    "sidecar-js",
+    { http: [sidecarJsPort, httpPort] },
+    1,
+    "raw",
+  ).then(
+    () => undefined,
+    (e) => errorText(e),
+  );
+  const pipePort = await freePort();
+  const pipeError = await startPipeProxy(ctx, pipePort, httpPort).then(
+    () => undefined,
+    (e) => errorText(e),
+  );
   const iperfServer = await startIperfServer(ctx.procs, iperfPort);
   const make = (which: "iperf" | "http"): Target[] => [
     { key: "direct", label: "direct", port: which === "iperf" ? iperfPort : httpPort },
@@ -109,23 +113,12 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
       { key: "haproxy_2t", label: "HAProxy nbthread 2", port: haproxy2tPort, error: haproxy2tError },
       { key: "sidecar_w2", label: "sidecar --workers 2", port: sidecarW2Port, error: sidecarW2Error },
       {
-        key: "node_pipe",
-        label: "Node floor: net pipe() proxy",
-        port: floorPorts.pipe,
-        error: floorErrors.pipe || undefined,
+        key: "sidecar_js",
+        label: "sidecar on its JavaScript data path",
+        port: sidecarJsPort,
+        error: sidecarJsError,
       },
-      {
-        key: "node_raw",
-        label: "Node floor: raw-handle proxy, no features",
-        port: floorPorts.raw,
-        error: floorErrors.raw || undefined,
-      },
-      {
-        key: "node_raw_w2",
-        label: "Node floor: raw-handle proxy, no features, 2 processes",
-        port: floorPorts.raw_w2,
-        error: floorErrors.raw_w2 || undefined,
-      },
+      { key: "node_pipe", label: "naive Node pipe() proxy", port: pipePort, error: pipeError },
     ] satisfies Target[],
   };
   const targets = (which: "iperf" | "http") => byKind[which];
@@ -226,30 +219,24 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
   );
   ratio(
     sec,
+    "js_short_conn_vs_haproxy_1t",
+    label("sidecar on its JavaScript data path / 1 HAProxy thread"),
+    rate("sidecar_js"),
+    haOne,
+  );
+  ratio(
+    sec,
     "node_pipe_short_conn_vs_haproxy_1t",
-    label("node pipe / 1 HAProxy thread"),
+    label("naive pipe() proxy / 1 HAProxy thread"),
     rate("node_pipe"),
     haOne,
-  );
-  ratio(
-    sec,
-    "node_raw_short_conn_vs_haproxy_1t",
-    label("node raw / 1 HAProxy thread"),
-    rate("node_raw"),
-    haOne,
-  );
-  ratio(
-    sec,
-    "node_raw_w2_short_conn_vs_haproxy",
-    label("node raw, 2 processes / HAProxy at its better setting"),
-    rate("node_raw_w2"),
-    ha,
   );
   ratio(sec, "short_conn_vs_direct", label("sidecar (better setting) / direct"), side, rate("direct"));
 }
 
 /** The sidecar's own figures have the plain names; its peers' carry their name. */
-const prefix = (key: Target["key"]) => (key === "sidecar" ? "" : key === "sidecar_w2" ? "w2_" : `${key}_`);
+const prefix = (key: Target["key"]) =>
+  key === "sidecar" ? "" : key === "sidecar_w2" ? "w2_" : key === "sidecar_js" ? "js_" : `${key}_`;
 
 /** A `sidecar.<key>` row a / b, when both were measured. */
 function ratio(
@@ -269,6 +256,7 @@ async function startSidecar(
   label: string,
   listeners: Record<string, [number, number]>,
   workers = 1,
+  dataPath: "native" | "raw" = "native",
 ): Promise<ChildProcess> {
   const doc = {
     services: Object.entries(listeners).map(([name, [, backend]]) => ({
@@ -302,7 +290,7 @@ async function startSidecar(
       "--workers",
       String(workers),
     ],
-    { cwd: ctx.root, nofile: NOFILE },
+    { cwd: ctx.root, nofile: NOFILE, env: { ...process.env, SWITCHYARD_L4_DATA_PATH: dataPath } },
   );
   for (const [listen] of Object.values(listeners)) await waitForPort(listen, 20_000, child);
   return child;
@@ -387,28 +375,15 @@ async function idleRss(ctx: BenchContext, sec: SectionWriter, who: "sidecar" | "
   }
 }
 
-/** A reference proxy from bench/helpers/node-floor-proxy.ts (raw_w2: two processes on one port); resolves once it listens. */
-async function startFloor(
-  ctx: BenchContext,
-  mode: "pipe" | "raw" | "raw_w2",
-  listen: number,
-  backend: number,
-): Promise<void> {
-  const args =
-    mode === "raw_w2"
-      ? ["raw", String(listen), String(backend), "reuseport"]
-      : [mode, String(listen), String(backend)];
-  for (let i = 0; i < (mode === "raw_w2" ? 2 : 1); i++) {
-    const child = ctx.procs.start(
-      `node-floor-${mode}-${i}`,
-      process.execPath,
-      [join(ctx.root, "bench/helpers/node-floor-proxy.ts"), ...args],
-      { nofile: NOFILE },
-    );
-    await waitForListen(listen, 10_000, child);
-    // The second process binds the port the first already listens on: give it time to join.
-    if (i > 0) await new Promise((r) => setTimeout(r, 500));
-  }
+/** The naive pipe() proxy (bench/helpers/pipe-proxy.ts); resolves once it listens. */
+async function startPipeProxy(ctx: BenchContext, listen: number, backend: number): Promise<void> {
+  const child = ctx.procs.start(
+    "node-pipe-proxy",
+    process.execPath,
+    [join(ctx.root, "bench/helpers/pipe-proxy.ts"), String(listen), String(backend)],
+    { nofile: NOFILE },
+  );
+  await waitForListen(listen, 10_000, child);
 }
 
 function startHold(ctx: BenchContext, label: string, args: string[]) {

@@ -30,6 +30,14 @@ function kindOf(l: Config["listeners"][number]): string {
   return chooseDataPath(l.protocol === "tls" || l.accept_proxy_protocol) === "native" ? "tcp-native" : "tcp";
 }
 const kindOfListener = (l: AnyListener) => (l instanceof NativeTcpListener ? "tcp-native" : l.transport);
+/** Whether a running listener can take a new config as is (a data path that cannot be chosen: rebind, and fail). */
+function sameKind(next: Config["listeners"][number], running: AnyListener): boolean {
+  try {
+    return kindOf(next) === kindOfListener(running);
+  } catch {
+    return false;
+  }
+}
 
 export class Sidecar {
   readonly listeners = new Map<string, AnyListener>();
@@ -72,7 +80,7 @@ export class Sidecar {
     // Free addresses first, so a listener renamed or moved onto an old address can bind.
     for (const [name, listener] of this.listeners) {
       const next = wanted.get(name);
-      if (next && next.listen === listener.listen && kindOf(next) === kindOfListener(listener)) continue;
+      if (next && next.listen === listener.listen && sameKind(next, listener)) continue;
       this.listeners.delete(name);
       this.retiring.add(listener);
       this.log.info(
@@ -103,27 +111,34 @@ export class Sidecar {
         stats = new ListenerStats();
         this.listenerStats.set(l.name, stats);
       }
-      const kind = kindOf(l);
-      const listener =
-        kind === "udp"
-          ? new UdpListener(settings, stats, this.log)
-          : kind === "tcp-native"
-            ? new NativeTcpListener(settings, stats, this.log)
-            : new TcpListener(settings, stats, this.log);
       const { host, port } = parseHostPort(l.listen)!;
+      let listener: AnyListener;
       try {
+        const kind = kindOf(l);
+        listener =
+          kind === "udp"
+            ? new UdpListener(settings, stats, this.log)
+            : kind === "tcp-native"
+              ? new NativeTcpListener(settings, stats, this.log)
+              : new TcpListener(settings, stats, this.log);
         await listener.start(host, port, this.options.reusePort);
       } catch (err) {
         this.log.error(
           { listener: l.name, listen: l.listen, err: (err as Error).message },
-          "listener could not bind",
+          "listener could not start",
         );
         errors.push(err as Error);
         continue;
       }
       this.listeners.set(l.name, listener);
       this.log.info(
-        { listener: l.name, listen: l.listen, port: listener.port(), service: l.service },
+        {
+          listener: l.name,
+          listen: l.listen,
+          port: listener.port(),
+          service: l.service,
+          ...(listener.transport === "tcp" ? { data_path: listener.dataPath } : {}),
+        },
         "listening",
       );
     }

@@ -66,7 +66,8 @@ export type DataPath = "native" | "raw" | "socket";
 function load(): Addon | undefined {
   try {
     return createRequire(import.meta.url)("../../native/build/engine.node") as Addon;
-  } catch {
+  } catch (e) {
+    shared.loadError = (e as Error).message;
     return undefined;
   }
 }
@@ -77,6 +78,7 @@ interface Shared {
   addon?: Addon;
   loaded: boolean;
   initialized: boolean;
+  loadError?: string;
   owners: (NativeOwner | undefined)[];
 }
 const KEY = Symbol.for("switchyard.l4.native");
@@ -126,12 +128,19 @@ export const errnoName = (negativeErrno: number): string => {
 
 /**
  * The data path for a new TCP listener. SWITCHYARD_L4_DATA_PATH=native|raw|socket picks one (tests and
- * comparisons); otherwise the fastest available. Listeners that read a prelude before choosing a backend
- * (TLS server names, incoming PROXY headers) run on the streams in JavaScript.
+ * comparisons; `native` when the engine is not built is an error rather than a quiet fallback); otherwise
+ * the fastest available. Listeners that read a prelude before choosing a backend (TLS server names, incoming
+ * PROXY headers) run on the streams in JavaScript.
  */
 export function chooseDataPath(readsPrelude: boolean): DataPath {
   const wanted = process.env.SWITCHYARD_L4_DATA_PATH;
   if (wanted === "socket") return "socket";
-  if (wanted !== "raw" && !readsPrelude && addon()) return "native";
+  if (wanted !== "raw" && !readsPrelude) {
+    if (addon()) return "native";
+    if (wanted === "native")
+      throw new Error(
+        `SWITCHYARD_L4_DATA_PATH=native, but the native engine is not available (npm run build:native): ${shared.loadError}`,
+      );
+  }
   return rawTcpAvailable() ? "raw" : "socket";
 }
