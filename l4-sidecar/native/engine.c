@@ -36,6 +36,9 @@
 #define MAX_EVENTS 256
 #define MAX_LISTENERS 1024
 #define TICK_MS 10
+// Reads per side per turn (1 MiB): a connection that still has bytes waiting goes on the ready list and is
+// served again on the next loop iteration, so a bulk transfer cannot hold up other connections or Node's loop.
+#define MAX_READS 16
 
 enum kind { K_LISTENER = 1, K_SIDE = 2 };
 enum state { S_WAITING, S_CONNECTING, S_OPEN, S_DONE };
@@ -85,6 +88,9 @@ struct conn {
   conn* prev;
   conn* cnext;  // in the connecting list
   conn* cprev;
+  conn* rnext;  // in the ready list
+  conn* rprev;
+  uint8_t in_ready;
   conn* free_next;
 };
 
@@ -94,6 +100,9 @@ typedef struct {
   uv_poll_t poll;
   uv_timer_t timer;
   int timer_on;
+  uv_idle_t idle;  // runs while the ready list is not empty
+  int idle_on;
+  conn* ready;
   napi_ref on_accept, on_connected, on_connect_fail, on_close;
   napi_ref resource;
   napi_async_context async;
@@ -235,6 +244,29 @@ static void connecting_add(conn* c) {
   }
 }
 
+static void serve_ready(uv_idle_t* h);
+static void ready_add(conn* c) {
+  if (c->in_ready) return;
+  c->in_ready = 1;
+  c->rprev = NULL;
+  c->rnext = E->ready;
+  if (E->ready) E->ready->rprev = c;
+  E->ready = c;
+  if (!E->idle_on) {
+    E->idle_on = 1;
+    uv_idle_start(&E->idle, serve_ready);
+  }
+}
+
+static void ready_remove(conn* c) {
+  if (!c->in_ready) return;
+  c->in_ready = 0;
+  if (c->rprev) c->rprev->rnext = c->rnext;
+  else E->ready = c->rnext;
+  if (c->rnext) c->rnext->rprev = c->rprev;
+  c->rnext = c->rprev = NULL;
+}
+
 static void reset_fd(int fd) {
   struct linger lg = {1, 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -247,6 +279,7 @@ static void release(conn* c) {
   c->state = S_DONE;
   c->fd[0] = c->fd[1] = -1;
   connecting_remove(c);
+  ready_remove(c);
   if (c->prev) c->prev->next = c->next;
   else if (c->l && c->l->head == c) c->l->head = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -364,7 +397,12 @@ static void pump(conn* c, int d) {
     }
   }
   char* buf = E->scratch;
+  int reads = 0;
   while (c->readable[d] && !c->eof[d]) {
+    if (reads++ == MAX_READS) {
+      ready_add(c);
+      return;
+    }
     ssize_t n = recv(c->fd[d], buf, SCRATCH_SIZE, 0);
     if (n > 0) {
       c->bytes[d] += (double)n;
@@ -522,18 +560,33 @@ static void on_accept(listener* l) {
   }
 }
 
+// Opens the scopes a call into JavaScript from a libuv callback needs (microtasks run when they close);
+// connections released meanwhile are freed on the way out.
+typedef struct {
+  napi_handle_scope hs;
+  napi_callback_scope cs;
+} js_scope;
+static void enter_js(js_scope* s) {
+  napi_open_handle_scope(E->env, &s->hs);
+  napi_value resource;
+  napi_get_reference_value(E->env, E->resource, &resource);
+  napi_open_callback_scope(E->env, resource, E->async, &s->cs);
+  E->dispatching = 1;
+}
+static void leave_js(js_scope* s) {
+  E->dispatching = 0;
+  free_released();
+  napi_close_callback_scope(E->env, s->cs);
+  napi_close_handle_scope(E->env, s->hs);
+}
+
 static void on_poll(uv_poll_t* h, int status, int events) {
   (void)h;
   (void)status;
   (void)events;
   struct epoll_event evs[MAX_EVENTS];
-  napi_handle_scope hs;
-  napi_open_handle_scope(E->env, &hs);
-  napi_value resource;
-  napi_get_reference_value(E->env, E->resource, &resource);
-  napi_callback_scope cs;
-  napi_open_callback_scope(E->env, resource, E->async, &cs);
-  E->dispatching = 1;
+  js_scope scope;
+  enter_js(&scope);
   for (int round = 0; round < 4; round++) {
     int n = epoll_wait(E->epfd, evs, MAX_EVENTS, 0);
     for (int i = 0; i < n; i++) {
@@ -541,14 +594,35 @@ static void on_poll(uv_poll_t* h, int status, int events) {
       if (kind == K_LISTENER) on_accept((listener*)evs[i].data.ptr);
       else on_side((side*)evs[i].data.ptr, evs[i].events);
     }
+    if (n < MAX_EVENTS) break;
     E->dispatching = 0;
     free_released();
     E->dispatching = 1;
-    if (n < MAX_EVENTS) break;
   }
-  E->dispatching = 0;
-  napi_close_callback_scope(E->env, cs);
-  napi_close_handle_scope(E->env, hs);
+  leave_js(&scope);
+}
+
+// Connections that stopped after MAX_READS with bytes still waiting: one more turn each.
+static void serve_ready(uv_idle_t* h) {
+  (void)h;
+  if (!E->ready) {
+    uv_idle_stop(&E->idle);
+    E->idle_on = 0;
+    return;
+  }
+  js_scope scope;
+  enter_js(&scope);
+  conn* c = E->ready;
+  E->ready = NULL;
+  for (conn* x = c; x; x = x->rnext) x->in_ready = 0;
+  while (c) {
+    conn* next = c->rnext;  // released connections stay allocated until leave_js
+    c->rnext = c->rprev = NULL;
+    if (c->state == S_OPEN && c->readable[0] && !c->pend_len[0]) pump(c, 0);
+    if (c->state == S_OPEN && c->readable[1] && !c->pend_len[1]) pump(c, 1);
+    c = next;
+  }
+  leave_js(&scope);
 }
 
 // Connect deadlines, checked every TICK_MS while any connection is connecting.
@@ -560,13 +634,8 @@ static void tick(uv_timer_t* t) {
     return;
   }
   int64_t now = now_ms();
-  napi_handle_scope hs;
-  napi_open_handle_scope(E->env, &hs);
-  napi_value resource;
-  napi_get_reference_value(E->env, E->resource, &resource);
-  napi_callback_scope cs;
-  napi_open_callback_scope(E->env, resource, E->async, &cs);
-  E->dispatching = 1;
+  js_scope scope;
+  enter_js(&scope);
   conn* c = E->connecting;
   while (c) {
     conn* next = c->cnext;
@@ -576,10 +645,7 @@ static void tick(uv_timer_t* t) {
     }
     c = next;
   }
-  E->dispatching = 0;
-  free_released();
-  napi_close_callback_scope(E->env, cs);
-  napi_close_handle_scope(E->env, hs);
+  leave_js(&scope);
 }
 
 // ---- functions called from JavaScript ---------------------------------------------------------------------
@@ -658,6 +724,8 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   uv_poll_start(&E->poll, UV_READABLE, on_poll);
   uv_timer_init(loop, &E->timer);
   uv_unref((uv_handle_t*)&E->timer);
+  uv_idle_init(loop, &E->idle);
+  uv_unref((uv_handle_t*)&E->idle);
   uv_unref((uv_handle_t*)&E->poll);
   return NULL;
 }
