@@ -1,7 +1,8 @@
-// The byte stream the TCP data path works on: one interface over two implementations, Node's raw TCP handles
-// (raw.ts, the fast path: no net.Socket, no stream machinery per connection) and net.Socket (socket.ts, the
-// fallback when Node's internals differ or SWITCHYARD_L4_PLAIN_READS=1). The splice, the prelude reader and
-// the connect path are written once, against this.
+// The byte stream the JavaScript TCP data path works on (listeners that read a TLS ClientHello or a PROXY
+// header first, and every TCP listener when the native engine is not built): one interface over two
+// implementations, Node's raw TCP handles (raw.ts: no net.Socket, no stream machinery per connection) and
+// net.Socket (socket.ts, the fallback when Node's internals differ or SWITCHYARD_L4_DATA_PATH=socket). The
+// splice, the prelude reader and the connect path are written once, against this.
 
 /** write() results: the kernel took all of it (the buffer is free again) or some is still queued. */
 export const WRITTEN = 0;
