@@ -11,7 +11,14 @@ for d in "$node_dir/include/node" "$(dirname "$here")/../node_modules/node/node_
 done
 if [ -z "$inc" ]; then echo "native: no Node headers (node_api.h, uv.h) found" >&2; exit 1; fi
 mkdir -p "$here/build"
-cc -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -fvisibility=hidden -I"$inc" \
-  -o "$here/build/engine.node.tmp" "$here/engine.c"
-mv "$here/build/engine.node.tmp" "$here/build/engine.node"
-echo "native: built $here/build/engine.node (headers: $inc)"
+# --asan: build/engine-asan.node with AddressSanitizer and UBSan (any finding aborts), for scripts/test-asan.sh.
+out="engine.node"
+flags=(-O2)
+if [ "${1:-}" = "--asan" ]; then
+  out="engine-asan.node"
+  flags=(-O1 -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+fi
+cc "${flags[@]}" -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -fvisibility=hidden -I"$inc" \
+  -o "$here/build/$out.tmp" "$here/engine.c"
+mv "$here/build/$out.tmp" "$here/build/$out"
+echo "native: built $here/build/$out (headers: $inc)"

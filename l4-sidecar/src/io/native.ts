@@ -65,7 +65,9 @@ export type DataPath = "native" | "raw" | "socket";
 
 function load(): Addon | undefined {
   try {
-    return createRequire(import.meta.url)("../../native/build/engine.node") as Addon;
+    // SWITCHYARD_L4_NATIVE_ADDON: another build of the engine (scripts/test-asan.sh loads a sanitized one).
+    const file = process.env.SWITCHYARD_L4_NATIVE_ADDON ?? "../../native/build/engine.node";
+    return createRequire(import.meta.url)(file) as Addon;
   } catch (e) {
     shared.loadError = (e as Error).message;
     return undefined;
