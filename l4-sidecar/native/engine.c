@@ -733,6 +733,10 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
 // listen(host, port, reusePort, backlog) → listener id; throws with the errno name as code.
 static napi_value js_listen(napi_env env, napi_callback_info info) {
   ARGS(4)
+  if (!E) {
+    napi_throw_error(env, NULL, "init() first");
+    return NULL;
+  }
   char host[INET6_ADDRSTRLEN + 1];
   size_t hl;
   napi_get_value_string_latin1(env, argv[0], host, sizeof host, &hl);
@@ -744,7 +748,10 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   socklen_t len;
   int family = parse_addr(host, port, &sa, &len);
   if (family < 0) return throw_errno(env, EINVAL, "listen address");
-  if (E->nlisteners >= MAX_LISTENERS) return throw_errno(env, EMFILE, "listen");
+  int id = -1;
+  for (int i = 0; i < MAX_LISTENERS && id < 0; i++)
+    if (!E->listeners[i]) id = i;
+  if (id < 0) return throw_errno(env, EMFILE, "listen");
   int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, errno, "socket");
   int one = 1;
@@ -759,12 +766,6 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, err, "listen");
   }
-  int id = -1;
-  for (int i = 0; i < MAX_LISTENERS; i++)
-    if (!E->listeners[i]) {
-      id = i;
-      break;
-    }
   listener* l = calloc(1, sizeof(listener));
   l->kind = K_LISTENER;
   l->id = id;

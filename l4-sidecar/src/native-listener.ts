@@ -129,7 +129,8 @@ export class NativeTcpListener implements NativeOwner {
   }
 
   abortAll(_reason: CloseReason = "shutdown"): void {
-    this.engine.abort(this.lid);
+    // Only while it has connections: once it has none, its listener id may already serve another listener.
+    if (this.conns.size > 0) this.engine.abort(this.lid);
   }
 
   private finishClose(): void {
