@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The sidecar's tests once more, on the native engine built with AddressSanitizer and UBSan: a use after free,
-# an overflow or undefined behaviour in engine.c aborts the test process and fails the run. Part of `npm test`.
+# an overflow or undefined behaviour in the engine aborts the test process and fails the run. Part of `npm test`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/l4-sidecar/native/build.sh" --asan

@@ -1,7 +1,8 @@
 #!/bin/bash
-# Builds the sidecar's native data path (engine.c → build/engine.node). Node-API needs no linking: the symbols
-# come from the node binary that loads it. Headers: the running Node's own (include/node next to its binary),
-# else the system's (Debian's nodejs package); Node-API and libuv 1.x are ABI-stable across versions.
+# Builds the sidecar's native data path (conn.c, loop.c, binding.c → build/engine.node). Node-API needs no
+# linking: the symbols come from the node binary that loads it. Headers: the running Node's own (include/node
+# next to its binary), the node package's, else the system's (Debian's nodejs); Node-API and libuv 1.x are
+# ABI-stable across versions.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 node_dir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
@@ -19,6 +20,6 @@ if [ "${1:-}" = "--asan" ]; then
   flags=(-O1 -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 fi
 cc "${flags[@]}" -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -fvisibility=hidden -I"$inc" \
-  -o "$here/build/$out.tmp" "$here/engine.c"
+  -o "$here/build/$out.tmp" "$here"/*.c
 mv "$here/build/$out.tmp" "$here/build/$out"
 echo "native: built $here/build/$out (headers: $inc)"

@@ -1,5 +1,5 @@
-// A TCP listener on the native engine (io/native.ts, native/engine.c): the engine accepts, connects and moves
-// the bytes; this class makes every decision and keeps the books. Per connection it runs three times:
+// A TCP listener on the native engine (io/native.ts, l4-sidecar/native/): the engine accepts, connects and
+// moves the bytes; this class makes every decision and keeps the books. Per connection it runs three times:
 //   accept      → allow/deny, max_connections, pick a backend, engine.connect (or refuse)
 //   connected   → passive health learns of the success   | connectFail → record it, pick the next backend
 //   close       → bytes, who closed, duration: stats and the connection's log line
@@ -344,7 +344,7 @@ export class NativeTcpListener implements NativeOwner {
     if (this.closing && this.conns.size === 0) this.drained?.();
   }
 
-  // ---- the sweep: idle timeouts, deferred keep-alive and byte counts (in engine.c), every second at most ----
+  // ---- the sweep: idle timeouts, deferred keep-alive and byte counts (in native/), every second at most ----
 
   private count(c: Conn, bytesIn: number, bytesOut: number): void {
     if (bytesIn === 0 && bytesOut === 0) return;

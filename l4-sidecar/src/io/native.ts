@@ -1,4 +1,4 @@
-// The native data path (l4-sidecar/native/engine.c, built by `npm run build:native`): accept, connect and
+// The native data path (l4-sidecar/native/, built by `npm run build:native`): accept, connect and
 // splice outside JavaScript, on an epoll set driven from Node's loop. JavaScript is called once per accepted
 // connection, once when its backend connects or fails, and once when it ends. This file loads the addon and
 // routes those calls to the listener that owns the listening socket.
@@ -51,7 +51,7 @@ interface Addon extends NativeEngine {
   ): void;
 }
 
-/** Close reasons in the order engine.c numbers them. */
+/** Close reasons in the order native/engine.h numbers them. */
 export const NATIVE_CLOSED_BY = [
   "client",
   "backend",

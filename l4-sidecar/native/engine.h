@@ -1,0 +1,148 @@
+// Shared by the native engine's files: the connection and listener records, the engine's state, and the
+// functions the files call across. See conn.c for how a connection moves, loop.c for how the engine is driven
+// from Node's event loop, binding.c for what JavaScript calls.
+#ifndef SWITCHYARD_ENGINE_H
+#define SWITCHYARD_ENGINE_H
+#define NAPI_VERSION 8
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define SCRATCH_SIZE (64 * 1024)
+#define MAX_EVENTS 256
+#define MAX_LISTENERS 1024
+#define TICK_MS 10
+// Reads per side per turn (1 MiB): a connection that still has bytes waiting goes on the ready list and is
+// served again on the next loop iteration, so a bulk transfer cannot hold up other connections or Node's loop.
+#define MAX_READS 16
+
+enum kind { K_LISTENER = 1, K_SIDE = 2 };
+enum state { S_WAITING, S_CONNECTING, S_OPEN, S_DONE };
+enum closed_by { C_NONE = -1, C_CLIENT, C_BACKEND, C_CLIENT_RESET, C_BACKEND_RESET, C_IDLE, C_SHUTDOWN };
+
+typedef struct conn conn;
+
+typedef struct {
+  uint8_t kind;  // K_LISTENER
+  int id;
+  int fd;
+  int open;
+  conn* head;  // this listener's connections
+} listener;
+
+typedef struct {
+  uint8_t kind;  // K_SIDE
+  uint8_t which;  // 0 client, 1 backend
+  conn* c;
+} side;
+
+struct conn {
+  side s[2];
+  uint32_t id;
+  listener* l;
+  int fd[2];
+  enum state state;
+  uint8_t readable[2];  // an edge was seen and the socket is not known to be drained
+  uint8_t rdhup[2];     // the peer's FIN (or an error) is queued: read to the end, not just to a short read
+  uint8_t eof[2];       // FIN read from this side
+  uint8_t shut[2];      // we sent FIN (shutdown SHUT_WR) towards this side
+  uint8_t no_delay;
+  int closed_by;
+  int error;
+  // Bytes read from side d not yet written to the other side (d = 0: client → backend).
+  char* pend[2];
+  uint32_t pend_len[2];
+  uint32_t pend_off[2];
+  double bytes[2];
+  double reported[2];
+  int64_t started_ms;
+  int64_t last_active_ms;
+  int64_t deadline_ms;  // connect deadline
+  int64_t idle_ms;
+  int keepalive_defer_s;  // keep-alive to set on the backend once the connection has lived a second
+  conn* next;  // in the listener's list
+  conn* prev;
+  conn* cnext;  // in the connecting list
+  conn* cprev;
+  conn* rnext;  // in the ready list
+  conn* rprev;
+  uint8_t in_ready;
+  conn* free_next;
+};
+
+typedef struct {
+  napi_env env;
+  int epfd;
+  uv_poll_t poll;
+  uv_timer_t timer;
+  int timer_on;
+  uv_idle_t idle;  // runs while the ready list is not empty
+  int idle_on;
+  conn* ready;
+  napi_ref on_accept, on_connected, on_connect_fail, on_close;
+  napi_ref resource;
+  napi_async_context async;
+  listener* listeners[MAX_LISTENERS];
+  conn* connecting;
+  conn* to_free;
+  uint32_t next_id;
+  uint32_t live;  // connections not yet freed
+  int nlisteners;
+  int closed_listeners;  // stopped listeners still waiting for their connections to end
+  int referenced;
+  int dispatching;  // inside on_poll or tick: freeing waits until the batch is done
+  // Connection ids → conn, open addressing (ids are never reused within 2^32 connections).
+  conn** table;
+  uint32_t table_mask;
+  uint32_t table_used;
+  char scratch[SCRATCH_SIZE];
+} engine;
+
+extern engine* E;
+
+static inline int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// conn.c: the connection table, the connection state machine and the splice.
+void table_put(conn* c);
+conn* table_get(uint32_t id);
+void connecting_add(conn* c);
+void connecting_remove(conn* c);
+void ready_add(conn* c);
+void ready_remove(conn* c);
+void reset_fd(int fd);
+void set_keepalive(int fd, int on, int secs);
+void keep(conn* c, int d, const char* data, size_t n);
+void release(conn* c);
+void free_released(void);
+void finish(conn* c, int reset_mask);
+void connect_failed(conn* c, int err);
+void on_side(side* s, uint32_t ev);
+void on_accept(listener* l);
+void pump(conn* c, int d);
+
+// loop.c: calls into JavaScript and the libuv callbacks that drive the engine.
+void update_ref(void);
+void call_js(napi_ref ref, size_t argc, napi_value* argv, napi_value* result);
+napi_value num(double v);
+napi_value str_or_undefined(const char* s);
+const char* errno_name(int err);
+void on_poll(uv_poll_t* h, int status, int events);
+void serve_ready(uv_idle_t* h);
+void tick(uv_timer_t* t);
+
+#endif

@@ -1,0 +1,151 @@
+// The sidecar's native TCP data path: accept, connect and splice on an epoll set of its own, driven from Node's
+// event loop (the epoll fd is one uv_poll handle). JavaScript keeps every decision: it is called once per
+// accepted connection (admit or refuse, pick a backend and connect), on connect success or failure (fail over),
+// and once when the connection ends (bytes, who closed, error) to count and log it.
+//
+// Why not libuv streams: on this kind of VM a short connection is ~85% kernel time, and libuv spends about five
+// syscalls per connection that a proxy does not need (an epoll_ctl DEL before each close, getsockopt(SO_ERROR)
+// on every connect, getpeername because accept is called without an address, MOD calls as reads start and
+// stop), plus an event-loop round trip per step. Here every socket is registered once, edge-triggered, for
+// reads and writes (no MOD, no DEL: close() removes it), accept4 returns the peer address, a connect is known
+// to have succeeded from its first EPOLLOUT, and a short read means the socket is drained (as nginx does).
+//
+// Single-threaded: everything runs on Node's main thread, inside the uv_poll callback or a call from JS.
+#include "engine.h"
+
+engine* E;
+
+// ---- keeping Node's loop alive only while there is something to serve ----------------------------------------
+
+void update_ref(void) {
+  int want = E->nlisteners > 0 || E->live > 0;
+  if (want == E->referenced) return;
+  E->referenced = want;
+  if (want) uv_ref((uv_handle_t*)&E->poll);
+  else uv_unref((uv_handle_t*)&E->poll);
+}
+
+// ---- calls into JavaScript --------------------------------------------------------------------------------
+
+// Exceptions thrown by a callback become uncaught exceptions, as they would from any Node callback.
+void call_js(napi_ref ref, size_t argc, napi_value* argv, napi_value* result) {
+  napi_env env = E->env;
+  napi_value fn, undef, r;
+  napi_get_reference_value(env, ref, &fn);
+  napi_get_undefined(env, &undef);
+  if (napi_call_function(env, undef, fn, argc, argv, result ? result : &r) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+    }
+  }
+}
+
+napi_value num(double v) {
+  napi_value out;
+  napi_create_double(E->env, v, &out);
+  return out;
+}
+
+napi_value str_or_undefined(const char* s) {
+  napi_value out;
+  if (s) napi_create_string_latin1(E->env, s, NAPI_AUTO_LENGTH, &out);
+  else napi_get_undefined(E->env, &out);
+  return out;
+}
+
+const char* errno_name(int err) {
+  const char* n = err ? strerrorname_np(err) : NULL;
+  return n ? n : (err ? "EIO" : NULL);
+}
+
+// Opens the scopes a call into JavaScript from a libuv callback needs (microtasks run when they close);
+// connections released meanwhile are freed on the way out.
+typedef struct {
+  napi_handle_scope hs;
+  napi_callback_scope cs;
+} js_scope;
+void enter_js(js_scope* s) {
+  napi_open_handle_scope(E->env, &s->hs);
+  napi_value resource;
+  napi_get_reference_value(E->env, E->resource, &resource);
+  napi_open_callback_scope(E->env, resource, E->async, &s->cs);
+  E->dispatching = 1;
+}
+void leave_js(js_scope* s) {
+  E->dispatching = 0;
+  free_released();
+  napi_close_callback_scope(E->env, s->cs);
+  napi_close_handle_scope(E->env, s->hs);
+}
+
+void on_poll(uv_poll_t* h, int status, int events) {
+  (void)h;
+  (void)status;
+  (void)events;
+  struct epoll_event evs[MAX_EVENTS];
+  js_scope scope;
+  enter_js(&scope);
+  for (int round = 0; round < 4; round++) {
+    int n = epoll_wait(E->epfd, evs, MAX_EVENTS, 0);
+    for (int i = 0; i < n; i++) {
+      uint8_t kind = *(uint8_t*)evs[i].data.ptr;
+      if (kind == K_LISTENER) on_accept((listener*)evs[i].data.ptr);
+      else on_side((side*)evs[i].data.ptr, evs[i].events);
+    }
+    if (n < MAX_EVENTS) break;
+    E->dispatching = 0;
+    free_released();
+    E->dispatching = 1;
+  }
+  leave_js(&scope);
+}
+
+// Connections that stopped after MAX_READS with bytes still waiting: one more turn each.
+void serve_ready(uv_idle_t* h) {
+  (void)h;
+  if (!E->ready) {
+    uv_idle_stop(&E->idle);
+    E->idle_on = 0;
+    return;
+  }
+  js_scope scope;
+  enter_js(&scope);
+  conn* c = E->ready;
+  E->ready = NULL;
+  for (conn* x = c; x; x = x->rnext) x->in_ready = 0;
+  while (c) {
+    conn* next = c->rnext;  // released connections stay allocated until leave_js
+    c->rnext = c->rprev = NULL;
+    if (c->state == S_OPEN && c->readable[0] && !c->pend_len[0]) pump(c, 0);
+    if (c->state == S_OPEN && c->readable[1] && !c->pend_len[1]) pump(c, 1);
+    c = next;
+  }
+  leave_js(&scope);
+}
+
+// Connect deadlines, checked every TICK_MS while any connection is connecting.
+void tick(uv_timer_t* t) {
+  (void)t;
+  if (!E->connecting) {
+    uv_timer_stop(&E->timer);
+    E->timer_on = 0;
+    return;
+  }
+  int64_t now = now_ms();
+  js_scope scope;
+  enter_js(&scope);
+  conn* c = E->connecting;
+  while (c) {
+    conn* next = c->cnext;
+    if (now >= c->deadline_ms) {
+      connect_failed(c, ETIMEDOUT);
+      next = E->connecting;  // the callback may have changed the list: start over (expired ones are gone)
+    }
+    c = next;
+  }
+  leave_js(&scope);
+}
