@@ -53,9 +53,9 @@ static napi_value throw_errno(napi_env env, int err, const char* what) {
 }
 
 // init(accept(lid, cid, ip, port), connected(lid, cid), connectFail(lid, cid, errno),
-//      close(lid, cid, bytesIn, bytesOut, closedBy, errno?))
+//      close(lid, cid, bytesIn, bytesOut, closedBy, errno?), prelude(lid, cid))
 static napi_value js_init(napi_env env, napi_callback_info info) {
-  ARGS(4)
+  ARGS(5)
   if (E) return NULL;
   E = calloc(1, sizeof(engine));
   E->env = env;
@@ -65,6 +65,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[1], 1, &E->on_connected);
   napi_create_reference(env, argv[2], 1, &E->on_connect_fail);
   napi_create_reference(env, argv[3], 1, &E->on_close);
+  napi_create_reference(env, argv[4], 1, &E->on_prelude);
   napi_value resource, name;
   napi_create_object(env, &resource);
   napi_create_reference(env, resource, 1, &E->resource);
@@ -218,6 +219,7 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
   }
   c->fd[1] = fd;
   c->state = S_CONNECTING;
+  c->peeking = 0;
   c->deadline_ms = now_ms() + timeout;
   connecting_add(c);
   struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = &c->s[1]};
@@ -233,13 +235,64 @@ static napi_value end_client(napi_env env, napi_callback_info info, int reset) {
   if (!c || c->state == S_DONE) return NULL;
   connecting_remove(c);
   if (c->fd[1] >= 0) close(c->fd[1]);
-  if (reset) reset_fd(c->fd[0]);
-  else close(c->fd[0]);
+  if (reset) {
+    reset_fd(c->fd[0]);
+  } else {
+    // Bytes only peeked at (a prelude that was not what it must be) are still queued, and closing a socket
+    // with unread bytes sends a reset: read them away first, so the client gets the FIN it is owed.
+    for (int i = 0; i < 4; i++)
+      if (recv(c->fd[0], E->scratch, SCRATCH_SIZE, MSG_DONTWAIT) <= 0) break;
+    close(c->fd[0]);
+  }
   release(c);
   return NULL;
 }
 static napi_value js_refuse(napi_env env, napi_callback_info info) { return end_client(env, info, 1); }
 static napi_value js_end_client(napi_env env, napi_callback_info info) { return end_client(env, info, 0); }
+
+// peek(cid, maxBytes) → [bytes queued from the client so far (not consumed), ended]: `ended` once the client
+// sent its FIN (or failed), so no more will come. From then on new bytes from the client call prelude(lid, cid)
+// until connect(). undefined for an unknown connection.
+static napi_value js_peek(napi_env env, napi_callback_info info) {
+  ARGS(2)
+  conn* c = arg_conn(env, argv[0]);
+  napi_value out;
+  napi_get_undefined(env, &out);
+  if (!c || c->state != S_WAITING) return out;
+  int32_t max = arg_i32(env, argv[1]);
+  if (max < 0) max = 0;
+  if (max > SCRATCH_SIZE) max = SCRATCH_SIZE;
+  c->peeking = 1;
+  ssize_t n = recv(c->fd[0], E->scratch, (size_t)max, MSG_PEEK);
+  int ended = c->rdhup[0];
+  if (n < 0) {
+    ended = ended || (errno != EAGAIN && errno != EINTR);
+    n = 0;
+  } else if (n == 0 && max > 0) {
+    ended = 1;
+  }
+  napi_value buf, flag;
+  napi_create_buffer_copy(env, (size_t)n, E->scratch, NULL, &buf);
+  napi_get_boolean(env, ended, &flag);
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, buf);
+  napi_set_element(env, out, 1, flag);
+  return out;
+}
+
+// skip(cid, n): consumes n bytes the client sent (a PROXY header: not for the backend) → bytes consumed.
+static napi_value js_skip(napi_env env, napi_callback_info info) {
+  ARGS(2)
+  conn* c = arg_conn(env, argv[0]);
+  int32_t n = arg_i32(env, argv[1]), done = 0;
+  while (c && c->state == S_WAITING && done < n) {
+    size_t want = (size_t)(n - done) < SCRATCH_SIZE ? (size_t)(n - done) : SCRATCH_SIZE;
+    ssize_t r = recv(c->fd[0], E->scratch, want, 0);
+    if (r == 0 || (r < 0 && errno != EINTR)) break;
+    if (r > 0) done += (int32_t)r;
+  }
+  return ret_i32(env, done);
+}
 
 // localAddress(cid) → [address, port] of the client connection's local end (for PROXY headers), or undefined.
 static napi_value js_local_address(napi_env env, napi_callback_info info) {
@@ -351,6 +404,8 @@ NAPI_MODULE_INIT() {
       {"refuse", NULL, js_refuse, NULL, NULL, NULL, napi_default, NULL},
       {"endClient", NULL, js_end_client, NULL, NULL, NULL, napi_default, NULL},
       {"localAddress", NULL, js_local_address, NULL, NULL, NULL, napi_default, NULL},
+      {"peek", NULL, js_peek, NULL, NULL, NULL, napi_default, NULL},
+      {"skip", NULL, js_skip, NULL, NULL, NULL, napi_default, NULL},
       {"sweep", NULL, js_sweep, NULL, NULL, NULL, napi_default, NULL},
       {"abort", NULL, js_abort, NULL, NULL, NULL, napi_default, NULL},
       {"active", NULL, js_active, NULL, NULL, NULL, napi_default, NULL},

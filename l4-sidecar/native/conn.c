@@ -315,6 +315,13 @@ void on_side(side* s, uint32_t ev) {
       socklen_t len = sizeof err;
       getsockopt(c->fd[0], SOL_SOCKET, SO_ERROR, &err, &len);
       fail(c, 0, err ? err : ECONNRESET);
+    } else if (d == 0 && c->peeking && (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
+      // More of the prelude (or its end): JavaScript peeks again.
+      napi_handle_scope scope;
+      napi_open_handle_scope(E->env, &scope);
+      napi_value argv[2] = {num(c->l->id), num(c->id)};
+      call_js(E->on_prelude, 2, argv, NULL);
+      napi_close_handle_scope(E->env, scope);
     }
     return;
   }

@@ -58,6 +58,7 @@ struct conn {
   uint8_t eof[2];       // FIN read from this side
   uint8_t shut[2];      // we sent FIN (shutdown SHUT_WR) towards this side
   uint8_t no_delay;
+  uint8_t peeking;  // JavaScript reads a prelude (PROXY header, ClientHello) with peek(): new bytes call it again
   int closed_by;
   int error;
   // Bytes read from side d not yet written to the other side (d = 0: client → backend).
@@ -90,7 +91,7 @@ typedef struct {
   uv_idle_t idle;  // runs while the ready list is not empty
   int idle_on;
   conn* ready;
-  napi_ref on_accept, on_connected, on_connect_fail, on_close;
+  napi_ref on_accept, on_connected, on_connect_fail, on_close, on_prelude;
   napi_ref resource;
   napi_async_context async;
   listener* listeners[MAX_LISTENERS];

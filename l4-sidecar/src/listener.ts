@@ -2,9 +2,8 @@
 // failing over → splice → log. Settings are swapped on reload; a connection keeps the settings it was accepted
 // with (it drains on them), while new connections use the new ones at once.
 //
-// This is the JavaScript data path: listeners that read a prelude (TLS ClientHello, PROXY header) before
-// choosing a backend, and every TCP listener when the native engine is not built (native-listener.ts is the
-// other kind). Connections are raw streams on Node's TCP handles (io/raw.ts) when Node's internals allow it,
+// This is the JavaScript data path, used when the native engine (native-listener.ts) is not built, or when
+// SWITCHYARD_L4_DATA_PATH=raw|socket asks for it. Connections are raw streams on Node's TCP handles (io/raw.ts) when Node's internals allow it,
 // net.Socket streams otherwise; everything past accept and connect works on the Stream interface either way.
 import net from "node:net";
 import { ConnectError, connectBackend } from "./connect.ts";

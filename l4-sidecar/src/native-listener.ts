@@ -1,8 +1,11 @@
 // A TCP listener on the native engine (io/native.ts, l4-sidecar/native/): the engine accepts, connects and
 // moves the bytes; this class makes every decision and keeps the books. Per connection it runs three times:
-//   accept      → allow/deny, max_connections, pick a backend, engine.connect (or refuse)
+//   accept      → allow/deny, max_connections, [prelude], pick a backend, engine.connect (or refuse)
 //   connected   → passive health learns of the success   | connectFail → record it, pick the next backend
 //   close       → bytes, who closed, duration: stats and the connection's log line
+// The prelude, for listeners that must read the client's first bytes before choosing: a PROXY header (parsed,
+// then consumed) and/or a TLS ClientHello (its server name picks the service; the bytes stay queued for the
+// backend). It is read with engine.peek(), again each time more bytes arrive, within PRELUDE_TIMEOUT_MS.
 // Settings are swapped on reload; a connection keeps the settings it was accepted with.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
@@ -25,7 +28,9 @@ import {
 } from "./listener-common.ts";
 import { type ConnectionLine, type Logger, logConnection } from "./log.ts";
 import type { ServicePool } from "./pool.ts";
-import { proxyHeader } from "./proxy-protocol.ts";
+import { PRELUDE_TIMEOUT_MS, type PreludeStep } from "./prelude.ts";
+import { parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
+import { MAX_HELLO_BYTES, parseClientHello } from "./sni.ts";
 import type { CloseReason } from "./splice.ts";
 import type { ListenerStats } from "./stats.ts";
 
@@ -34,7 +39,11 @@ interface Conn {
   /** performance.now() at accept. */
   started: number;
   ip: string;
+  port: number;
   settings: ListenerSettings;
+  /** What is still to be read before a backend is chosen. */
+  prelude?: "proxy" | "hello";
+  preludeTimer?: NodeJS.Timeout;
   pool: ServicePool;
   tried: Set<number>;
   failures?: string[];
@@ -153,11 +162,13 @@ export class NativeTcpListener implements NativeOwner {
     const s = this.settings;
     const l = s.listener;
     const entry: ConnectionLine = { listener: this.name, client: `${ip}:${port}` };
-    const reason = !allowed(s, ip)
-      ? "denied"
-      : this.conns.size >= l.max_connections
-        ? "max_connections"
-        : undefined;
+    // Behind a load balancer that sends PROXY headers, allow/deny apply to the client it names (read first).
+    const reason =
+      !l.accept_proxy_protocol && !allowed(s, ip)
+        ? "denied"
+        : this.conns.size >= l.max_connections
+          ? "max_connections"
+          : undefined;
     if (reason) {
       this.stats.refused[reason]++;
       // A reset tells the client at once that it was refused; a FIN would look like an empty, successful session.
@@ -165,11 +176,11 @@ export class NativeTcpListener implements NativeOwner {
       logConnection(this.log, "warn", { ...entry, closed_by: reason, duration_ms: 0 });
       return;
     }
-    entry.service = s.pool.name;
     const c: Conn = {
       entry,
       started: performance.now(),
       ip,
+      port,
       settings: s,
       pool: s.pool,
       tried: new Set(),
@@ -180,19 +191,106 @@ export class NativeTcpListener implements NativeOwner {
       bytesOut: 0,
       idleMs: l.idle_timeout,
     };
+    this.conns.set(cid, c);
+    this.stats.active++;
+    this.stats.total++;
+    c.prelude = l.accept_proxy_protocol ? "proxy" : l.protocol === "tls" ? "hello" : undefined;
+    if (c.prelude) {
+      c.preludeTimer = setTimeout(() => this.preludeTimedOut(cid, c), PRELUDE_TIMEOUT_MS);
+      this.onPrelude(cid);
+    } else this.choose(cid, c);
+  }
+
+  onPrelude(cid: number): void {
+    const c = this.conns.get(cid);
+    if (!c?.prelude) return;
+    const proxy = c.prelude === "proxy";
+    const max = proxy ? PROXY_HEADER_MAX : MAX_HELLO_BYTES;
+    const peeked = this.engine.peek(cid, max + 1);
+    if (!peeked) return;
+    const [data, ended] = peeked;
+    if (proxy) {
+      const header = data.length > max ? TOO_LONG : parseProxyHeader(data);
+      if (!this.preludeDone(cid, c, header, ended)) return;
+      const src = header.value.source;
+      if (src) {
+        c.entry.via = `${c.ip}:${c.port}`;
+        c.ip = src.address;
+        c.port = src.port;
+        c.entry.client = `${c.ip}:${c.port}`;
+      }
+      if (!allowed(c.settings, c.ip)) {
+        this.stats.refused.denied++;
+        this.engine.refuse(cid);
+        c.entry.closed_by = "denied";
+        this.end(cid, c, "warn");
+        return;
+      }
+      this.engine.skip(cid, header.value.length);
+      if (c.settings.listener.protocol === "tls") {
+        c.prelude = "hello";
+        this.onPrelude(cid); // what followed the header may already be the whole ClientHello
+        return;
+      }
+    } else {
+      const hello = data.length > max ? TOO_LONG : parseClientHello(data);
+      if (!this.preludeDone(cid, c, hello, ended)) return;
+      if (hello.value.serverName !== undefined) c.entry.sni = hello.value.serverName;
+      c.pool = c.settings.sni?.match(hello.value.serverName) ?? c.pool;
+    }
+    this.endPrelude(c);
+    this.choose(cid, c);
+  }
+
+  /** True when `step` is done; otherwise waits for more, or closes the client (as the stream path names it). */
+  private preludeDone<T>(
+    cid: number,
+    c: Conn,
+    step: PreludeStep<T>,
+    ended: boolean,
+  ): step is { status: "done"; value: T } {
+    if (step.status === "done") return true;
+    const proxy = c.prelude === "proxy";
+    if (step.status === "invalid")
+      this.closeEarly(cid, c, proxy ? "bad-proxy-header" : "not-tls", step.reason);
+    else if (ended) this.closeEarly(cid, c, proxy ? "client-closed" : "hello-client-closed");
+    return false;
+  }
+
+  /** The prelude is read (or the connection ends): stop watching for it. */
+  private endPrelude(c: Conn): void {
+    c.prelude = undefined;
+    clearTimeout(c.preludeTimer);
+  }
+
+  private preludeTimedOut(cid: number, c: Conn): void {
+    if (this.conns.get(cid) === c && c.prelude)
+      this.closeEarly(cid, c, c.prelude === "proxy" ? "timeout" : "hello-timeout");
+  }
+
+  /** The prelude was not what it must be: close the client (FIN) and log why. */
+  private closeEarly(cid: number, c: Conn, closedBy: string, detail?: string): void {
+    this.endPrelude(c);
+    this.engine.endClient(cid);
+    c.entry.closed_by = closedBy;
+    if (detail) c.entry.error = detail;
+    this.end(cid, c, "warn");
+  }
+
+  /** The service is known: the PROXY header to send on, then the first backend. */
+  private choose(cid: number, c: Conn): void {
+    c.entry.service = c.pool.name;
+    const l = c.settings.listener;
     if (l.proxy_protocol) {
       const local = this.engine.localAddress(cid);
       if (local)
         c.prefix = proxyHeader(l.proxy_protocol, {
-          srcAddress: ip,
-          srcPort: port,
+          srcAddress: c.ip,
+          srcPort: c.port,
           dstAddress: local[0],
           dstPort: local[1],
         });
     }
-    this.conns.set(cid, c);
-    this.stats.active++;
-    this.stats.total++;
     this.connectNext(cid, c);
   }
 
@@ -333,6 +431,7 @@ export class NativeTcpListener implements NativeOwner {
   }
 
   private end(cid: number, c: Conn, level: "info" | "warn"): void {
+    this.endPrelude(c);
     this.conns.delete(cid);
     this.stats.active--;
     if (c.chosen >= 0) c.pool.ended(c.chosen);
@@ -387,3 +486,6 @@ export class NativeTcpListener implements NativeOwner {
 }
 
 const secs = (ms: number) => Math.max(1, Math.floor(ms / 1000));
+/** As the stream path reads it: a v2 header with TLVs fits; more is not a PROXY header. */
+const PROXY_HEADER_MAX = 4096;
+const TOO_LONG = { status: "invalid", reason: "too long" } as const;

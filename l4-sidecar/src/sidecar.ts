@@ -21,13 +21,10 @@ export interface SidecarOptions {
 
 type AnyListener = TcpListener | NativeTcpListener | UdpListener;
 
-/**
- * How a listener config is served: UDP, or TCP on the native engine or on streams in JavaScript (listeners
- * that read a TLS ClientHello or an incoming PROXY header first). A change of kind rebinds the listener.
- */
+/** How a listener config is served: UDP, or TCP on the native engine or on streams in JavaScript. */
 function kindOf(l: Config["listeners"][number]): string {
   if (l.protocol === "udp") return "udp";
-  return chooseDataPath(l.protocol === "tls" || l.accept_proxy_protocol) === "native" ? "tcp-native" : "tcp";
+  return chooseDataPath() === "native" ? "tcp-native" : "tcp";
 }
 const kindOfListener = (l: AnyListener) => (l instanceof NativeTcpListener ? "tcp-native" : l.transport);
 /** Whether a running listener can take a new config as is (a data path that cannot be chosen: rebind, and fail). */

@@ -73,73 +73,79 @@ describe("PROXY protocol through the sidecar", () => {
   );
 });
 
-// Listeners that read a PROXY header run on streams in JavaScript: raw TCP handles, or net.Socket streams.
-describe.each(["raw", "socket"])("PROXY protocol from a load balancer in front (%s data path)", (mode) => {
-  beforeEach(() => {
-    process.env.SWITCHYARD_L4_DATA_PATH = mode;
-  });
-  afterEach(() => {
-    delete process.env.SWITCHYARD_L4_DATA_PATH;
-  });
+describe.each(["native", "raw", "socket"])(
+  "PROXY protocol from a load balancer in front (%s data path)",
+  (mode) => {
+    beforeEach(() => {
+      process.env.SWITCHYARD_L4_DATA_PATH = mode;
+    });
+    afterEach(() => {
+      delete process.env.SWITCHYARD_L4_DATA_PATH;
+    });
 
-  it("parses v1 and v2 headers, LOCAL/UNKNOWN ones, partial ones, and rejects others", () => {
-    const e = { srcAddress: "192.0.2.7", srcPort: 51000, dstAddress: "10.0.0.1", dstPort: 6379 };
-    const v1 = proxyHeader("v1", e);
-    expect(parseProxyHeader(Buffer.concat([v1, Buffer.from("rest")]))).toEqual({
-      status: "done",
-      value: { length: v1.length, source: { address: "192.0.2.7", port: 51000 } },
-    });
-    const v2 = proxyHeader("v2", e);
-    expect(parseProxyHeader(v2)).toEqual({
-      status: "done",
-      value: { length: 28, source: { address: "192.0.2.7", port: 51000 } },
-    });
-    const v6 = proxyHeader("v2", { ...e, srcAddress: "2001:db8::7", dstAddress: "::1" });
-    expect(parseProxyHeader(v6)).toEqual({
-      status: "done",
-      value: { length: 52, source: { address: "2001:db8::7", port: 51000 } },
-    });
-    const local = Buffer.from(v2);
-    local[12] = 0x20;
-    expect(parseProxyHeader(local)).toEqual({ status: "done", value: { length: 28 } });
-    expect(parseProxyHeader(Buffer.from("PROXY UNKNOWN\r\n"))).toEqual({
-      status: "done",
-      value: { length: 15 },
-    });
-    expect(parseProxyHeader(v1.subarray(0, 10)).status).toBe("need-more");
-    expect(parseProxyHeader(v2.subarray(0, 20)).status).toBe("need-more");
-    expect(parseProxyHeader(Buffer.from("GET / HTTP/1.1\r\n")).status).toBe("invalid");
-    expect(parseProxyHeader(Buffer.from("PROXY TCP4 nope 10.0.0.1 1 2\r\n")).status).toBe("invalid");
-  });
-
-  it("uses the client the header names for allow/deny, logs and the header sent on", async () => {
-    const received: Buffer[] = [];
-    const b = await backend((s) => {
-      s.on("data", (d: Buffer) => received.push(d));
-      s.on("end", () => s.end());
-    });
-    const { port, connections } = await startSidecar(
-      tcpConfig([b.address], { accept_proxy_protocol: true, proxy_protocol: "v1", allow: ["192.0.2.0/24"] }),
-    );
-    const send = (bytes: string | Buffer) =>
-      new Promise<void>((resolve) => {
-        const c = net.connect(port, "127.0.0.1", () => c.end(bytes));
-        c.on("error", () => {});
-        c.on("data", () => {});
-        c.on("close", () => resolve());
+    it("parses v1 and v2 headers, LOCAL/UNKNOWN ones, partial ones, and rejects others", () => {
+      const e = { srcAddress: "192.0.2.7", srcPort: 51000, dstAddress: "10.0.0.1", dstPort: 6379 };
+      const v1 = proxyHeader("v1", e);
+      expect(parseProxyHeader(Buffer.concat([v1, Buffer.from("rest")]))).toEqual({
+        status: "done",
+        value: { length: v1.length, source: { address: "192.0.2.7", port: 51000 } },
       });
-    await send("PROXY TCP4 192.0.2.9 10.0.0.1 5555 6379\r\nhello");
-    await waitFor(() => Buffer.concat(received).toString().endsWith("hello"));
-    expect(Buffer.concat(received).toString()).toBe(`PROXY TCP4 192.0.2.9 127.0.0.1 5555 ${port}\r\nhello`);
-    await send("PROXY TCP4 198.51.100.1 10.0.0.1 5555 6379\r\nsneaky"); // not in allow
-    await send("hello without a header");
-    await waitFor(() => connections().length === 3);
-    expect(connections().map((l) => [l.client, l.closed_by])).toEqual([
-      ["192.0.2.9:5555", "client"],
-      ["198.51.100.1:5555", "denied"],
-      [expect.stringMatching(/^127\.0\.0\.1:/), "bad-proxy-header"],
-    ]);
-    expect(connections()[0]!.via).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(Buffer.concat(received).toString()).not.toContain("sneaky");
-  });
-});
+      const v2 = proxyHeader("v2", e);
+      expect(parseProxyHeader(v2)).toEqual({
+        status: "done",
+        value: { length: 28, source: { address: "192.0.2.7", port: 51000 } },
+      });
+      const v6 = proxyHeader("v2", { ...e, srcAddress: "2001:db8::7", dstAddress: "::1" });
+      expect(parseProxyHeader(v6)).toEqual({
+        status: "done",
+        value: { length: 52, source: { address: "2001:db8::7", port: 51000 } },
+      });
+      const local = Buffer.from(v2);
+      local[12] = 0x20;
+      expect(parseProxyHeader(local)).toEqual({ status: "done", value: { length: 28 } });
+      expect(parseProxyHeader(Buffer.from("PROXY UNKNOWN\r\n"))).toEqual({
+        status: "done",
+        value: { length: 15 },
+      });
+      expect(parseProxyHeader(v1.subarray(0, 10)).status).toBe("need-more");
+      expect(parseProxyHeader(v2.subarray(0, 20)).status).toBe("need-more");
+      expect(parseProxyHeader(Buffer.from("GET / HTTP/1.1\r\n")).status).toBe("invalid");
+      expect(parseProxyHeader(Buffer.from("PROXY TCP4 nope 10.0.0.1 1 2\r\n")).status).toBe("invalid");
+    });
+
+    it("uses the client the header names for allow/deny, logs and the header sent on", async () => {
+      const received: Buffer[] = [];
+      const b = await backend((s) => {
+        s.on("data", (d: Buffer) => received.push(d));
+        s.on("end", () => s.end());
+      });
+      const { port, connections } = await startSidecar(
+        tcpConfig([b.address], {
+          accept_proxy_protocol: true,
+          proxy_protocol: "v1",
+          allow: ["192.0.2.0/24"],
+        }),
+      );
+      const send = (bytes: string | Buffer) =>
+        new Promise<void>((resolve) => {
+          const c = net.connect(port, "127.0.0.1", () => c.end(bytes));
+          c.on("error", () => {});
+          c.on("data", () => {});
+          c.on("close", () => resolve());
+        });
+      await send("PROXY TCP4 192.0.2.9 10.0.0.1 5555 6379\r\nhello");
+      await waitFor(() => Buffer.concat(received).toString().endsWith("hello"));
+      expect(Buffer.concat(received).toString()).toBe(`PROXY TCP4 192.0.2.9 127.0.0.1 5555 ${port}\r\nhello`);
+      await send("PROXY TCP4 198.51.100.1 10.0.0.1 5555 6379\r\nsneaky"); // not in allow
+      await send("hello without a header");
+      await waitFor(() => connections().length === 3);
+      expect(connections().map((l) => [l.client, l.closed_by])).toEqual([
+        ["192.0.2.9:5555", "client"],
+        ["198.51.100.1:5555", "denied"],
+        [expect.stringMatching(/^127\.0\.0\.1:/), "bad-proxy-header"],
+      ]);
+      expect(connections()[0]!.via).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(Buffer.concat(received).toString()).not.toContain("sneaky");
+    });
+  },
+);

@@ -1,5 +1,6 @@
 // TLS passthrough: the ClientHello parser (on real ClientHellos from Node's TLS client), SNI matching, and
-// openssl s_client through a tls listener reaching the backend its server name selects, encrypted end to end.
+// openssl s_client through a tls listener reaching the backend its server name selects, encrypted end to end,
+// on every data path (the native engine peeks at the ClientHello; the stream paths read it and send it on).
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -7,9 +8,9 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseClientHello, SniTable } from "../../l4-sidecar/src/sni.ts";
-import { onCleanup, ROOT, startSidecar, waitFor } from "./helpers.ts";
+import { backend, onCleanup, ROOT, sleep, startSidecar, waitFor } from "./helpers.ts";
 
 /** The first bytes a real TLS client sends (its ClientHello), captured on a plain TCP server. */
 async function captureHello(servername?: string): Promise<Buffer> {
@@ -69,9 +70,15 @@ describe("ClientHello parsing", () => {
   });
 });
 
-describe("tls listener (SNI passthrough) with openssl s_client", () => {
+describe.each(["native", "raw", "socket"])("tls listener (SNI passthrough), %s data path", (mode) => {
   let key = "";
   let cert = "";
+  beforeEach(() => {
+    process.env.SWITCHYARD_L4_DATA_PATH = mode;
+  });
+  afterEach(() => {
+    delete process.env.SWITCHYARD_L4_DATA_PATH;
+  });
   beforeAll(() => {
     const dir = mkdtempSync(path.join(tmpdir(), "sy-tls-"));
     try {
@@ -165,5 +172,54 @@ describe("tls listener (SNI passthrough) with openssl s_client", () => {
       [undefined, "sc", expect.any(String)],
       [undefined, undefined, "not-tls"],
     ]);
+  });
+
+  it("reads a PROXY header, then a ClientHello that arrives in pieces: the service it names gets the hello only", async () => {
+    const hello = await captureHello("db.example.com");
+    const got = { a: Buffer.alloc(0), c: Buffer.alloc(0) };
+    const recorder = (k: "a" | "c") =>
+      backend((s) => {
+        s.on("data", (d: Buffer) => {
+          got[k] = Buffer.concat([got[k], d]);
+          if (got[k].length >= hello.length) s.end();
+        });
+      });
+    const [a, c] = [await recorder("a"), await recorder("c")];
+    const { port, connections, sidecar } = await startSidecar({
+      services: [
+        { name: "sa", backends: [{ address: a.address }] },
+        { name: "sc", backends: [{ address: c.address }] },
+      ],
+      listeners: [
+        {
+          name: "l",
+          listen: "127.0.0.1:0",
+          protocol: "tls",
+          accept_proxy_protocol: true,
+          service: "sc",
+          sni: { "db.example.com": "sa" },
+        },
+      ],
+    });
+    expect(sidecar.status().listeners[0]).toMatchObject({ data_path: mode });
+    const client = net.connect(port, "127.0.0.1");
+    client.on("error", () => {});
+    await once(client, "connect");
+    client.write(
+      Buffer.concat([Buffer.from("PROXY TCP4 192.0.2.7 10.0.0.1 40000 443\r\n"), hello.subarray(0, 9)]),
+    );
+    await sleep(50);
+    client.write(hello.subarray(9, 60));
+    await sleep(50);
+    client.end(hello.subarray(60));
+    await once(client, "close");
+    await waitFor(() => connections().length === 1, 3000, "log line");
+    expect(got.a.equals(hello)).toBe(true);
+    expect(got.c.length).toBe(0);
+    expect(connections()[0]).toMatchObject({
+      client: "192.0.2.7:40000",
+      sni: "db.example.com",
+      service: "sa",
+    });
   });
 });

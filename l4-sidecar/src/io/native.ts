@@ -1,7 +1,8 @@
 // The native data path (l4-sidecar/native/, built by `npm run build:native`): accept, connect and
 // splice outside JavaScript, on an epoll set driven from Node's loop. JavaScript is called once per accepted
-// connection, once when its backend connects or fails, and once when it ends. This file loads the addon and
-// routes those calls to the listener that owns the listening socket.
+// connection, once when its backend connects or fails, and once when it ends (and, while it reads a PROXY
+// header or a ClientHello with peek(), when more bytes arrive). This file loads the addon and routes those
+// calls to the listener that owns the listening socket.
 import { createRequire } from "node:module";
 import { getSystemErrorName } from "node:util";
 import { rawTcpAvailable } from "./raw.ts";
@@ -12,6 +13,8 @@ export interface NativeOwner {
   onConnected(cid: number): void;
   onConnectFail(cid: number, code: string): void;
   onClose(cid: number, bytesIn: number, bytesOut: number, closedBy: number, error: string | undefined): void;
+  /** More bytes (or the end) arrived from a client whose prelude is being read with peek(). */
+  onPrelude(cid: number): void;
 }
 
 export interface NativeEngine {
@@ -36,6 +39,10 @@ export interface NativeEngine {
   /** Closes the client with a FIN: no backend could be reached. Not reported through onClose. */
   endClient(cid: number): void;
   localAddress(cid: number): [string, number] | undefined;
+  /** The client's bytes so far, left queued (the splice sends them on), and whether it has ended. */
+  peek(cid: number, maxBytes: number): [Buffer, boolean] | undefined;
+  /** Consumes n of the client's bytes (a PROXY header); returns how many it consumed. */
+  skip(cid: number, n: number): number;
   /** [cid, bytesIn, bytesOut] triples of bytes moved since the last sweep; closes idle connections. */
   sweep(lid: number): Float64Array;
   /** Resets every connection of the listener, each reported as closed by shutdown. */
@@ -48,6 +55,7 @@ interface Addon extends NativeEngine {
     connected: (lid: number, cid: number) => void,
     connectFail: (lid: number, cid: number, code: string) => void,
     close: (lid: number, cid: number, i: number, o: number, by: number, err: string | undefined) => void,
+    prelude: (lid: number, cid: number) => void,
   ): void;
 }
 
@@ -107,6 +115,7 @@ export function nativeEngine(): NativeEngine | undefined {
     (lid, cid) => o[lid]?.onConnected(cid),
     (lid, cid, code) => o[lid]?.onConnectFail(cid, code),
     (lid, cid, i, out, by, err) => o[lid]?.onClose(cid, i, out, by, err),
+    (lid, cid) => o[lid]?.onPrelude(cid),
   );
   return a;
 }
@@ -131,13 +140,12 @@ export const errnoName = (negativeErrno: number): string => {
 /**
  * The data path for a new TCP listener. SWITCHYARD_L4_DATA_PATH=native|raw|socket picks one (tests and
  * comparisons; `native` when the engine is not built is an error rather than a quiet fallback); otherwise
- * the fastest available. Listeners that read a prelude before choosing a backend (TLS server names, incoming
- * PROXY headers) run on the streams in JavaScript.
+ * the fastest available.
  */
-export function chooseDataPath(readsPrelude: boolean): DataPath {
+export function chooseDataPath(): DataPath {
   const wanted = process.env.SWITCHYARD_L4_DATA_PATH;
   if (wanted === "socket") return "socket";
-  if (wanted !== "raw" && !readsPrelude) {
+  if (wanted !== "raw") {
     if (addon()) return "native";
     if (wanted === "native")
       throw new Error(

@@ -1,5 +1,5 @@
-// The byte stream the JavaScript TCP data path works on (listeners that read a TLS ClientHello or a PROXY
-// header first, and every TCP listener when the native engine is not built): one interface over two
+// The byte stream the JavaScript TCP data path works on (when the native engine is not built, or
+// SWITCHYARD_L4_DATA_PATH=raw|socket): one interface over two
 // implementations, Node's raw TCP handles (raw.ts: no net.Socket, no stream machinery per connection) and
 // net.Socket (socket.ts, the fallback when Node's internals differ or SWITCHYARD_L4_DATA_PATH=socket). The
 // splice, the prelude reader and the connect path are written once, against this.
