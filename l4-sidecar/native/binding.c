@@ -22,6 +22,13 @@ static napi_value ret_i32(napi_env env, int32_t v) {
   napi_create_int32(env, v, &out);
   return out;
 }
+static napi_value pair(napi_env env, napi_value a, napi_value b) {
+  napi_value out;
+  napi_create_array_with_length(env, 2, &out);
+  napi_set_element(env, out, 0, a);
+  napi_set_element(env, out, 1, b);
+  return out;
+}
 static conn* arg_conn(napi_env env, napi_value v) {
   return table_get((uint32_t)arg_f64(env, v));
 }
@@ -144,8 +151,8 @@ static napi_value js_local_port(napi_env env, napi_callback_info info) {
   struct sockaddr_storage sa;
   socklen_t len = sizeof sa;
   if (!l || l->fd < 0 || getsockname(l->fd, (struct sockaddr*)&sa, &len) < 0) return ret_i32(env, 0);
-  return ret_i32(env, ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6*)&sa)->sin6_port
-                                                    : ((struct sockaddr_in*)&sa)->sin_port));
+  char ip[INET6_ADDRSTRLEN];
+  return ret_i32(env, addr_text(&sa, ip));
 }
 
 
@@ -274,10 +281,7 @@ static napi_value js_peek(napi_env env, napi_callback_info info) {
   napi_value buf, flag;
   napi_create_buffer_copy(env, (size_t)n, E->scratch, NULL, &buf);
   napi_get_boolean(env, ended, &flag);
-  napi_create_array_with_length(env, 2, &out);
-  napi_set_element(env, out, 0, buf);
-  napi_set_element(env, out, 1, flag);
-  return out;
+  return pair(env, buf, flag);
 }
 
 // skip(cid, n): consumes n bytes the client sent (a PROXY header: not for the backend) → bytes consumed.
@@ -303,22 +307,11 @@ static napi_value js_local_address(napi_env env, napi_callback_info info) {
   struct sockaddr_storage sa;
   socklen_t len = sizeof sa;
   if (!c || c->fd[0] < 0 || getsockname(c->fd[0], (struct sockaddr*)&sa, &len) < 0) return out;
-  char ip[INET6_ADDRSTRLEN] = "";
-  int port;
-  if (sa.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6, &((struct sockaddr_in6*)&sa)->sin6_addr, ip, sizeof ip);
-    port = ntohs(((struct sockaddr_in6*)&sa)->sin6_port);
-  } else {
-    inet_ntop(AF_INET, &((struct sockaddr_in*)&sa)->sin_addr, ip, sizeof ip);
-    port = ntohs(((struct sockaddr_in*)&sa)->sin_port);
-  }
-  napi_value a, p;
-  napi_create_array_with_length(env, 2, &out);
+  char ip[INET6_ADDRSTRLEN];
+  int port = addr_text(&sa, ip);
+  napi_value a;
   napi_create_string_latin1(env, ip, NAPI_AUTO_LENGTH, &a);
-  napi_create_int32(env, port, &p);
-  napi_set_element(env, out, 0, a);
-  napi_set_element(env, out, 1, p);
-  return out;
+  return pair(env, a, ret_i32(env, port));
 }
 
 // sweep(lid) → Float64Array of [cid, bytesIn, bytesOut] since the last report, for open connections with new
@@ -383,16 +376,6 @@ static napi_value js_abort(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// activeConnections(lid)
-static napi_value js_active(napi_env env, napi_callback_info info) {
-  ARGS(1)
-  listener* l = arg_listener(env, argv[0]);
-  int32_t n = 0;
-  if (l)
-    for (conn* c = l->head; c; c = c->next) n++;
-  return ret_i32(env, n);
-}
-
 NAPI_MODULE_INIT() {
   napi_property_descriptor fns[] = {
       {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
@@ -408,7 +391,6 @@ NAPI_MODULE_INIT() {
       {"skip", NULL, js_skip, NULL, NULL, NULL, napi_default, NULL},
       {"sweep", NULL, js_sweep, NULL, NULL, NULL, napi_default, NULL},
       {"abort", NULL, js_abort, NULL, NULL, NULL, napi_default, NULL},
-      {"active", NULL, js_active, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   return exports;

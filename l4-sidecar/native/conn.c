@@ -94,6 +94,37 @@ void ready_remove(conn* c) {
   c->rnext = c->rprev = NULL;
 }
 
+// The pending error on a socket (SO_ERROR; reading it clears it), 0 when there is none.
+int socket_error(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  return err;
+}
+
+// An address as text and its port (the port is returned; `ip` is empty for a family other than IPv4/IPv6).
+int addr_text(const struct sockaddr_storage* sa, char ip[INET6_ADDRSTRLEN]) {
+  ip[0] = '\0';
+  if (sa->ss_family == AF_INET6) {
+    const struct sockaddr_in6* a = (const struct sockaddr_in6*)sa;
+    inet_ntop(AF_INET6, &a->sin6_addr, ip, INET6_ADDRSTRLEN);
+    return ntohs(a->sin6_port);
+  }
+  if (sa->ss_family != AF_INET) return 0;
+  const struct sockaddr_in* a = (const struct sockaddr_in*)sa;
+  inet_ntop(AF_INET, &a->sin_addr, ip, INET6_ADDRSTRLEN);
+  return ntohs(a->sin_port);
+}
+
+// A call into JavaScript with the listener and connection ids (connected, prelude).
+static void notify(napi_ref fn, conn* c) {
+  napi_handle_scope scope;
+  napi_open_handle_scope(E->env, &scope);
+  napi_value argv[2] = {num(c->l->id), num(c->id)};
+  call_js(fn, 2, argv, NULL);
+  napi_close_handle_scope(E->env, scope);
+}
+
 void reset_fd(int fd) {
   struct linger lg = {1, 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -289,9 +320,7 @@ void on_side(side* s, uint32_t ev) {
     // An error, or a hang-up without ever being writable, is a failed connect; the first EPOLLOUT a success
     // (a backend that accepts and at once resets is then a backend reset, as it would be a moment later).
     if ((ev & EPOLLERR) || ((ev & EPOLLHUP) && !(ev & EPOLLOUT))) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len);
+      int err = socket_error(c->fd[1]);
       c->readable[1] = c->rdhup[1] = 0;
       connect_failed(c, err ? err : ECONNREFUSED);
       return;
@@ -299,11 +328,7 @@ void on_side(side* s, uint32_t ev) {
     if (!(ev & EPOLLOUT)) return;
     connecting_remove(c);
     c->state = S_OPEN;
-    napi_handle_scope scope;
-    napi_open_handle_scope(E->env, &scope);
-    napi_value argv[2] = {num(c->l->id), num(c->id)};
-    call_js(E->on_connected, 2, argv, NULL);
-    napi_close_handle_scope(E->env, scope);
+    notify(E->on_connected, c);
     if (c->state != S_OPEN) return;
     start_splice(c);
     return;
@@ -311,25 +336,16 @@ void on_side(side* s, uint32_t ev) {
   if (c->state != S_OPEN) {
     // Waiting for a backend: a client that resets now ends it; its bytes and FIN wait for the splice.
     if (d == 0 && (ev & EPOLLERR)) {
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(c->fd[0], SOL_SOCKET, SO_ERROR, &err, &len);
+      int err = socket_error(c->fd[0]);
       fail(c, 0, err ? err : ECONNRESET);
     } else if (d == 0 && c->peeking && (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
-      // More of the prelude (or its end): JavaScript peeks again.
-      napi_handle_scope scope;
-      napi_open_handle_scope(E->env, &scope);
-      napi_value argv[2] = {num(c->l->id), num(c->id)};
-      call_js(E->on_prelude, 2, argv, NULL);
-      napi_close_handle_scope(E->env, scope);
+      notify(E->on_prelude, c);  // more of the prelude (or its end): JavaScript peeks again
     }
     return;
   }
   if (ev & EPOLLERR) {
     // Noticed even while this side is not being read (its bytes wait for the other side to drain).
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(c->fd[d], SOL_SOCKET, SO_ERROR, &err, &len);
+    int err = socket_error(c->fd[d]);
     if (err) {
       fail(c, d, err);
       return;
@@ -354,17 +370,8 @@ void on_accept(listener* l) {
       if (errno == ECONNABORTED) continue;
       return;  // EMFILE and friends: the next edge retries
     }
-    char ip[INET6_ADDRSTRLEN] = "";
-    int port = 0;
-    if (sa.ss_family == AF_INET) {
-      struct sockaddr_in* a = (struct sockaddr_in*)&sa;
-      inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-      port = ntohs(a->sin_port);
-    } else if (sa.ss_family == AF_INET6) {
-      struct sockaddr_in6* a = (struct sockaddr_in6*)&sa;
-      inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-      port = ntohs(a->sin6_port);
-    }
+    char ip[INET6_ADDRSTRLEN];
+    int port = addr_text(&sa, ip);
     conn* c = calloc(1, sizeof(conn));
     c->s[0] = (side){K_SIDE, 0, c};
     c->s[1] = (side){K_SIDE, 1, c};

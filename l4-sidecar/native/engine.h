@@ -57,7 +57,6 @@ struct conn {
   uint8_t rdhup[2];     // the peer's FIN (or an error) is queued: read to the end, not just to a short read
   uint8_t eof[2];       // FIN read from this side
   uint8_t shut[2];      // we sent FIN (shutdown SHUT_WR) towards this side
-  uint8_t no_delay;
   uint8_t peeking;  // JavaScript reads a prelude (PROXY header, ClientHello) with peek(): new bytes call it again
   int closed_by;
   int error;
@@ -126,6 +125,8 @@ void connecting_remove(conn* c);
 void ready_add(conn* c);
 void ready_remove(conn* c);
 void reset_fd(int fd);
+int socket_error(int fd);
+int addr_text(const struct sockaddr_storage* sa, char ip[INET6_ADDRSTRLEN]);
 void set_keepalive(int fd, int on, int secs);
 void keep(conn* c, int d, const char* data, size_t n);
 void release(conn* c);
