@@ -21,19 +21,11 @@ export interface SidecarOptions {
 
 type AnyListener = TcpListener | NativeTcpListener | UdpListener;
 
-/** How a listener config is served: UDP, or TCP on the native engine or on streams in JavaScript. */
-function kindOf(l: Config["listeners"][number]): string {
-  if (l.protocol === "udp") return "udp";
-  return chooseDataPath() === "native" ? "tcp-native" : "tcp";
-}
-const kindOfListener = (l: AnyListener) => (l instanceof NativeTcpListener ? "tcp-native" : l.transport);
-/** Whether a running listener can take a new config as is (a data path that cannot be chosen: rebind, and fail). */
-function sameKind(next: Config["listeners"][number], running: AnyListener): boolean {
-  try {
-    return kindOf(next) === kindOfListener(running);
-  } catch {
-    return false;
-  }
+/** A new TCP listener: on the native engine when it is available (or asked for), on JavaScript streams otherwise. */
+function tcpListener(settings: ListenerSettings, stats: ListenerStats, log: Logger) {
+  return chooseDataPath() === "native"
+    ? new NativeTcpListener(settings, stats, log)
+    : new TcpListener(settings, stats, log);
 }
 
 export class Sidecar {
@@ -77,7 +69,8 @@ export class Sidecar {
     // Free addresses first, so a listener renamed or moved onto an old address can bind.
     for (const [name, listener] of this.listeners) {
       const next = wanted.get(name);
-      if (next && next.listen === listener.listen && sameKind(next, listener)) continue;
+      if (next && next.listen === listener.listen && transport(next.protocol) === listener.transport)
+        continue;
       this.listeners.delete(name);
       this.retiring.add(listener);
       this.log.info(
@@ -111,13 +104,10 @@ export class Sidecar {
       const { host, port } = parseHostPort(l.listen)!;
       let listener: AnyListener;
       try {
-        const kind = kindOf(l);
         listener =
-          kind === "udp"
+          l.protocol === "udp"
             ? new UdpListener(settings, stats, this.log)
-            : kind === "tcp-native"
-              ? new NativeTcpListener(settings, stats, this.log)
-              : new TcpListener(settings, stats, this.log);
+            : tcpListener(settings, stats, this.log);
         await listener.start(host, port, this.options.reusePort);
       } catch (err) {
         this.log.error(
@@ -243,4 +233,9 @@ export class Sidecar {
     }
     return pools;
   }
+}
+
+/** tcp and tls listeners share the TCP socket type; udp is its own. */
+function transport(protocol: string): "tcp" | "udp" {
+  return protocol === "udp" ? "udp" : "tcp";
 }
