@@ -76,7 +76,7 @@ export async function connectBackend(opts: ConnectOptions): Promise<Stream> {
 }
 
 /** Settles like `p`, or rejects with `timeout()` (after calling `cancel`) once `deadline` passes. */
-function withDeadline<T>(
+export function withDeadline<T>(
   p: Promise<T>,
   deadline: number,
   timeout: () => Error,

@@ -54,6 +54,9 @@ export function recordConnectFailure(
   return `${b.address} ${code}`;
 }
 
+/** A keep-alive delay as the socket option takes it: whole seconds, at least one. */
+export const keepAliveSecs = (ms: number) => Math.max(1, Math.floor(ms / 1000));
+
 /** How often idle connections are looked for: a quarter of the timeout, between 10 ms and 1 s. */
 export const sweepInterval = (idleMs: number) => Math.min(1000, Math.max(10, Math.floor(idleMs / 4)));
 

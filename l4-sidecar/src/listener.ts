@@ -14,13 +14,14 @@ import {
   allowed,
   KEEPALIVE_AFTER_MS,
   KEEPALIVE_DEFER_MIN,
+  keepAliveSecs,
   type ListenerSettings,
   recordConnectFailure,
   sweepInterval,
 } from "./listener-common.ts";
 import { type ConnectionLine, type Logger, logConnection } from "./log.ts";
-import { readPrelude } from "./prelude.ts";
-import { parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
+import { preludeCloseReason, readPrelude } from "./prelude.ts";
+import { PROXY_HEADER_MAX, parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
 import { MAX_HELLO_BYTES, parseClientHello } from "./sni.ts";
 import { type CloseReason, Splice } from "./splice.ts";
 import type { ListenerStats } from "./stats.ts";
@@ -213,7 +214,7 @@ export class TcpListener {
     if (key === this.appliedOptions) return;
     this.appliedOptions = key;
     h.setNoDelay?.(l.no_delay);
-    h.setKeepAlive?.(l.tcp_keepalive > 0, Math.max(1, Math.floor(l.tcp_keepalive / 1000)));
+    h.setKeepAlive?.(l.tcp_keepalive > 0, keepAliveSecs(l.tcp_keepalive));
   }
 
   /** Allow/deny and max_connections; refuses (and logs) the connection when it may not proceed. */
@@ -256,8 +257,8 @@ export class TcpListener {
       // Bytes already read from the client (a PROXY header's tail, a ClientHello): the backend gets them first.
       let prelude: Buffer | undefined;
       if (l.accept_proxy_protocol) {
-        const r = await readPrelude(client, undefined, parseProxyHeader, 4096);
-        if (!r.ok) return closeEarly(r.reason === "invalid" ? "bad-proxy-header" : r.reason, r.detail);
+        const r = await readPrelude(client, undefined, parseProxyHeader, PROXY_HEADER_MAX);
+        if (!r.ok) return closeEarly(preludeCloseReason("proxy", r.reason), r.detail);
         if (r.value.source) {
           ip = r.value.source.address;
           port = r.value.source.port;
@@ -275,8 +276,7 @@ export class TcpListener {
       }
       if (l.protocol === "tls") {
         const hello = await readPrelude(client, prelude, parseClientHello, MAX_HELLO_BYTES);
-        if (!hello.ok)
-          return closeEarly(hello.reason === "invalid" ? "not-tls" : `hello-${hello.reason}`, hello.detail);
+        if (!hello.ok) return closeEarly(preludeCloseReason("hello", hello.reason), hello.detail);
         if (hello.value.serverName !== undefined) entry.sni = hello.value.serverName;
         pool = s.sni?.match(hello.value.serverName) ?? pool;
         prelude = hello.data;

@@ -9,6 +9,7 @@
 // Settings are swapped on reload; a connection keeps the settings it was accepted with.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import { ConnectError, type ConnectErrorCode, withDeadline } from "./connect.ts";
 import {
   disownListener,
   errnoName,
@@ -22,14 +23,21 @@ import {
   allowed,
   connectErrorCode,
   KEEPALIVE_DEFER_MIN,
+  keepAliveSecs,
   type ListenerSettings,
   recordConnectFailure,
   sweepInterval,
 } from "./listener-common.ts";
 import { type ConnectionLine, type Logger, logConnection } from "./log.ts";
 import type { ServicePool } from "./pool.ts";
-import { PRELUDE_TIMEOUT_MS, type PreludeStep } from "./prelude.ts";
-import { parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
+import {
+  PRELUDE_TIMEOUT_MS,
+  type PreludeKind,
+  type PreludeStep,
+  preludeCloseReason,
+  preludeStep,
+} from "./prelude.ts";
+import { PROXY_HEADER_MAX, parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
 import { MAX_HELLO_BYTES, parseClientHello } from "./sni.ts";
 import type { CloseReason } from "./splice.ts";
 import type { ListenerStats } from "./stats.ts";
@@ -42,7 +50,7 @@ interface Conn {
   port: number;
   settings: ListenerSettings;
   /** What is still to be read before a backend is chosen. */
-  prelude?: "proxy" | "hello";
+  prelude?: PreludeKind;
   preludeTimer?: NodeJS.Timeout;
   pool: ServicePool;
   tried: Set<number>;
@@ -153,7 +161,7 @@ export class NativeTcpListener implements NativeOwner {
     const key = `${l.no_delay}/${l.tcp_keepalive}`;
     if (key === this.appliedOptions || this.closing) return;
     this.appliedOptions = key;
-    this.engine.listenOptions(this.lid, l.no_delay, l.tcp_keepalive > 0 ? secs(l.tcp_keepalive) : 0);
+    this.engine.listenOptions(this.lid, l.no_delay, l.tcp_keepalive > 0 ? keepAliveSecs(l.tcp_keepalive) : 0);
   }
 
   // ---- the engine's calls -----------------------------------------------------------------------------------
@@ -203,15 +211,15 @@ export class NativeTcpListener implements NativeOwner {
 
   onPrelude(cid: number): void {
     const c = this.conns.get(cid);
-    if (!c?.prelude) return;
-    const proxy = c.prelude === "proxy";
-    const max = proxy ? PROXY_HEADER_MAX : MAX_HELLO_BYTES;
+    const kind = c?.prelude;
+    if (!c || !kind) return;
+    const max = kind === "proxy" ? PROXY_HEADER_MAX : MAX_HELLO_BYTES;
     const peeked = this.engine.peek(cid, max + 1);
     if (!peeked) return;
     const [data, ended] = peeked;
-    if (proxy) {
-      const header = data.length > max ? TOO_LONG : parseProxyHeader(data);
-      if (!this.preludeDone(cid, c, header, ended)) return;
+    if (kind === "proxy") {
+      const header = preludeStep(data, parseProxyHeader, max);
+      if (!this.preludeDone(cid, c, kind, header, ended)) return;
       const src = header.value.source;
       if (src) {
         c.entry.via = `${c.ip}:${c.port}`;
@@ -233,8 +241,8 @@ export class NativeTcpListener implements NativeOwner {
         return;
       }
     } else {
-      const hello = data.length > max ? TOO_LONG : parseClientHello(data);
-      if (!this.preludeDone(cid, c, hello, ended)) return;
+      const hello = preludeStep(data, parseClientHello, max);
+      if (!this.preludeDone(cid, c, kind, hello, ended)) return;
       if (hello.value.serverName !== undefined) c.entry.sni = hello.value.serverName;
       c.pool = c.settings.sni?.match(hello.value.serverName) ?? c.pool;
     }
@@ -246,14 +254,13 @@ export class NativeTcpListener implements NativeOwner {
   private preludeDone<T>(
     cid: number,
     c: Conn,
+    kind: PreludeKind,
     step: PreludeStep<T>,
     ended: boolean,
   ): step is { status: "done"; value: T } {
     if (step.status === "done") return true;
-    const proxy = c.prelude === "proxy";
-    if (step.status === "invalid")
-      this.closeEarly(cid, c, proxy ? "bad-proxy-header" : "not-tls", step.reason);
-    else if (ended) this.closeEarly(cid, c, proxy ? "client-closed" : "hello-client-closed");
+    if (step.status === "invalid") this.closeEarly(cid, c, preludeCloseReason(kind, "invalid"), step.reason);
+    else if (ended) this.closeEarly(cid, c, preludeCloseReason(kind, "client-closed"));
     return false;
   }
 
@@ -265,7 +272,7 @@ export class NativeTcpListener implements NativeOwner {
 
   private preludeTimedOut(cid: number, c: Conn): void {
     if (this.conns.get(cid) === c && c.prelude)
-      this.closeEarly(cid, c, c.prelude === "proxy" ? "timeout" : "hello-timeout");
+      this.closeEarly(cid, c, preludeCloseReason(c.prelude, "timeout"));
   }
 
   /** The prelude was not what it must be: close the client (FIN) and log why. */
@@ -354,27 +361,21 @@ export class NativeTcpListener implements NativeOwner {
 
   /** A backend given by name: resolved at each connect (as net.connect does), within its connect deadline. */
   private resolve(cid: number, c: Conn, host: string): void {
-    const left = c.deadline - performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((r) => {
-      timer = setTimeout(() => r("timeout"), left);
-    });
-    void Promise.race([lookup(host, { all: true }), timeout]).then(
-      (r) => {
-        clearTimeout(timer);
+    const timedOut = () => new ConnectError("SY_CONNECT_TIMEOUT", `resolving ${host} timed out`);
+    void withDeadline(lookup(host, { all: true }), c.deadline, timedOut).then(
+      (addresses) => {
         if (this.conns.get(cid) !== c) return; // the client went away meanwhile
-        if (r === "timeout") return this.retry(cid, c, "SY_CONNECT_TIMEOUT");
-        c.addresses = r.map((a) => a.address);
+        c.addresses = addresses.map((a) => a.address);
         if (!this.connectAddress(cid, c)) this.connectNext(cid, c);
       },
-      () => {
-        clearTimeout(timer);
-        if (this.conns.get(cid) === c) this.retry(cid, c, "SY_CONNECT_FAILED");
+      (e: unknown) => {
+        if (this.conns.get(cid) !== c) return;
+        this.retry(cid, c, e instanceof ConnectError ? e.code : "SY_CONNECT_FAILED");
       },
     );
   }
 
-  private retry(cid: number, c: Conn, code: "SY_CONNECT_TIMEOUT" | "SY_CONNECT_FAILED"): void {
+  private retry(cid: number, c: Conn, code: ConnectErrorCode): void {
     this.failed(c, code);
     this.connectNext(cid, c);
   }
@@ -394,7 +395,7 @@ export class NativeTcpListener implements NativeOwner {
         errno = "ETIMEDOUT";
         break;
       }
-      const keepAlive = l.tcp_keepalive > 0 ? secs(l.tcp_keepalive) : 0;
+      const keepAlive = l.tcp_keepalive > 0 ? keepAliveSecs(l.tcp_keepalive) : 0;
       const defer = l.tcp_keepalive >= KEEPALIVE_DEFER_MIN;
       const err = this.engine.connect(
         cid,
@@ -414,7 +415,7 @@ export class NativeTcpListener implements NativeOwner {
     return false;
   }
 
-  private failed(c: Conn, code: ReturnType<typeof connectErrorCode>): void {
+  private failed(c: Conn, code: ConnectErrorCode): void {
     const failure = recordConnectFailure(this.log, this.name, c.pool, c.chosen, code);
     c.chosen = -1;
     c.addresses = undefined;
@@ -484,8 +485,3 @@ export class NativeTcpListener implements NativeOwner {
     }
   }
 }
-
-const secs = (ms: number) => Math.max(1, Math.floor(ms / 1000));
-/** As the stream path reads it: a v2 header with TLVs fits; more is not a PROXY header. */
-const PROXY_HEADER_MAX = 4096;
-const TOO_LONG = { status: "invalid", reason: "too long" } as const;

@@ -15,6 +15,22 @@ export type PreludeOutcome<T> =
   | { ok: true; value: T; data: Buffer }
   | { ok: false; reason: "invalid" | "timeout" | "client-closed"; detail?: string };
 
+/** What a listener reads first, and the `closed_by` of a client whose prelude failed (on every data path). */
+export type PreludeKind = "proxy" | "hello";
+export function preludeCloseReason(kind: PreludeKind, why: "invalid" | "timeout" | "client-closed"): string {
+  if (kind === "proxy") return why === "invalid" ? "bad-proxy-header" : why;
+  return why === "invalid" ? "not-tls" : `hello-${why}`;
+}
+
+/** One look at what has arrived so far: too long, or what `parse` makes of it. */
+export function preludeStep<T>(
+  data: Buffer,
+  parse: (data: Buffer) => PreludeStep<T>,
+  maxBytes: number,
+): PreludeStep<T> {
+  return data.length > maxBytes ? { status: "invalid", reason: "too long" } : parse(data);
+}
+
 export function readPrelude<T>(
   client: Stream,
   initial: Buffer | undefined,
@@ -37,7 +53,7 @@ export function readPrelude<T>(
     /** Looks at everything so far; settles once decided. */
     const check = (): void => {
       const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      const r: PreludeStep<T> = size > maxBytes ? { status: "invalid", reason: "too long" } : parse(data);
+      const r = preludeStep(data, parse, maxBytes);
       if (r.status === "invalid") finish({ ok: false, reason: "invalid", detail: r.reason });
       else if (r.status === "done") finish({ ok: true, value: r.value, data });
     };

@@ -77,6 +77,9 @@ export type ProxyParse =
  * `length` is the header's size (the client's own bytes follow); `source` is the client it speaks for
  * (absent for LOCAL / UNKNOWN headers: the load balancer's own connections, e.g. its health checks).
  */
+/** The most a listener reads looking for a PROXY header: a v2 header with TLVs fits; more is not one. */
+export const PROXY_HEADER_MAX = 4096;
+
 export function parseProxyHeader(data: Buffer): ProxyParse {
   if (data.length === 0) return { status: "need-more" };
   if (data[0] === 0x0d) {
