@@ -3,7 +3,7 @@
 import { lookup } from "node:dns/promises";
 import { once } from "node:events";
 import { readdirSync } from "node:fs";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/index.ts";
 import {
   backend,
@@ -15,18 +15,14 @@ import {
   roundTrip,
   startSidecar,
   tcpConfig,
+  useDataPath,
   waitFor,
 } from "./helpers.ts";
 
 const openFds = () => readdirSync("/proc/self/fd").length;
 
 describe.each(["native", "raw", "socket"])("%s data path", (mode) => {
-  beforeEach(() => {
-    process.env.SWITCHYARD_L4_DATA_PATH = mode;
-  });
-  afterEach(() => {
-    delete process.env.SWITCHYARD_L4_DATA_PATH;
-  });
+  useDataPath(mode);
 
   it("counts the bytes of a connection that is still open (in /status, within a couple of seconds)", async () => {
     const b = await echoBackend();
@@ -91,12 +87,7 @@ describe.each(["native", "raw", "socket"])("%s data path", (mode) => {
 });
 
 describe("native data path", () => {
-  beforeEach(() => {
-    process.env.SWITCHYARD_L4_DATA_PATH = "native";
-  });
-  afterEach(() => {
-    delete process.env.SWITCHYARD_L4_DATA_PATH;
-  });
+  useDataPath("native");
 
   it("a client that resets while its backend connect is pending frees everything at once", async () => {
     const hole = await blackhole();

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import net from "node:net";
 import path from "node:path";
-import { afterEach } from "vitest";
+import { afterEach, beforeEach } from "vitest";
 import { type Config, parseConfig } from "../../core/config/index.ts";
 import { createLogger } from "../../l4-sidecar/src/log.ts";
 import { Sidecar } from "../../l4-sidecar/src/sidecar.ts";
@@ -138,6 +138,16 @@ export async function roundTrip(port: number, text: string): Promise<string> {
   const out = (await reply).toString();
   s.destroy();
   return out;
+}
+
+/** The enclosing describe's tests run on this data path (SWITCHYARD_L4_DATA_PATH: native, raw or socket). */
+export function useDataPath(mode: string): void {
+  beforeEach(() => {
+    process.env.SWITCHYARD_L4_DATA_PATH = mode;
+  });
+  afterEach(() => {
+    delete process.env.SWITCHYARD_L4_DATA_PATH;
+  });
 }
 
 export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {

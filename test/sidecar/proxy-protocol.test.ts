@@ -2,9 +2,9 @@
 // backend gets the header with the client's real address before the client's bytes.
 
 import net from "node:net";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseProxyHeader, proxyHeader } from "../../l4-sidecar/src/proxy-protocol.ts";
-import { backend, connect, startSidecar, tcpConfig, waitFor } from "./helpers.ts";
+import { backend, connect, startSidecar, tcpConfig, useDataPath, waitFor } from "./helpers.ts";
 
 const SIG = "0d0a0d0a000d0a515549540a";
 
@@ -76,12 +76,7 @@ describe("PROXY protocol through the sidecar", () => {
 describe.each(["native", "raw", "socket"])(
   "PROXY protocol from a load balancer in front (%s data path)",
   (mode) => {
-    beforeEach(() => {
-      process.env.SWITCHYARD_L4_DATA_PATH = mode;
-    });
-    afterEach(() => {
-      delete process.env.SWITCHYARD_L4_DATA_PATH;
-    });
+    useDataPath(mode);
 
     it("parses v1 and v2 headers, LOCAL/UNKNOWN ones, partial ones, and rejects others", () => {
       const e = { srcAddress: "192.0.2.7", srcPort: 51000, dstAddress: "10.0.0.1", dstPort: 6379 };

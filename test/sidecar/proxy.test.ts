@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import type net from "node:net";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   backend,
   connect,
@@ -14,6 +14,7 @@ import {
   sleep,
   startSidecar,
   tcpConfig,
+  useDataPath,
   waitFor,
 } from "./helpers.ts";
 
@@ -48,12 +49,7 @@ async function writeAll(s: net.Socket, data: Buffer): Promise<void> {
 
 // Every data path: the native engine (the default), raw TCP handles and net.Socket streams (the fallbacks).
 describe.each(["native", "raw", "socket"])("sidecar proxying (%s data path)", (mode) => {
-  beforeEach(() => {
-    process.env.SWITCHYARD_L4_DATA_PATH = mode;
-  });
-  afterEach(() => {
-    delete process.env.SWITCHYARD_L4_DATA_PATH;
-  });
+  useDataPath(mode);
 
   it("carries 100 MB each way at once, byte-exact (sha256 both ways)", async () => {
     const MB = 1024 * 1024;

@@ -8,9 +8,9 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parseClientHello, SniTable } from "../../l4-sidecar/src/sni.ts";
-import { backend, onCleanup, ROOT, sleep, startSidecar, waitFor } from "./helpers.ts";
+import { backend, onCleanup, ROOT, sleep, startSidecar, useDataPath, waitFor } from "./helpers.ts";
 
 /** The first bytes a real TLS client sends (its ClientHello), captured on a plain TCP server. */
 async function captureHello(servername?: string): Promise<Buffer> {
@@ -73,12 +73,7 @@ describe("ClientHello parsing", () => {
 describe.each(["native", "raw", "socket"])("tls listener (SNI passthrough), %s data path", (mode) => {
   let key = "";
   let cert = "";
-  beforeEach(() => {
-    process.env.SWITCHYARD_L4_DATA_PATH = mode;
-  });
-  afterEach(() => {
-    delete process.env.SWITCHYARD_L4_DATA_PATH;
-  });
+  useDataPath(mode);
   beforeAll(() => {
     const dir = mkdtempSync(path.join(tmpdir(), "sy-tls-"));
     try {
