@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 import { bench, do_not_optimize, run as mitataRun } from "mitata";
 import { parseConfig } from "../core/config/parse.ts";
 import { RequestFields, ruleRequestFrom } from "../core/rules/index.ts";
-import { collectTargets } from "../worker/src/waf/inspect.ts";
-import { compileWaf } from "../worker/src/waf/policy.ts";
+import { collectTargets } from "../core/waf/inspect.ts";
+import { compileWaf } from "../core/waf/policy.ts";
 import { decide } from "../worker/src/waf/stage.ts";
 
 const config = parseConfig({

@@ -1,7 +1,7 @@
 // normal()'s single-pass decoder (simpleNormal) against the general path it stands in for: wherever it answers,
 // it must answer exactly what the general path (decodeURIComponent rounds, entities, escapes, NFKC) would.
 import { describe, expect, it } from "vitest";
-import { generalNormal, normal, simpleNormal } from "../../worker/src/waf/normalize.ts";
+import { generalNormal, normal, simpleNormal } from "../../core/waf/normalize.ts";
 
 // [raw, taken by the single pass, normal form]. The flag keeps the table honest: a row meant for the decoder
 // that silently fell back would compare the general path with itself.

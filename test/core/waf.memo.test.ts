@@ -1,8 +1,8 @@
 // The managed engine's clean-value memo (two generations, CLEAN_CACHE_SIZE entries): values repeated on every
 // request stay remembered however many new ones pass through, and a value that matched is never remembered.
 import { describe, expect, it } from "vitest";
-import { CLEAN_CACHE_SIZE, ManagedEngine, type ManagedSettings } from "../../worker/src/waf/engine.ts";
-import { collectTargets, type InspectInput } from "../../worker/src/waf/inspect.ts";
+import { CLEAN_CACHE_SIZE, ManagedEngine, type ManagedSettings } from "../../core/waf/engine.ts";
+import { collectTargets, type InspectInput } from "../../core/waf/inspect.ts";
 
 const settings: ManagedSettings = {
   enabled: true,

@@ -1,8 +1,8 @@
 // Matching time of the managed ruleset on crafted input, in Node (workerd freezes its clocks during synchronous
 // work, so timing cannot be measured there). Inspected values reach body_limit, so matching must stay linear.
 import { describe, expect, it } from "vitest";
-import { ManagedEngine } from "../../worker/src/waf/engine.ts";
-import { collectTargets } from "../../worker/src/waf/inspect.ts";
+import { ManagedEngine } from "../../core/waf/engine.ts";
+import { collectTargets } from "../../core/waf/inspect.ts";
 
 describe("matching time on crafted input", () => {
   // Before every repetition was bounded, some of these took many seconds (quadratic backtracking).

@@ -1,7 +1,7 @@
 // Runs the corpus through the managed ruleset: detection rate per category and false positives.
 // Used by the worker tests (inside workerd) and by `npm run waf:corpus`, which prints the table.
-import { ManagedEngine, type ManagedSettings } from "../../worker/src/waf/engine.ts";
-import { collectTargets, type InspectInput } from "../../worker/src/waf/inspect.ts";
+import { ManagedEngine, type ManagedSettings } from "../../core/waf/engine.ts";
+import { collectTargets, type InspectInput } from "../../core/waf/inspect.ts";
 import { ATTACKS } from "./attacks.ts";
 import { BENIGN } from "./benign.ts";
 import type { CorpusEntry } from "./types.ts";

@@ -1,10 +1,10 @@
 // The managed ruleset's parts inside workerd: normalisation against evasions, what each paranoia level adds,
 // disabled rules, excessive arguments, body parsing, and the score arithmetic.
 import { describe, expect, it } from "vitest";
-import { ManagedEngine, type ManagedSettings } from "../../worker/src/waf/engine.ts";
-import { collectTargets, type InspectInput } from "../../worker/src/waf/inspect.ts";
-import { MANAGED_RULES } from "../../worker/src/waf/managed-rules.ts";
-import { cmdForm, normal, sqlForm } from "../../worker/src/waf/normalize.ts";
+import { ManagedEngine, type ManagedSettings } from "../../core/waf/engine.ts";
+import { collectTargets, type InspectInput } from "../../core/waf/inspect.ts";
+import { MANAGED_RULES } from "../../core/waf/managed-rules.ts";
+import { cmdForm, normal, sqlForm } from "../../core/waf/normalize.ts";
 
 const settings = (o: Partial<ManagedSettings> = {}): ManagedSettings => ({
   enabled: true,

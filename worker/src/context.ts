@@ -2,10 +2,10 @@
 // only through it, which keeps each stage replaceable and its order visible in app.ts alone.
 import type { RouteMatch } from "../../core/routing/index.ts";
 import type { RequestFields } from "../../core/rules/index.ts";
+import type { WafDecision } from "../../core/waf/engine.ts";
 import type { Env } from "./env.ts";
 import type { ProxyError } from "./errors.ts";
 import type { RoutePlan, Runtime, ServicePool } from "./runtime.ts";
-import type { WafDecision } from "./waf/engine.ts";
 
 export interface Attempt {
   /** 1 for the first try, 2 for the first retry or hedge, … (the value of the attempt header). */

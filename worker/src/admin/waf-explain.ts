@@ -2,8 +2,8 @@
 // the URL and headers; a body is not part of an explain request), as a hook for core/explain.
 import type { Config } from "../../../core/config/schema/index.ts";
 import type { ExplainOptions } from "../../../core/explain/index.ts";
-import { explain, type WafDecision } from "../waf/engine.ts";
-import { collectTargets } from "../waf/inspect.ts";
+import { explain, type WafDecision } from "../../../core/waf/engine.ts";
+import { collectTargets } from "../../../core/waf/inspect.ts";
 import { wafFor } from "../waf/policy.ts";
 
 export function wafExplainer(config: Config): NonNullable<ExplainOptions["waf"]> {

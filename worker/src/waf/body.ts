@@ -1,6 +1,6 @@
 // Reads at most `limit` bytes of a request body for inspection, from a clone, so the original stream still
 // reaches the backend untouched. Bodies that cannot carry attacks in text (images, archives) are not read.
-import type { InspectBody } from "./inspect.ts";
+import type { InspectBody } from "../../../core/waf/inspect.ts";
 
 const TEXTUAL =
   /^(?:application\/(?:x-www-form-urlencoded|json|[\w.+-]*\+json|xml|[\w.+-]*\+xml|graphql|javascript)|multipart\/form-data|text\/)/i;

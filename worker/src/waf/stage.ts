@@ -4,11 +4,11 @@
 // waf.explain_header, into an x-switchyard-waf response header. A block is 403 JSON with the request id.
 import type { Context, Next } from "hono";
 import { type FetchLikeRequest, RequestFields, ruleRequestFrom } from "../../../core/rules/index.ts";
+import { explain, type WafDecision, type WafPolicyEngine } from "../../../core/waf/engine.ts";
+import { collectTargets } from "../../../core/waf/inspect.ts";
 import type { AppEnv } from "../context.ts";
 import { errorBody, ProxyError } from "../errors.ts";
 import { readBodyPrefix } from "./body.ts";
-import { explain, type WafDecision, type WafPolicyEngine } from "./engine.ts";
-import { collectTargets } from "./inspect.ts";
 import { wafFor } from "./policy.ts";
 
 export const EXPLAIN_HEADER = "x-switchyard-waf";

@@ -1,7 +1,7 @@
 // Normalisation before matching, to defeat the usual evasions: repeated URL decoding (%2527, %u0027),
 // HTML entities (&#x3c; &lt;), JS escapes (\x3c), NUL bytes, Unicode compatibility forms (＜ → <), case,
 // runs of whitespace; and, for SQL, comments (UNION/**/SELECT, /*!50000SELECT*/).
-import { urlDecode } from "../../../core/rules/index.ts";
+import { urlDecode } from "../rules/index.ts";
 
 const NAMED: Record<string, string> = {
   lt: "<",

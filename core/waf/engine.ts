@@ -1,7 +1,7 @@
 // The WAF's pure decision logic: custom rules in order, then the managed ruleset with anomaly scoring.
 // Compiled once per config (rules filtered by paranoia, patterns pre-built); per request it only normalises
 // each inspected value once and runs the rules whose cheap character pre-filter passes.
-import { type CompiledExpression, compileExpression, type RequestFields } from "../../../core/rules/index.ts";
+import { type CompiledExpression, compileExpression, type RequestFields } from "../rules/index.ts";
 import type { Inspection, Target } from "./inspect.ts";
 import { type Form, MANAGED_RULES, type ManagedRule, type Part, SEVERITY_SCORE } from "./managed-rules.ts";
 import { cmdForm, normal, sqlForm } from "./normalize.ts";
