@@ -114,7 +114,7 @@ const md = `# Switchyard benchmark results
 
 Written by \`npm run bench${quick ? " -- --quick" : ""}\`${partial} on ${date} in ${seconds} s. Ratios compare runs made side by
 side in this one run; absolute numbers drift on a shared machine, ratios much less. Names and methods are
-described in README.md ("Benchmarks").
+described in docs/benchmarks.md.
 
 - Machine: ${machine.cpu}, ${machine.memory}, ${machine.os}, kernel ${machine.kernel}; load average (1, 5, 15 min) at start ${loadAtStart}, at the end ${machine.load}
 - Commit: ${machine.commit}${overlap ? `\n- **Warning**: ${overlap}` : ""}

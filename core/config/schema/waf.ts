@@ -92,7 +92,7 @@ const managedFields = {
     z.array(
       z.string().check(z.regex(/^[0-9]{6}$/, { error: 'a managed rule id is six digits, e.g. "942100"' })),
     ),
-    { description: 'Ids of managed rules to turn off, e.g. ["942100"] (see README "## WAF").' },
+    { description: 'Ids of managed rules to turn off, e.g. ["942100"] (see docs/waf.md).' },
   ),
 };
 
