@@ -33,7 +33,7 @@ export const DEFAULTS = {
   activeHealth: { method: "GET", jitter: "1s" },
   admin: { prefix: "/__switchyard/", refresh: "10s", history: 10 },
   rateLimit: { algorithm: "gcra", action: "block", mode: "exact", onError: "allow", deadline: "50ms" },
-  waf: { paranoia: 1, threshold: 5, mode: "block", bodyLimit: "128kb", maxArgs: 255 },
+  waf: { paranoia: 1, threshold: 5, mode: "block", bodyLimit: "128kb", maxArgs: 255, oversize: "score" },
 } as const;
 
 export const LIMITS = {

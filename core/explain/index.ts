@@ -52,7 +52,18 @@ export interface WafVerdict {
   action: string;
   /** One line: the deciding rule, the anomaly score against the threshold, the rules that matched. */
   summary: string;
-  rules: { id: string; source: string; action?: string; category?: string; location?: string }[];
+  rules: {
+    id: string;
+    source: string;
+    action?: string;
+    category?: string;
+    location?: string;
+    /** Managed matches: the request part, the transformations of the matched form, a short extract. */
+    part?: string;
+    transforms?: string;
+    snippet?: string;
+    note?: string;
+  }[];
 }
 
 export interface BlockVerdict {

@@ -2,6 +2,7 @@
 // Compiled once per config (rules filtered by paranoia, patterns pre-built); per request it only normalises
 // each inspected value once and runs the rules whose cheap character pre-filter passes.
 import { type CompiledExpression, compileExpression, type RequestFields } from "../rules/index.ts";
+import { type Oversize, scoreAnomalies, snippet } from "./anomalies.ts";
 import type { Inspection, Target } from "./inspect.ts";
 import { type Form, MANAGED_RULES, type ManagedRule, type Part, SEVERITY_SCORE } from "./managed-rules.ts";
 import { cmdForm, normal, sqlForm } from "./normalize.ts";
@@ -13,6 +14,8 @@ export interface ManagedSettings {
   mode: "block" | "log";
   disabled_rules: readonly string[];
   max_args: number;
+  /** What a body longer than body_limit does (default "score"): see anomalies.ts (OVERSIZE). */
+  oversize?: Oversize;
 }
 
 export interface CustomRuleConfig {
@@ -32,6 +35,13 @@ export interface Match {
   category?: string;
   severity?: string;
   location?: string;
+  /** Managed: the request part and the transformations of the matched form, for explanations. */
+  part?: string;
+  transforms?: string;
+  /** Managed: a short printable extract of the value that matched. */
+  snippet?: string;
+  /** Anything else the explanation should say about this match (e.g. "oversize=score"). */
+  note?: string;
 }
 
 export interface WafDecision {
@@ -44,6 +54,8 @@ export interface WafDecision {
   /** True when the managed ruleset would have blocked but runs in log mode. */
   wouldBlock: boolean;
   matches: Match[];
+  /** What else the decision should say (e.g. that only a prefix of the body was inspected). */
+  notes?: string[];
   /** For a custom block: the response it asks for. */
   response?: { status: number; body?: string; contentType?: string };
 }
@@ -270,12 +282,20 @@ export class ManagedEngine {
   }
 
   /** Runs every active rule once per request: a rule scores at most once, at the first place it matches. */
-  inspect(inspection: Inspection): { score: number; matches: Match[] } {
+  inspect(inspection: Inspection): {
+    score: number;
+    matches: Match[];
+    forceBlock?: boolean;
+    notes?: string[];
+  } {
     const matches: Match[] = [];
     // 1 for each active rule that already scored (by index); a rule scores at most once per request.
     const hit = new Uint8Array(this.ruleCount);
     let score = 0;
     if (!this.settings.enabled) return { score, matches };
+    const structural = scoreAnomalies(inspection.anomalies, this.settings);
+    score += structural.score;
+    matches.push(...structural.matches);
     if (
       inspection.argCount > this.settings.max_args &&
       !this.settings.disabled_rules.includes(EXCESSIVE_ARGS_ID)
@@ -331,11 +351,14 @@ export class ManagedEngine {
           category: rule.category,
           severity: rule.severity,
           location: target.location,
+          part: target.part,
+          transforms: rule.form,
+          snippet: snippet(text, (rule.re.exec(text)?.index ?? 0) - 8),
         });
       }
       if (clean && memo) this.clean.add(raw, known | bit);
     }
-    return { score, matches };
+    return { score, matches, forceBlock: structural.forceBlock, notes: structural.notes };
   }
 }
 
@@ -385,17 +408,13 @@ export class WafPolicyEngine {
 
   /** The managed verdict, given the custom matches so far (log rules). */
   evaluateManaged(inspection: Inspection, customMatches: Match[]): WafDecision {
-    const { score, matches } = this.managed.inspect(inspection);
+    const { score, matches, forceBlock, notes } = this.managed.inspect(inspection);
     const { threshold, mode } = this.managed.settings;
-    const over = score >= threshold;
+    const over = score >= threshold || forceBlock === true;
     const all = [...customMatches, ...matches];
     const action = over && mode === "block" ? "block" : all.length > 0 ? "log" : "pass";
-    return { action, score, threshold, wouldBlock: over && mode === "log", matches: all };
+    const d: WafDecision = { action, score, threshold, wouldBlock: over && mode === "log", matches: all };
+    if (notes && notes.length > 0) d.notes = notes;
+    return d;
   }
-}
-
-/** `action=block; score=10/5; rules=942100,942170` — the explain header and the log use the same summary. */
-export function explain(d: WafDecision): string {
-  const ids = d.matches.map((m) => m.id).join(",");
-  return `action=${d.action}${d.wouldBlock ? " (log mode: would block)" : ""}; score=${d.score}/${d.threshold}${ids ? `; rules=${ids}` : ""}`;
 }

@@ -1,5 +1,6 @@
 // What the managed ruleset reads: the request split into named values (path, query and body argument names and
 // values, cookies, User-Agent, Referer, other headers). Pure: the stage reads the body; this only parses text.
+import { type Anomaly, OVERSIZE } from "./anomalies.ts";
 import type { Part } from "./managed-rules.ts";
 
 export interface Target {
@@ -31,6 +32,8 @@ export interface Inspection {
   targets: Target[];
   /** Query plus body arguments, for the excessive-arguments check. */
   argCount: number;
+  /** Structural findings (protocol violations, bodies not fully inspected), scored by anomalies.ts. */
+  anomalies: Anomaly[];
 }
 
 const MAX_JSON_DEPTH = 32;
@@ -176,6 +179,13 @@ export function collectTargets(input: InspectInput): Inspection {
       }
     } else targets.push({ part: "headers", location: `header:${n}`, raw: value });
   });
-  if (input.body) argCount += addBody(input.body, targets);
-  return { targets, argCount };
+  const anomalies: Anomaly[] = [];
+  if (input.body) {
+    argCount += addBody(input.body, targets);
+    if (input.body.truncated) {
+      const n = String(input.body.text.length);
+      anomalies.push({ id: OVERSIZE, location: `body>${n}`, snippet: n });
+    }
+  }
+  return { targets, argCount, anomalies };
 }

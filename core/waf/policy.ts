@@ -26,6 +26,7 @@ function override(base: ManagedSettings, o: WafManagedOverride | undefined): Man
     ...pick("threshold"),
     ...pick("mode"),
     ...pick("disabled_rules"),
+    ...pick("oversize"),
   } as ManagedSettings;
 }
 
@@ -39,6 +40,7 @@ export function compileWaf(config: Config): CompiledWaf {
     mode: m.mode,
     disabled_rules: m.disabled_rules,
     max_args: m.max_args,
+    oversize: m.oversize,
   };
   const global = new WafPolicyEngine(compileCustomRules(waf.rules, "waf.rules"), base);
   const policies = new Map<

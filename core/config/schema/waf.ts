@@ -23,6 +23,7 @@ export const ruleExpression = (description: string) =>
 
 export const WAF_ACTIONS = ["block", "log", "skip", "allow"] as const;
 export const WAF_MODES = ["block", "log"] as const;
+export const WAF_OVERSIZE = ["inspect-prefix", "score", "block"] as const;
 
 export const wafRuleSchema = meta(
   z
@@ -88,6 +89,10 @@ const managedFields = {
   paranoia,
   threshold,
   mode,
+  oversize: meta(z.enum(WAF_OVERSIZE), {
+    description:
+      'A body longer than body_limit: "score" (default) adds anomaly 920904 (critical; 920905, a notice, when the cut falls inside an uploaded file), "block" blocks it whatever the score, "inspect-prefix" inspects the first body_limit bytes only and says so in the decision.',
+  }),
   disabled_rules: meta(
     z.array(
       z.string().check(z.regex(/^[0-9]{6}$/, { error: 'a managed rule id is six digits, e.g. "942100"' })),
@@ -103,6 +108,7 @@ export const managedSchema = meta(
     threshold: z._default(threshold, DEFAULTS.waf.threshold),
     mode: z._default(mode, DEFAULTS.waf.mode),
     disabled_rules: z._default(managedFields.disabled_rules, []),
+    oversize: z._default(managedFields.oversize, DEFAULTS.waf.oversize),
     body_limit: z.prefault(
       size(
         'Request bodies are inspected up to this size (form and JSON: names and values). Default "128kb"; "0b" turns body inspection off.',
@@ -124,6 +130,7 @@ export const managedOverrideSchema = meta(
     threshold: z.optional(threshold),
     mode: z.optional(mode),
     disabled_rules: z.optional(managedFields.disabled_rules),
+    oversize: z.optional(managedFields.oversize),
   }),
   { description: "Overrides of the global managed-ruleset settings." },
 );

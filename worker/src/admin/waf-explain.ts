@@ -2,7 +2,8 @@
 // the URL and headers; a body is not part of an explain request), as a hook for core/explain.
 import type { Config } from "../../../core/config/schema/index.ts";
 import type { ExplainOptions } from "../../../core/explain/index.ts";
-import { explain, type WafDecision } from "../../../core/waf/engine.ts";
+import type { WafDecision } from "../../../core/waf/engine.ts";
+import { explain } from "../../../core/waf/explain.ts";
 import { collectTargets } from "../../../core/waf/inspect.ts";
 import { wafFor } from "../waf/policy.ts";
 
@@ -41,6 +42,10 @@ export function wafExplainer(config: Config): NonNullable<ExplainOptions["waf"]>
         action: m.action,
         category: m.category,
         location: m.location,
+        part: m.part,
+        transforms: m.transforms,
+        snippet: m.snippet,
+        note: m.note,
       })),
     };
   };

@@ -1,5 +1,8 @@
 // log: always runs, after everything else has settled the response: one structured JSON line per request.
+
 import type { Context, Next } from "hono";
+import type { WafDecision } from "../../../core/waf/engine.ts";
+import { matchDetail } from "../../../core/waf/explain.ts";
 import { liveConfig } from "../config-source/live.ts";
 import type { AppEnv } from "../context.ts";
 
@@ -31,9 +34,21 @@ export function logRequest({ write = (line) => console.log(line) }: LogOptions =
         panic: sy.panic,
         retry_budget_exhausted: sy.retryBudgetExhausted,
         rate_limits: sy.rateLimits.length > 0 ? sy.rateLimits : undefined,
-        waf: sy.waf && { action: sy.waf.action, score: sy.waf.score, rules: sy.waf.matches.map((m) => m.id) },
+        waf: sy.waf && wafLogFields(sy.waf),
         ms: Date.now() - sy.startedAt,
       }),
     );
+  };
+}
+
+/** The decision in the log line: rule ids always; per managed match where, how and what only when one fired. */
+function wafLogFields(d: WafDecision) {
+  const managed = d.matches.filter((m) => m.source === "managed");
+  return {
+    action: d.action,
+    score: d.score,
+    rules: d.matches.map((m) => m.id),
+    matched: managed.length > 0 ? managed.map(matchDetail) : undefined,
+    notes: d.notes,
   };
 }

@@ -4,7 +4,8 @@
 // waf.explain_header, into an x-switchyard-waf response header. A block is 403 JSON with the request id.
 import type { Context, Next } from "hono";
 import { type FetchLikeRequest, RequestFields, ruleRequestFrom } from "../../../core/rules/index.ts";
-import { explain, type WafDecision, type WafPolicyEngine } from "../../../core/waf/engine.ts";
+import type { WafDecision, WafPolicyEngine } from "../../../core/waf/engine.ts";
+import { explain } from "../../../core/waf/explain.ts";
 import { collectTargets } from "../../../core/waf/inspect.ts";
 import type { AppEnv } from "../context.ts";
 import { errorBody, ProxyError } from "../errors.ts";
