@@ -5,11 +5,12 @@ import { ConfigError, renderProblem } from "../core/config/errors.ts";
 import { checkConfig } from "../core/config/parse.ts";
 import { explainRequest, renderExplanation } from "../core/explain/index.ts";
 import { wafExplainer } from "../worker/src/admin/waf-explain.ts";
+import { defaultConfigFile } from "./config-file.ts";
 import { readLocalConfig } from "./push.ts";
 
 export const EXPLAIN_USAGE = `  explain '<METHOD> <url>'  which route, rate limits, WAF rules and backend a request would get, and why
                  options: -H 'name: value' (repeatable), --ip <client ip>, --config <file> (default
-                          wrangler.toml), --env <name>, --json
+                          the wrangler config here), --env <name>, --json
 `;
 
 export function explain(argv: string[]): number {
@@ -19,7 +20,7 @@ export function explain(argv: string[]): number {
     options: {
       header: { type: "string", short: "H", multiple: true, default: [] },
       ip: { type: "string" },
-      config: { type: "string", short: "c", default: "wrangler.toml" },
+      config: { type: "string", short: "c" },
       env: { type: "string", short: "e" },
       json: { type: "boolean", default: false },
     },
@@ -43,20 +44,19 @@ export function explain(argv: string[]): number {
     }
     headers.push([h.slice(0, colon), h.slice(colon + 1)]);
   }
+  const file = values.config ?? defaultConfigFile();
   let raw: unknown;
   try {
-    raw = readLocalConfig(values.config, values.env);
+    raw = readLocalConfig(file, values.env);
   } catch (e) {
     console.error(
-      e instanceof ConfigError
-        ? e.message
-        : `switchyard: cannot read ${values.config}: ${(e as Error).message}`,
+      e instanceof ConfigError ? e.message : `switchyard: cannot read ${file}: ${(e as Error).message}`,
     );
     return 1;
   }
   const { config, problems } = checkConfig(raw);
   if (!config) {
-    console.error(`${values.config}: ${problems.length} problem(s):`);
+    console.error(`${file}: ${problems.length} problem(s):`);
     for (const p of problems) console.error(`  ✖ ${renderProblem(p)}`);
     return 1;
   }

@@ -1,13 +1,12 @@
-// `switchyard push` and `switchyard diff`: the local config (wrangler.toml's [vars.SWITCHYARD], or a JSON file)
+// `switchyard push` and `switchyard diff`: the local config (a wrangler config's SWITCHYARD var, or a JSON file)
 // against the live document in Workers KV. push validates, then writes a new version with the same entries as
 // the admin API's PUT /config (core/config/store.ts); diff only shows what push would change.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parse as parseToml } from "smol-toml";
 import { diffConfig, renderChanges } from "../core/config/diff.ts";
 import { ConfigError, renderProblem } from "../core/config/errors.ts";
 import { checkConfig } from "../core/config/parse.ts";
-import { configFromText } from "../core/config/source.ts";
+import { configFromText, isWranglerFile } from "../core/config/source.ts";
 import {
   CONFIG_KEY,
   documentText,
@@ -16,9 +15,10 @@ import {
   planWrite,
   type VersionRecord,
 } from "../core/config/store.ts";
+import { defaultConfigFile } from "./config-file.ts";
 import { WranglerKv } from "./wrangler-kv.ts";
 
-export const PUSH_USAGE = `  push [file]    validate the config (default wrangler.toml) and write it to Workers KV as the next live version
+export const PUSH_USAGE = `  push [file]    validate the config and write it to Workers KV as the next live version
   diff [file]    show what push would change in the live config
                  options: --env <name>   wrangler environment (its [env.<name>.vars.SWITCHYARD] if it has one)
                           --local        wrangler dev's local KV (default: the deployed namespace)
@@ -50,7 +50,7 @@ function options(argv: string[]): Options {
     },
   });
   if (values.local && values.remote) throw new Error("use either --local or --remote");
-  const file = positionals[0] ?? "wrangler.toml";
+  const file = positionals[0] ?? defaultConfigFile();
   return {
     file,
     env: values.env,
@@ -60,20 +60,14 @@ function options(argv: string[]): Options {
       env: values.env,
       local: values.local || values["persist-to"] !== undefined,
       persistTo: values["persist-to"],
-      wranglerConfig: values["wrangler-config"] ?? (file.endsWith(".toml") ? file : undefined),
+      wranglerConfig: values["wrangler-config"] ?? (isWranglerFile(file) ? file : undefined),
     }),
   };
 }
 
-/** The raw document in `file`; for a wrangler.toml with --env, that environment's SWITCHYARD table if it has one. */
+/** The raw document in `file`; for a wrangler config with --env, that environment's SWITCHYARD var if it has one. */
 export function readLocalConfig(file: string, env?: string): unknown {
-  const text = readFileSync(file, "utf8");
-  if (env && file.endsWith(".toml")) {
-    const doc = parseToml(text) as { env?: Record<string, { vars?: { SWITCHYARD?: unknown } }> };
-    const table = doc.env?.[env]?.vars?.SWITCHYARD;
-    if (table !== undefined) return table;
-  }
-  return configFromText(text, file);
+  return configFromText(readFileSync(file, "utf8"), file, env);
 }
 
 interface Live {

@@ -1,21 +1,33 @@
-// The `switchyard` command: check a config (wrangler.toml or JSON) and print its problems or a summary; push it
-// to Workers KV or diff it against what is live there; explain where a request would go.
+// The `switchyard` command: check a config (wrangler.toml/.json/.jsonc or JSON) and print its problems or a
+// summary; push it to Workers KV or diff it against what is live there; explain where a request would go; deploy.
 import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
 import { ConfigError, renderProblem } from "../core/config/errors.ts";
 import { checkConfig } from "../core/config/parse.ts";
 import { configFromText } from "../core/config/source.ts";
 import { summarizeConfig } from "../core/config/summary.ts";
+import { VERSION } from "../core/version.ts";
+import { defaultConfigFile } from "./config-file.ts";
 import { EXPLAIN_USAGE, explain } from "./explain.ts";
 import { diff, PUSH_USAGE, push } from "./push.ts";
 
 const USAGE = `usage: switchyard <command> [options]
 
 commands:
-  check [file]   validate a config (wrangler.toml with [vars.SWITCHYARD], or a .json file; default wrangler.toml)
-                 and print every problem with its path, or a summary. Exit code 1 on problems.
-${PUSH_USAGE}${EXPLAIN_USAGE}`;
+  check [file]   validate a config and print every problem with its path, or a summary (exit code 1 on
+                 problems). file: a wrangler config (wrangler.toml, wrangler.json, wrangler.jsonc) with a
+                 SWITCHYARD var, or a JSON document; default: the wrangler config in this directory.
+                 options: --env <name>   that environment's SWITCHYARD var, when it has one
+${PUSH_USAGE}${EXPLAIN_USAGE}  version        print the version (also --version)
+`;
 
-function check(file = "wrangler.toml"): number {
+function check(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { env: { type: "string", short: "e" } },
+  });
+  const file = positionals[0] ?? defaultConfigFile();
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -27,7 +39,7 @@ function check(file = "wrangler.toml"): number {
   }
   let raw: unknown;
   try {
-    raw = configFromText(text, file);
+    raw = configFromText(text, file, values.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -52,13 +64,22 @@ export function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "check":
-      return check(rest[0]);
+      try {
+        return check(rest);
+      } catch (e) {
+        return fail(e);
+      }
     case "push":
       return push(rest).catch(fail);
     case "diff":
       return diff(rest).catch(fail);
     case "explain":
       return explain(rest);
+    case "version":
+    case "--version":
+    case "-v":
+      console.log(`switchyard ${VERSION}`);
+      return 0;
     case undefined:
     case "help":
     case "--help":

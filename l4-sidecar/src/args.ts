@@ -15,6 +15,7 @@ export const USAGE = `usage: switchyard-l4 (--config <wrangler.toml|file.json> |
   --admin <host:port>      serve /metrics, /status, /healthz and /readyz there (e.g. 127.0.0.1:9901)
   --workers <n|auto>       processes sharing the listeners with SO_REUSEPORT (default 1; auto = one per core)
   --drain-timeout <dur>    on SIGTERM/SIGINT, how long open connections may finish (default 30s)
+  --version                print the version, the Node version and the TCP data path, and exit
   -h, --help               this text
 
 Logs are JSON lines on stdout; set SWITCHYARD_LOG_LEVEL=debug|info|warn|error (default info).`;
@@ -29,6 +30,7 @@ export interface CliOptions {
   workers: number;
   drainMs: number;
   help: boolean;
+  version: boolean;
 }
 
 function duration(flag: string, text: string): number {
@@ -50,6 +52,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       workers: { type: "string", default: "1" },
       "drain-timeout": { type: "string", default: "30s" },
       help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", short: "v", default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -82,5 +85,6 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     workers,
     drainMs: duration("--drain-timeout", values["drain-timeout"]),
     help: values.help,
+    version: values.version,
   };
 }

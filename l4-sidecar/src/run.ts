@@ -4,14 +4,27 @@ import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { type Config, checkConfig, renderProblem, summarizeConfig } from "../../core/config/index.ts";
+import { VERSION } from "../../core/version.ts";
 import { startAdmin } from "./admin.ts";
 import { type CliOptions, parseCliArgs, USAGE } from "./args.ts";
 import { runPrimary, runWorker } from "./cluster.ts";
+import { chooseDataPath } from "./io/native.ts";
 import { createLogger, flushLogs, type Logger } from "./log.ts";
 import { createMetrics, ReloadStats } from "./metrics.ts";
 import { configVersion, Reloader, watchFile } from "./reload.ts";
 import { Sidecar } from "./sidecar.ts";
 import { type ConfigSourceReader, fileSource, urlSource } from "./source.ts";
+
+/** `--version`: what runs, on which Node, and which TCP data path this machine gets (native when the engine loads). */
+function versionLine(): string {
+  let path: string;
+  try {
+    path = chooseDataPath();
+  } catch (e) {
+    path = `unavailable: ${(e as Error).message}`;
+  }
+  return `switchyard-l4 ${VERSION} (node ${process.version}, ${process.platform}-${process.arch}, data path: ${path})`;
+}
 
 /** Resolves with the exit code once the program is done (after shutdown for a running sidecar). */
 export async function run(argv: readonly string[]): Promise<number> {
@@ -25,6 +38,10 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   if (opts.help) {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (opts.version) {
+    process.stdout.write(`${versionLine()}\n`);
     return 0;
   }
   if (!opts.config && !opts.configUrl) {
