@@ -14,6 +14,17 @@ export default defineConfig({
         },
       },
       "test/*/vitest.config.mts",
+      // The fault suite (npm run test:faults): L7 scenarios inside workerd, L4 ones with real sockets in Node.
+      "test/faults/l7/vitest.config.mts",
+      {
+        test: {
+          name: "faults-l4",
+          include: ["test/faults/l4/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          passWithNoTests: true,
+        },
+      },
       {
         test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000 },
       },

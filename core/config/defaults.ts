@@ -26,6 +26,7 @@ export const DEFAULTS = {
     backoffMax: "250ms",
     budget: 20,
     budgetMin: 3,
+    budgetMinConcurrent: 3,
     attemptHeader: "x-switchyard-attempt",
     attemptsHeader: "x-switchyard-attempts",
   },

@@ -43,6 +43,8 @@ export interface RetryPolicy {
   budgetRatio: number;
   /** Retries per second always allowed, however few requests there were. */
   budgetMinPerSecond: number;
+  /** Retries in flight always allowed, whatever the budget's balance (Envoy's min_retry_concurrency). */
+  budgetMinConcurrent: number;
   /** Send a second attempt to another backend after this delay (idempotent, bodiless requests); undefined: off. */
   hedgeDelayMs: number | undefined;
   /** Request header telling the backend which attempt this is ("" = off). */

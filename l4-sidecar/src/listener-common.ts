@@ -47,7 +47,7 @@ export function recordConnectFailure(
   pool.ended(i);
   if (pool.connectResult(i, FAILURE[code], Date.now()))
     log.warn(
-      { service: pool.name, backend: b.address, for_ms: pool.service.passive?.eject },
+      { service: pool.name, backend: b.address, for_ms: (pool.service.passive || undefined)?.eject },
       "backend ejected",
     );
   log.debug({ listener, backend: b.address, code }, "connect failed, trying the next backend");

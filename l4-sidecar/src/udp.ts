@@ -169,7 +169,7 @@ export class UdpListener {
       const failure = err.code === "ECONNREFUSED" ? "refused" : "failed";
       if (pool.connectResult(index, failure, Date.now())) {
         this.log.warn(
-          { service: pool.name, backend: b.address, for_ms: pool.service.passive?.eject },
+          { service: pool.name, backend: b.address, for_ms: (pool.service.passive || undefined)?.eject },
           "backend ejected",
         );
       }

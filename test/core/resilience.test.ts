@@ -89,6 +89,15 @@ describe("retry budget", () => {
     expect(granted).toBe(30);
   });
 
+  it("always allows minConcurrent retries in flight, whatever the balance (Envoy's min_retry_concurrency)", () => {
+    const b = retryBudget({ ratio: 0, minPerSecond: 0, minConcurrent: 2 });
+    expect(b.tryWithdraw(0)).toBe(true);
+    expect(b.tryWithdraw(0)).toBe(true);
+    expect(b.tryWithdraw(0)).toBe(false);
+    b.release();
+    expect(b.tryWithdraw(0)).toBe(true);
+  });
+
   it("forgets requests and retries older than the window", () => {
     const b = retryBudget({ ratio: 0.5, minPerSecond: 0, windowMs: 10_000 });
     for (let i = 0; i < 10; i++) b.deposit(0);
@@ -188,6 +197,7 @@ describe("config: retry and health fields", () => {
       timeout: 30_000,
       buffer: 65_536,
       budget: 20,
+      budget_min_concurrent: 3,
       on: ["connect-failure", "reset", "timeout", "gateway-error"],
     });
     expect(config!.routes[0]!.retry).toEqual({ attempts: 1 });

@@ -4,6 +4,7 @@
 //   POST /mode/<port>?mode=&health=     mode: ok | 500 | 503 | hang | reset, or 503-after-<s> (with Retry-After)
 //                                       health: ok | fail (what GET /health answers; "ok" also checks the body)
 //   POST /kill/<port>                   close the listener and destroy its open connections (a crashed backend)
+//   POST /revive/<port>                 listen again on the same port (the crashed backend restarted)
 //   GET  /stats/<port>                  { requests, methods, attempts } seen by that backend
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -20,9 +21,27 @@ interface Backend {
   hanging: Set<ServerResponse>;
 }
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+async function listen(server: Server, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   return (server.address() as AddressInfo).port;
+}
+
+/** A fresh listener for `b` (the first one, or a restart after a kill), counting into the same stats. */
+async function open(b: Backend, port = 0): Promise<number> {
+  b.server = createServer();
+  b.server.on("connection", (s: Socket) => {
+    b.sockets.add(s);
+    s.on("close", () => b.sockets.delete(s));
+  });
+  const bound = await listen(b.server, port);
+  b.server.on("request", backendHandler(b, bound));
+  return bound;
 }
 
 function backendHandler(b: Backend, port: number) {
@@ -77,7 +96,7 @@ export async function startChaos(): Promise<{ port: number; close: () => Promise
     };
     if (action === "spawn") {
       const b: Backend = {
-        server: createServer(),
+        server: undefined as unknown as Server,
         sockets: new Set(),
         mode: url.searchParams.get("mode") ?? "ok",
         health: url.searchParams.get("health") ?? "ok",
@@ -86,12 +105,7 @@ export async function startChaos(): Promise<{ port: number; close: () => Promise
         attempts: [],
         hanging: new Set(),
       };
-      b.server.on("connection", (s: Socket) => {
-        b.sockets.add(s);
-        s.on("close", () => b.sockets.delete(s));
-      });
-      const port = await listen(b.server);
-      b.server.on("request", backendHandler(b, port));
+      const port = await open(b);
       backends.set(port, b);
       return reply(200, { port });
     }
@@ -103,9 +117,12 @@ export async function startChaos(): Promise<{ port: number; close: () => Promise
       return reply(200, { mode: b.mode, health: b.health });
     }
     if (action === "kill") {
-      await kill(b);
-      backends.delete(Number(portText));
+      if (b.server.listening) await kill(b);
       return reply(200, { killed: Number(portText) });
+    }
+    if (action === "revive") {
+      if (!b.server.listening) await open(b, Number(portText));
+      return reply(200, { revived: Number(portText) });
     }
     if (action === "stats")
       return reply(200, { requests: b.requests, methods: b.methods, attempts: b.attempts });
@@ -115,7 +132,7 @@ export async function startChaos(): Promise<{ port: number; close: () => Promise
   return {
     port,
     close: async () => {
-      await Promise.all([...backends.values()].map(kill));
+      await Promise.all([...backends.values()].filter((b) => b.server.listening).map(kill));
       control.closeAllConnections();
       await new Promise((resolve) => control.close(resolve));
     },

@@ -23,6 +23,7 @@ export const chaos = {
   mode: (port: number, mode: string) => control(`/mode/${port}?mode=${mode}`),
   health: (port: number, health: "ok" | "fail") => control(`/mode/${port}?health=${health}`),
   kill: (port: number) => control(`/kill/${port}`),
+  revive: (port: number) => control(`/revive/${port}`),
   stats: (port: number) => control<BackendStats>(`/stats/${port}`, "GET"),
 };
 

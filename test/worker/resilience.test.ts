@@ -196,7 +196,9 @@ describe("retries", () => {
 
   it("caps retries with the budget when every backend fails", async () => {
     const ports = await Promise.all([chaos.spawn("503"), chaos.spawn("503"), chaos.spawn("503")]);
-    const { call, log } = setup(ports, { retry: { backoff: "1ms", budget: 20, budget_min: 0 } });
+    const { call, log } = setup(ports, {
+      retry: { backoff: "1ms", budget: 20, budget_min: 0, budget_min_concurrent: 0 },
+    });
     for (let i = 0; i < 50; i++) {
       const res = await call("http://lb.test/x");
       expect(res.status).toBe(503);

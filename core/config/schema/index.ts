@@ -37,6 +37,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export * from "./admin.ts";
 export * from "./affinity.ts";
 export * from "./forwarding.ts";
+export * from "./health.ts";
 export * from "./listener.ts";
 export * from "./rate-limit.ts";
 export * from "./retry.ts";

@@ -60,6 +60,9 @@ const fields = {
   budget_min: meta(z.number().check(z.minimum(0)), {
     description: `Retries per second always allowed on top of budget, so a quiet service can still retry. Default ${D.budgetMin}.`,
   }),
+  budget_min_concurrent: meta(z.number().check(z.int(), z.minimum(0)), {
+    description: `Retries in flight always allowed, whatever budget and budget_min say (Envoy's min_retry_concurrency), so a burst of failures cannot use up the budget that the next request needs to reach a healthy backend. Default ${D.budgetMinConcurrent}.`,
+  }),
   hedge: duration(
     "Hedging: when the first attempt of an idempotent request without a body has not answered after this " +
       "delay, send a second one to another backend and use the first good response. Default: unset (off).",
@@ -84,6 +87,7 @@ export const retrySchema = meta(
     backoff_max: z.prefault(fields.backoff_max, D.backoffMax),
     budget: z._default(fields.budget, D.budget),
     budget_min: z._default(fields.budget_min, D.budgetMin),
+    budget_min_concurrent: z._default(fields.budget_min_concurrent, D.budgetMinConcurrent),
     hedge: z.optional(fields.hedge),
     attempt_header: z._default(fields.attempt_header, D.attemptHeader),
     attempts_header: z._default(fields.attempts_header, D.attemptsHeader),

@@ -5,7 +5,7 @@ import { DEFAULTS, LIMITS } from "../defaults.ts";
 import { hostPort, httpUrl, name } from "../fields.ts";
 import { meta } from "../zod.ts";
 import { hashKeySchema, stickySchema } from "./affinity.ts";
-import { healthCheckSchema, passiveHealthSchema } from "./health.ts";
+import { healthCheckSchema, passiveFieldSchema } from "./health.ts";
 import { retrySchema } from "./retry.ts";
 
 export const BALANCE_ALGORITHMS = [
@@ -69,7 +69,7 @@ export const serviceSchema = meta(
         "(consistent hash of the key: the client IP for listeners). Default round-robin.",
     }),
     health: z.optional(healthCheckSchema),
-    passive: z.optional(passiveHealthSchema),
+    passive: z.optional(passiveFieldSchema),
     retry: z.optional(retrySchema),
     panic_threshold: meta(
       z._default(z.number().check(z.minimum(0), z.maximum(100)), DEFAULTS.outlier.panicThreshold),

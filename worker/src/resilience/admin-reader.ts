@@ -1,6 +1,7 @@
 // Feeds the admin API's GET /health (worker/src/admin/health.ts) from the resilience state: active-check results
 // from each service's HealthChecker object (an admin request may call the object; requests never do), and
 // passive ejections and panic mode as this isolate and the shared state know them.
+import { passiveOf } from "../../../core/config/schema/index.ts";
 import { type HealthState, registerHealthReader } from "../admin/health.ts";
 import type { HealthSnapshot } from "./health-object.ts";
 import { healthSpec } from "./health-spec.ts";
@@ -42,7 +43,7 @@ registerHealthReader(async (env, config) => {
             state: "ejected",
             reason: `${why}; until ${new Date(until).toISOString()}${panic}`,
           };
-        } else if (service.passive) {
+        } else if (passiveOf(service)) {
           entry.passive = { state: "healthy", reason: `not ejected${panic}` };
         }
         out.set(`${service.name}\u0001${url}`, entry);

@@ -68,6 +68,24 @@ interface Live {
 const sleep = (ms: number) => new Promise<"slept">((r) => setTimeout(() => r("slept"), ms));
 
 export async function runAttempts(d: LoopInput): Promise<LoopResult> {
+  // The retries this request took count as in flight (the budget's min_retry_concurrency) until it has its answer.
+  let taken = 0;
+  const budget: RetryBudget = {
+    ...d.budget,
+    tryWithdraw(now) {
+      const ok = d.budget.tryWithdraw(now);
+      if (ok) taken++;
+      return ok;
+    },
+  };
+  try {
+    return await attemptLoop({ ...d, budget });
+  } finally {
+    for (; taken > 0; taken--) d.budget.release();
+  }
+}
+
+async function attemptLoop(d: LoopInput): Promise<LoopResult> {
   const now = d.now ?? Date.now;
   const { policy } = d;
   const start = now();

@@ -17,6 +17,7 @@ export function toRetryPolicy(r: Retry): RetryPolicy {
     backoffMaxMs: r.backoff_max,
     budgetRatio: r.budget / 100,
     budgetMinPerSecond: r.budget_min,
+    budgetMinConcurrent: r.budget_min_concurrent,
     hedgeDelayMs: r.hedge,
     attemptHeader: r.attempt_header,
     attemptsHeader: r.attempts_header,

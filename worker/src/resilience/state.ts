@@ -2,7 +2,7 @@
 // so a new config starts fresh): the retry budget, outlier detection (the circuit breaker), and the cached
 // shared health. Fast and approximate, as design.md puts breaker state; the shared part comes from the
 // HealthChecker object. `usable` combines them, with the panic threshold on top.
-import type { Config, Service } from "../../../core/config/schema/index.ts";
+import { type Config, passiveOf, type Service } from "../../../core/config/schema/index.ts";
 import { type OutlierDetector, outlierDetector } from "../../../core/health/outlier.ts";
 import { inPanic } from "../../../core/health/panic.ts";
 import {
@@ -35,7 +35,7 @@ export function resilienceFor(pool: ServicePool, config: Config): ServiceResilie
   let s = states.get(pool);
   if (s) return s;
   const service = config.services.find((x) => x.name === pool.name);
-  const passive = service?.passive;
+  const passive = service && passiveOf(service);
   const spec = service && healthSpec(service);
   s = {
     service,
@@ -59,10 +59,14 @@ export function resilienceFor(pool: ServicePool, config: Config): ServiceResilie
 }
 
 export function budgetFor(s: ServiceResilience, policy: RetryPolicy): RetryBudget {
-  const key = `${policy.budgetRatio}/${policy.budgetMinPerSecond}`;
+  const key = `${policy.budgetRatio}/${policy.budgetMinPerSecond}/${policy.budgetMinConcurrent}`;
   let budget = s.budgets.get(key);
   if (!budget) {
-    budget = retryBudget({ ratio: policy.budgetRatio, minPerSecond: policy.budgetMinPerSecond });
+    budget = retryBudget({
+      ratio: policy.budgetRatio,
+      minPerSecond: policy.budgetMinPerSecond,
+      minConcurrent: policy.budgetMinConcurrent,
+    });
     s.budgets.set(key, budget);
   }
   return budget;
