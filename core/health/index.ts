@@ -1,3 +1,11 @@
 // Pure health state machines shared by the worker and the sidecar.
 export { type Ejection, type EjectionOptions, ejection } from "./ejection.ts";
 export { type Hysteresis, type HysteresisOptions, hysteresis } from "./hysteresis.ts";
+export {
+  isOperatorState,
+  OPERATOR_STATES,
+  type OperatorState,
+  operatorStateProblem,
+  probed,
+  takesNew,
+} from "./operator.ts";

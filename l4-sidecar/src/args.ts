@@ -12,7 +12,10 @@ export const USAGE = `usage: switchyard-l4 (--config <wrangler.toml|file.json> |
   --config-token-file <p>  file holding the bearer token for --config-url (else $SWITCHYARD_CONFIG_TOKEN);
                            the worker's admin API (GET /__switchyard/config) needs its ADMIN_TOKEN
   --check                  validate the config, print a summary or every problem, and exit (1 on problems)
-  --admin <host:port>      serve /metrics, /status, /healthz and /readyz there (e.g. 127.0.0.1:9901)
+  --admin <host:port>      serve the status page, /metrics, /status, /healthz and /readyz there (e.g.
+                           127.0.0.1:9901)
+  --admin-token-file <p>   file holding the token for the admin endpoint's POST /actions (drain, maint,
+                           ready); else $SWITCHYARD_ADMIN_TOKEN; without either, actions are off
   --workers <n|auto>       processes sharing the listeners with SO_REUSEPORT (default 1; auto = one per core)
   --drain-timeout <dur>    on SIGTERM/SIGINT, how long open connections may finish (default 30s)
   --version                print the version, the Node version and the TCP data path, and exit
@@ -27,6 +30,7 @@ export interface CliOptions {
   pollMs: number;
   check: boolean;
   admin?: { host: string; port: number };
+  adminTokenFile?: string;
   workers: number;
   drainMs: number;
   help: boolean;
@@ -49,6 +53,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       "config-token-file": { type: "string" },
       check: { type: "boolean", default: false },
       admin: { type: "string" },
+      "admin-token-file": { type: "string" },
       workers: { type: "string", default: "1" },
       "drain-timeout": { type: "string", default: "30s" },
       help: { type: "boolean", short: "h", default: false },
@@ -82,6 +87,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     pollMs: duration("--poll-interval", values["poll-interval"]),
     check: values.check,
     admin,
+    adminTokenFile: values["admin-token-file"],
     workers,
     drainMs: duration("--drain-timeout", values["drain-timeout"]),
     help: values.help,

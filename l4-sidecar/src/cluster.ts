@@ -4,24 +4,35 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Server } from "node:http";
 import { AggregatorRegistry, Registry } from "prom-client";
-import { checkConfig } from "../../core/config/index.ts";
+import { type Config, checkConfig } from "../../core/config/index.ts";
 import { startAdmin } from "./admin.ts";
+import type { SidecarStatus } from "./admin-page.ts";
 import type { CliOptions } from "./args.ts";
 import { createLogger, flushLogs, type Logger } from "./log.ts";
 import { createMetrics, ReloadStats } from "./metrics.ts";
+import {
+  ActionError,
+  checkAction,
+  type OperatorAction,
+  OperatorBook,
+  type OperatorChange,
+} from "./operator.ts";
 import { Reloader } from "./reload.ts";
 import { type Initial, reloadTriggers, waitForStopSignal } from "./run.ts";
 import { Sidecar } from "./sidecar.ts";
 import type { ConfigSourceReader } from "./source.ts";
+import { mergeStatuses } from "./status-merge.ts";
 
 type ToWorker =
-  | { t: "config"; id: number; raw: unknown; version: string }
+  | { t: "config"; id: number; raw: unknown; version: string; operator: OperatorAction[] }
   | { t: "status"; id: number }
+  | { t: "operator"; id: number; action: OperatorAction }
   | { t: "shutdown"; drainMs: number };
 type FromWorker =
   | { t: "hello" }
   | { t: "applied"; id: number; errors: string[] }
-  | { t: "status"; id: number; status: unknown };
+  | { t: "status"; id: number; status: unknown }
+  | { t: "operated"; id: number; changes: OperatorChange[] };
 
 let nextId = 1;
 
@@ -54,8 +65,11 @@ export async function runPrimary(
   source: ConfigSourceReader,
   initial: Initial,
   log: Logger,
+  adminToken: string | undefined,
 ) {
-  let current = { raw: initial.raw, version: initial.version };
+  let current: { raw: unknown; version: string; config: Config } = initial;
+  // Operator states live in the workers' backend state; the primary keeps them to replay on a new worker.
+  const operator = new OperatorBook();
   let stopping = false;
   const workers = new Set<Worker>();
   const ready = new Set<Worker>();
@@ -66,6 +80,7 @@ export async function runPrimary(
       id: nextId++,
       raw: current.raw,
       version: current.version,
+      operator: operator.actions(),
     });
     const errors = reply ? reply.errors : [`worker ${w.process.pid} did not apply the config`];
     if (errors.length === 0) ready.add(w);
@@ -100,8 +115,8 @@ export async function runPrimary(
   const reloads = new ReloadStats();
   const reloader = new Reloader(
     source,
-    async (_config, version, raw) => {
-      current = { raw, version };
+    async (config, version, raw) => {
+      current = { raw, version, config };
       const errors = (await Promise.all([...workers].map(configure))).flat();
       return errors.map((e) => new Error(e));
     },
@@ -116,23 +131,46 @@ export async function runPrimary(
     // The primary's own series (reloads, config version) next to the workers' summed ones.
     const own = new Registry();
     createMetrics(new Sidecar(log), reloads, own, { onlyConfig: true, version: () => current.version });
+    const statuses = () =>
+      Promise.all(
+        [...workers].map(
+          async (w) =>
+            (await ask<{ t: "status"; id: number; status: object }>(w, { t: "status", id: nextId++ }, 2000))
+              ?.status,
+        ),
+      );
     admin = await startAdmin(opts.admin.host, opts.admin.port, {
       registry: () => own,
       metrics: async () => `${await aggregator.clusterMetrics()}\n${await own.metrics()}`,
-      status: async () => ({
-        version: current.version,
-        draining: stopping,
-        reloads,
-        workers: await Promise.all(
-          [...workers].map(async (w) => ({
-            pid: w.process.pid,
-            ...((
-              await ask<{ t: "status"; id: number; status: object }>(w, { t: "status", id: nextId++ }, 2000)
-            )?.status ?? { error: "no answer" }),
-          })),
-        ),
-      }),
+      status: async () => {
+        const pids = [...workers].map((w) => w.process.pid);
+        return {
+          version: current.version,
+          draining: stopping,
+          reloads,
+          workers: (await statuses()).map((st, i) => ({ pid: pids[i], ...(st ?? { error: "no answer" }) })),
+        };
+      },
+      view: async () =>
+        mergeStatuses((await statuses()).filter((st): st is SidecarStatus => st !== undefined)),
       ready: () => !stopping && ready.size === workers.size && workers.size > 0,
+      act: async (action) => {
+        checkAction(current.config, action);
+        operator.set(action);
+        const replies = await Promise.all(
+          [...workers].map((w) =>
+            ask<{ t: "operated"; id: number; changes: OperatorChange[] }>(w, {
+              t: "operator",
+              id: nextId++,
+              action,
+            }),
+          ),
+        );
+        if (replies.some((r) => r === undefined))
+          throw new ActionError(503, "a worker did not answer; the state applies to it once it is back");
+        return replies[0]?.changes ?? [];
+      },
+      token: adminToken,
     });
     log.info({ admin: `${opts.admin.host}:${opts.admin.port}` }, "admin endpoint listening");
   }
@@ -174,8 +212,13 @@ export async function runWorker(): Promise<number> {
         let errors: string[];
         if (!config) errors = problems.map((p) => `${p.path}: ${p.message}`);
         else errors = (await sidecar.apply(config, m.version)).map((e) => e.message);
+        // States set before this worker started (or before a reload), for backends still in the config.
+        if (config) for (const a of m.operator) tryOperator(sidecar, a);
         _started ||= errors.length === 0;
         process.send!({ t: "applied", id: m.id, errors } satisfies FromWorker);
+      } else if (m.t === "operator") {
+        const changes = tryOperator(sidecar, m.action);
+        process.send!({ t: "operated", id: m.id, changes } satisfies FromWorker);
       } else if (m.t === "status") {
         process.send!({ t: "status", id: m.id, status: sidecar.status() } satisfies FromWorker);
       } else if (m.t === "shutdown") {
@@ -197,4 +240,13 @@ export async function runWorker(): Promise<number> {
   const code = await stop;
   flushLogs();
   process.exit(code);
+}
+
+/** The primary checked the action against its config; a worker whose config differs skips what it lacks. */
+function tryOperator(sidecar: Sidecar, a: OperatorAction): OperatorChange[] {
+  try {
+    return sidecar.setOperator(a);
+  } catch {
+    return [];
+  }
 }

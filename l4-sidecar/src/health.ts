@@ -1,7 +1,8 @@
 // Runs a service's active health checks: one probe per backend every interval, fed to the rise/fall state
 // machine from core/health; a flip changes the backend's `healthy` flag, which the balancer's accept reads.
+// A backend in maintenance (operator state `maint`) is not probed; its checks resume from where they were.
 import type { HealthCheck } from "../../core/config/schema/health.ts";
-import { type Hysteresis, hysteresis } from "../../core/health/index.ts";
+import { type Hysteresis, hysteresis, probed } from "../../core/health/index.ts";
 import type { Logger } from "./log.ts";
 import type { BackendState } from "./pool.ts";
 import { probe } from "./probe.ts";
@@ -43,11 +44,17 @@ export class HealthChecker {
     if (this.stopped) return;
     const t = setTimeout(async () => {
       this.timers.delete(t);
+      if (!probed(b.operator)) {
+        this.schedule(b, machine, this.check.interval);
+        return;
+      }
       const ok = await probe(b.host, b.port, this.check);
       if (this.stopped) return;
       b.checks++;
+      b.lastCheck = { ok, at: Date.now() };
       if (machine.observe(ok)) {
         b.healthy = machine.healthy;
+        b.healthySince = b.lastCheck.at;
         this.log.warn(
           { service: this.service, backend: b.address, healthy: b.healthy },
           "backend health changed",

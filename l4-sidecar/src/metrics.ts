@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client). The data path only bumps plain counters (stats.ts, BackendState); these
 // collectors read them at scrape time, so a busy connection costs no label lookups per chunk.
 import { Counter, Gauge, Registry } from "prom-client";
+import { OPERATOR_STATES } from "../../core/health/index.ts";
 import type { Sidecar } from "./sidecar.ts";
 
 export class ReloadStats {
@@ -144,6 +145,29 @@ function dataMetrics(sidecar: Sidecar, registry: Registry): void {
       const now = Date.now();
       for (const b of backends())
         this.set({ service: b.service, backend: b.address }, b.available(now) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "switchyard_l4_backend_operator_state",
+    help: "The backend's operator state set through the admin endpoint (ready, drain, maint): 1 for the current one.",
+    labelNames: ["service", "backend", "state"],
+    aggregator: "max", // with --workers: every worker holds the same state
+    registers,
+    collect() {
+      this.reset();
+      for (const b of backends())
+        for (const state of OPERATOR_STATES)
+          this.set({ service: b.service, backend: b.address, state }, b.operator === state ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: "switchyard_l4_backend_ejections_total",
+    help: "Times passive health ejected each backend.",
+    labelNames: ["service", "backend"],
+    registers,
+    collect() {
+      this.reset();
+      for (const b of backends()) this.inc({ service: b.service, backend: b.address }, b.ejections);
     },
   });
 }

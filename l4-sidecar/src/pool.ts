@@ -5,7 +5,7 @@ import { isIP } from "node:net";
 import { createSelector, type Selector } from "../../core/balance/index.ts";
 import { parseHostPort } from "../../core/config/address.ts";
 import type { Service } from "../../core/config/index.ts";
-import { type Ejection, ejection } from "../../core/health/index.ts";
+import { type Ejection, ejection, type OperatorState, takesNew } from "../../core/health/index.ts";
 
 export type ConnectFailure = "refused" | "timeout" | "failed";
 
@@ -16,8 +16,9 @@ export class BackendState {
   readonly port: number;
   /** 4 or 6 for an IP address, 0 for a name resolved at each connect. */
   readonly family: number;
-  /** Open connections through this backend right now (including connects in progress). */
-  active = 0;
+  #active = 0;
+  /** Most connections open at once (HAProxy's smax). */
+  maxActive = 0;
   /** Connections that reached this backend. */
   total = 0;
   bytesIn = 0;
@@ -25,11 +26,21 @@ export class BackendState {
   readonly connectErrors: Record<ConnectFailure, number> = { refused: 0, timeout: 0, failed: 0 };
   /** Result of active health checks (always true without checks). */
   healthy = true;
+  /** When `healthy` last changed (ms since epoch; the state's creation at first). */
+  healthySince = Date.now();
   /** Active health probes run against this backend. */
   checks = 0;
+  /** The last probe's outcome and when it ended (ms since epoch). */
+  lastCheck?: { ok: boolean; at: number };
   /** Passive ejection after consecutive connect failures; undefined when the service has none configured. */
   ejection?: Ejection;
   ejectionKey = "";
+  /** Times passive health ejected this backend, and when it last did (ms since epoch). */
+  ejections = 0;
+  ejectedAt = 0;
+  /** Set at run time through the admin endpoint; in memory, so it survives reloads but not a restart. */
+  operator: OperatorState = "ready";
+  operatorSince = Date.now();
 
   constructor(service: string, address: string) {
     this.service = service;
@@ -40,7 +51,22 @@ export class BackendState {
     this.family = isIP(hp.host);
   }
 
-  /** Up for new connections: passing active checks and not ejected. */
+  /** Open connections through this backend right now (including connects in progress). */
+  get active(): number {
+    return this.#active;
+  }
+  set active(n: number) {
+    this.#active = n;
+    if (n > this.maxActive) this.maxActive = n;
+  }
+
+  setOperator(state: OperatorState, now = Date.now()): void {
+    if (state === this.operator) return;
+    this.operator = state;
+    this.operatorSince = now;
+  }
+
+  /** Up: passing active checks and not ejected (the operator state aside). */
   available(now: number): boolean {
     return this.healthy && !(this.ejection?.ejected(now) ?? false);
   }
@@ -87,11 +113,15 @@ export class ServicePool {
     );
   }
 
-  /** Picks an available backend not in `tried` and below its max_connections; undefined when none is left. */
+  /**
+   * Picks a backend for a new connection: in the ready operator state, available, not in `tried` and below its
+   * max_connections; undefined when none is left.
+   */
   pick(key: string | undefined, tried: ReadonlySet<number>, now: number): number | undefined {
     return this.selector.select(key, (i) => {
       if (tried.has(i)) return false;
       const b = this.backends[i]!;
+      if (!takesNew(b.state.operator)) return false;
       if (b.maxConnections !== undefined && b.state.active >= b.maxConnections) return false;
       return b.state.available(now);
     });
@@ -112,6 +142,11 @@ export class ServicePool {
     const state = this.backends[i]!.state;
     if (failure) state.connectErrors[failure]++;
     else state.total++;
-    return state.ejection?.observe(failure === undefined, now) ?? false;
+    const ejected = state.ejection?.observe(failure === undefined, now) ?? false;
+    if (ejected) {
+      state.ejections++;
+      state.ejectedAt = now;
+    }
+    return ejected;
   }
 }

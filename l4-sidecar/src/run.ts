@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { type Config, checkConfig, renderProblem, summarizeConfig } from "../../core/config/index.ts";
 import { VERSION } from "../../core/version.ts";
-import { startAdmin } from "./admin.ts";
+import { readAdminToken, startAdmin } from "./admin.ts";
 import { type CliOptions, parseCliArgs, USAGE } from "./args.ts";
 import { runPrimary, runWorker } from "./cluster.ts";
 import { chooseDataPath } from "./io/native.ts";
@@ -58,6 +58,13 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
   }
   const source = opts.config ? fileSource(opts.config) : urlSource(opts.configUrl!, token);
+  let adminToken: string | undefined;
+  try {
+    adminToken = readAdminToken(opts.adminTokenFile);
+  } catch (err) {
+    process.stderr.write(`switchyard-l4: --admin-token-file: ${(err as Error).message}\n`);
+    return 2;
+  }
 
   const initial = await loadInitial(source);
   if (typeof initial === "string") {
@@ -72,8 +79,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const log = createLogger();
   const code = await (opts.workers > 1
-    ? runPrimary(opts, source, initial, log)
-    : runSingle(opts, source, initial, log));
+    ? runPrimary(opts, source, initial, log, adminToken)
+    : runSingle(opts, source, initial, log, adminToken));
   flushLogs();
   return code;
 }
@@ -130,6 +137,7 @@ async function runSingle(
   source: ConfigSourceReader,
   initial: Initial,
   log: Logger,
+  adminToken: string | undefined,
 ): Promise<number> {
   const sidecar = new Sidecar(log);
   try {
@@ -147,7 +155,10 @@ async function runSingle(
     admin = await startAdmin(opts.admin.host, opts.admin.port, {
       registry: () => registry,
       status: () => ({ ...sidecar.status(), reloads }),
+      view: () => sidecar.status(),
       ready: () => !sidecar.draining && sidecar.listeners.size > 0,
+      act: async (a) => sidecar.setOperator(a),
+      token: adminToken,
     });
     log.info({ admin: `${opts.admin.host}:${opts.admin.port}` }, "admin endpoint listening");
   }

@@ -9,6 +9,7 @@ import { TcpListener } from "./listener.ts";
 import type { ListenerSettings } from "./listener-common.ts";
 import type { Logger } from "./log.ts";
 import { NativeTcpListener } from "./native-listener.ts";
+import { checkAction, type OperatorAction, type OperatorChange } from "./operator.ts";
 import { type BackendState, ServicePool } from "./pool.ts";
 import { SniTable } from "./sni.ts";
 import { ListenerStats } from "./stats.ts";
@@ -172,8 +173,30 @@ export class Sidecar {
     return { forced };
   }
 
+  /**
+   * Sets backends' operator state (drain, maint, ready) at once: the balancer and the health checks read it
+   * from the backend's state. Throws an ActionError when the service or a backend is not in the config.
+   */
+  setOperator(a: OperatorAction): OperatorChange[] {
+    checkAction(this.config, a);
+    const states = this.backendStates.get(a.service);
+    const changes: OperatorChange[] = [];
+    for (const address of a.backends) {
+      const b = states?.get(address);
+      if (!b || b.operator === a.state) continue;
+      changes.push({ service: a.service, backend: address, from: b.operator, to: a.state });
+      b.setOperator(a.state);
+      this.log.warn(
+        { service: a.service, backend: address, from: changes.at(-1)!.from, to: a.state },
+        "backend operator state changed",
+      );
+    }
+    return changes;
+  }
+
   /** What /status shows: listeners, backends with health, and the config version. */
   status() {
+    const now = Date.now();
     return {
       version: this.version,
       draining: this.draining,
@@ -184,8 +207,11 @@ export class Sidecar {
           listen: l.listen,
           port: l.port(),
           service: l.current.pool.name,
+          protocol: l.current.listener.protocol,
           ...(l.transport === "tcp" ? { data_path: l.dataPath } : {}),
           active: st.active,
+          max_active: st.max,
+          max_connections: l.current.listener.max_connections,
           total: st.total,
           refused: st.refused,
           idle_timeouts: st.idleTimeouts,
@@ -196,13 +222,24 @@ export class Sidecar {
       services: [...this.pools.values()].map((p) => ({
         name: p.name,
         balance: p.service.balance,
+        health_check: p.service.health !== undefined,
         backends: p.backends.map(({ state: b, weight, maxConnections }) => ({
           address: b.address,
           weight,
           ...(maxConnections ? { max_connections: maxConnections } : {}),
+          operator: b.operator,
+          operator_since: b.operatorSince,
           healthy: b.healthy,
-          ejected: b.ejection?.ejected(Date.now()) ?? false,
+          healthy_since: b.healthySince,
+          checks: b.checks,
+          ...(b.lastCheck ? { last_check: b.lastCheck } : {}),
+          ejected: b.ejection?.ejected(now) ?? false,
+          ...(b.ejection?.ejected(now)
+            ? { ejected_since: b.ejectedAt, ejected_until: b.ejection.until }
+            : {}),
+          ejections: b.ejections,
           active: b.active,
+          max_active: b.maxActive,
           total: b.total,
           connect_errors: b.connectErrors,
           bytes_in: b.bytesIn,

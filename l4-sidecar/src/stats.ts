@@ -3,10 +3,20 @@
 export type RefuseReason = "max_connections" | "denied" | "no_backend";
 
 export class ListenerStats {
-  active = 0;
+  #active = 0;
+  /** Most connections open at once (HAProxy's smax). */
+  max = 0;
   total = 0;
   bytesIn = 0;
   bytesOut = 0;
   idleTimeouts = 0;
   readonly refused: Record<RefuseReason, number> = { max_connections: 0, denied: 0, no_backend: 0 };
+
+  get active(): number {
+    return this.#active;
+  }
+  set active(n: number) {
+    this.#active = n;
+    if (n > this.max) this.max = n;
+  }
 }
