@@ -21,6 +21,7 @@ export interface AnomalyRule {
 /** Ids of findings that other code names (the oversize policy, the body decoders). */
 export const OVERSIZE = "920904";
 export const OVERSIZE_IN_FILE = "920905";
+export const NOT_AS_DECLARED = "920909";
 
 /**
  * Our own numbering inside CRS's 920 (protocol enforcement) and 921 (protocol attack) families: 9208xx for
@@ -130,7 +131,7 @@ export const ANOMALY_RULES: Readonly<Record<string, AnomalyRule>> = {
   },
   "920903": {
     paranoia: 1,
-    severity: "error",
+    severity: "critical",
     category: "body",
     description: "Compressed body that is corrupt or truncated",
   },
@@ -166,11 +167,11 @@ export const ANOMALY_RULES: Readonly<Record<string, AnomalyRule>> = {
     category: "body",
     description: "Multipart nested deeper than 2 levels or more than 1000 parts",
   },
-  "920909": {
+  [NOT_AS_DECLARED]: {
     paranoia: 1,
-    severity: "critical",
+    severity: "error",
     category: "body",
-    description: "Body sent as JSON or form that does not parse as its Content-Type says",
+    description: "Body declared as JSON that does not parse (its text is inspected as it is)",
   },
   "920910": {
     paranoia: 1,
@@ -212,12 +213,12 @@ const SNIPPET_MAX = 48;
 export function snippet(s: string, at = 0): string {
   const start = Math.max(0, Math.min(at, s.length - SNIPPET_MAX));
   const cut = s.slice(start, start + SNIPPET_MAX);
-  let out = start > 0 ? "…" : "";
+  let out = start > 0 ? "..." : "";
   for (let i = 0; i < cut.length; i++) {
     const c = cut.charCodeAt(i);
     out += c >= 0x20 && c < 0x7f ? cut[i] : `\\x${(c & 0xff).toString(16).padStart(2, "0")}`;
   }
-  return start + SNIPPET_MAX < s.length ? `${out}…` : out;
+  return start + SNIPPET_MAX < s.length ? `${out}...` : out;
 }
 
 export type Oversize = "inspect-prefix" | "score" | "block";

@@ -1,6 +1,13 @@
 // What the managed ruleset reads: the request split into named values (path, query and body argument names and
-// values, cookies, User-Agent, Referer, other headers). Pure: the stage reads the body; this only parses text.
-import { type Anomaly, OVERSIZE } from "./anomalies.ts";
+// values, cookies, User-Agent, Referer, other headers) and the structural findings made on the way. Pure: the
+// stage reads the body and undoes its Content-Encoding; this decodes its charset and parses it (body/*.ts).
+import { type Anomaly, NOT_AS_DECLARED, OVERSIZE, OVERSIZE_IN_FILE, snippet } from "./anomalies.ts";
+import { decodeBody } from "./body/charset.ts";
+import { parseJson, walkJson, walkJsonLines } from "./body/json.ts";
+import { addMultipart } from "./body/multipart.ts";
+import { type BodySink, value } from "./body/sink.ts";
+import { declaredKind, looksBinary, sniffKind } from "./body/sniff.ts";
+import { addXml } from "./body/xml.ts";
 import type { Part } from "./managed-rules.ts";
 
 export interface Target {
@@ -11,11 +18,17 @@ export interface Target {
 }
 
 export interface InspectBody {
-  /** The first body_limit bytes, decoded as UTF-8. */
-  text: string;
   contentType: string;
-  /** True when the body was longer than the limit and only its start is inspected. */
+  /** True when the body was longer than the limit (or its decoding was cut) and only its start is inspected. */
   truncated: boolean;
+  /** The body as text, when the caller already has it (tests, the corpus, the benchmark). */
+  text?: string;
+  /** The body's bytes after Content-Encoding is undone; decoded to text here by its charset. */
+  bytes?: Uint8Array;
+  /** Bytes inspected at most (body_limit), for the oversize finding. */
+  limit?: number;
+  /** Findings of the body read (undecodable Content-Encoding, decompression bomb). */
+  anomalies?: Anomaly[];
 }
 
 export interface InspectInput {
@@ -35,8 +48,6 @@ export interface Inspection {
   /** Structural findings (protocol violations, bodies not fully inspected), scored by anomalies.ts. */
   anomalies: Anomaly[];
 }
-
-const MAX_JSON_DEPTH = 32;
 
 /** An argument value; its location ("args:q") is only built when a rule matches and an explanation needs it. */
 class ArgValue implements Target {
@@ -76,88 +87,60 @@ function addPairs(text: string, where: string, targets: Target[]): number {
   return n;
 }
 
-function walkJson(v: unknown, path: string, targets: Target[], depth: number): number {
-  if (depth > MAX_JSON_DEPTH) return 0;
-  if (typeof v === "string") {
-    targets.push({ part: "values", location: `body:${path || "$"}`, raw: v });
-    return 1;
-  }
-  if (Array.isArray(v)) {
-    let n = 0;
-    v.forEach((x, i) => {
-      n += walkJson(x, `${path}[${i}]`, targets, depth + 1);
-    });
-    return n;
-  }
-  if (v !== null && typeof v === "object") {
-    let n = 0;
-    for (const [k, x] of Object.entries(v)) {
-      // Names carry their path ("constructor.prototype"), so pollution across nesting levels is visible.
-      const at = path ? `${path}.${k}` : k;
-      targets.push({ part: "names", location: "body_names", raw: at });
-      n += 1 + walkJson(x, at, targets, depth + 1);
+/** The body's names and values, by its declared format or, failing that, by what it looks like. */
+function addBody(body: InspectBody, sink: BodySink): number {
+  const text = body.text ?? (body.bytes ? decodeBody(body.bytes, body.contentType).text : "");
+  if (text === "") return 0;
+  const declared = declaredKind(body.contentType);
+  const kind = declared ?? sniffKind(text);
+  const oversize = (inFile: boolean) => {
+    const n = String(body.limit ?? text.length);
+    sink.anomalies.push({ id: inFile ? OVERSIZE_IN_FILE : OVERSIZE, location: `body>${n}`, snippet: n });
+  };
+  switch (kind) {
+    case "form": {
+      const n = addPairs(text, "body", sink.targets);
+      if (body.truncated) oversize(false);
+      return n;
     }
-    return n;
-  }
-  return 0;
-}
-
-/** Multipart parts: field names and the contents of non-file parts (file contents are not inspected). */
-function addMultipart(body: InspectBody, targets: Target[]): number {
-  const m = /boundary="?([^";]+)"?/i.exec(body.contentType);
-  if (!m) return 0;
-  let n = 0;
-  for (const part of body.text.split(`--${m[1]}`)) {
-    const headEnd = part.indexOf("\r\n\r\n");
-    if (headEnd === -1) continue;
-    const head = part.slice(0, headEnd);
-    const nameMatch = /name="([^"]*)"/i.exec(head);
-    if (!nameMatch) continue;
-    n++;
-    targets.push({ part: "names", location: "body_names", raw: nameMatch[1]! });
-    if (/filename=/i.test(head)) {
-      const fn = /filename="([^"]*)"/i.exec(head);
-      if (fn) targets.push({ part: "values", location: `body:${nameMatch[1]}.filename`, raw: fn[1]! });
-      continue;
-    }
-    targets.push({
-      part: "values",
-      location: `body:${nameMatch[1]}`,
-      raw: part.slice(headEnd + 4).replace(/\r\n$/, ""),
-    });
-  }
-  return n;
-}
-
-function addBody(body: InspectBody, targets: Target[]): number {
-  const ct = body.contentType.toLowerCase();
-  if (body.text === "") return 0;
-  if (ct.startsWith("application/x-www-form-urlencoded")) return addPairs(body.text, "body", targets);
-  if (ct.includes("json")) {
-    if (!body.truncated) {
-      try {
-        return walkJson(JSON.parse(body.text), "", targets, 0);
-      } catch {
-        // Not valid JSON: inspect it as text below, so a broken document hides nothing.
+    case "json":
+    case "json-lines": {
+      let n: number | undefined;
+      if (!body.truncated) {
+        if (kind === "json") {
+          const parsed = parseJson(text);
+          if (parsed) n = walkJson(parsed.doc, text, sink);
+        } else n = walkJsonLines(text, sink);
       }
+      if (n !== undefined) return n;
+      // Cut or broken: the text is inspected as it is, so a document that does not parse hides nothing.
+      if (declared && !body.truncated) {
+        sink.anomalies.push({ id: NOT_AS_DECLARED, location: "body", snippet: snippet(text) });
+      }
+      break;
     }
-  } else if (ct.startsWith("multipart/form-data")) {
-    return addMultipart(body, targets);
-  } else if (/^(?:image|audio|video|font)\/|^application\/(?:octet-stream|zip|gzip|pdf|wasm)/.test(ct)) {
-    return 0;
+    case "multipart": {
+      const ct = declared
+        ? body.contentType
+        : `multipart/form-data; boundary=${text.slice(2, text.search(/\r?\n/))}`;
+      const r = addMultipart(text, ct, sink);
+      if (body.truncated) oversize(r.endsInBinaryFile);
+      return r.args;
+    }
+    case "xml": {
+      const n = addXml(text, sink);
+      // Sniffed markup may be HTML rather than XML: its tags matter too.
+      if (!declared) value(sink, "body", text);
+      if (body.truncated) oversize(false);
+      return n;
+    }
+    case "text":
+      break;
   }
-  if (looksBinary(body.text)) return 0;
-  targets.push({ part: "values", location: "body", raw: body.text });
+  if (looksBinary(text)) return 0;
+  value(sink, "body", text);
+  if (body.truncated) oversize(false);
   return 0;
-}
-
-/** A body of unknown type is inspected as text only when it looks like text (no NUL, few invalid bytes). */
-function looksBinary(text: string): boolean {
-  const head = text.slice(0, 1024);
-  if (head.includes("\u0000")) return true;
-  let bad = 0;
-  for (let i = 0; i < head.length; i++) if (head.charCodeAt(i) === 0xfffd) bad++;
-  return bad > head.length / 10;
 }
 
 export function collectTargets(input: InspectInput): Inspection {
@@ -181,11 +164,8 @@ export function collectTargets(input: InspectInput): Inspection {
   });
   const anomalies: Anomaly[] = [];
   if (input.body) {
-    argCount += addBody(input.body, targets);
-    if (input.body.truncated) {
-      const n = String(input.body.text.length);
-      anomalies.push({ id: OVERSIZE, location: `body>${n}`, snippet: n });
-    }
+    if (input.body.anomalies) anomalies.push(...input.body.anomalies);
+    argCount += addBody(input.body, { targets, anomalies });
   }
   return { targets, argCount, anomalies };
 }

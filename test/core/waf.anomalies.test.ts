@@ -63,7 +63,7 @@ describe("anomaly scoring", () => {
     expect(snippet("a\r\nb\u0000c")).toBe("a\\x0d\\x0ab\\x00c");
     const long = `${"x".repeat(100)}<script>`;
     const s = snippet(long, 95);
-    expect(s.startsWith("…")).toBe(true);
+    expect(s.startsWith("...")).toBe(true);
     expect(s).toContain("<script>");
   });
 });

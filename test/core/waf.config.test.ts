@@ -22,6 +22,7 @@ describe("waf section", () => {
       threshold: 5,
       mode: "block",
       disabled_rules: [],
+      oversize: "score",
       body_limit: 131072,
       max_args: 255,
     });

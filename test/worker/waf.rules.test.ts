@@ -132,13 +132,17 @@ describe("inspection", () => {
       "values:body:t:hello",
       "names:body_names:f",
       "values:body:f.filename:x.php",
+      // A file that is text (a script, a web shell) is inspected; binary files are not.
+      "values:body:f.content:BINARY",
     ]);
   });
 
   it("inspects a body of unknown type as text, but not binary data", () => {
     const t = (text: string) =>
       collectTargets(input("", { body: { text, contentType: "", truncated: false } })).targets.length;
-    expect(t("<script>alert(1)</script>")).toBe(2);
+    // Markup: its text and, since it may be HTML rather than XML, the whole body.
+    expect(t("<script>alert(1)</script>")).toBe(3);
+    expect(t("just some words")).toBe(2);
     expect(t("\u0000\u0001binary\u0000")).toBe(1);
   });
 

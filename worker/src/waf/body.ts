@@ -1,15 +1,11 @@
 // Reads at most `limit` bytes of a request body for inspection, from a clone, so the original stream still
-// reaches the backend untouched. Bodies that cannot carry attacks in text (images, archives) are not read.
+// reaches the backend untouched, and undoes its Content-Encoding (bounded: see core/waf/body/content-encoding).
+// Every body is read whatever its Content-Type claims; core/waf/inspect.ts decides what it is.
+import type { Anomaly } from "../../../core/waf/anomalies.ts";
+import { codings, concat, decodeContentEncoding } from "../../../core/waf/body/content-encoding.ts";
 import type { InspectBody } from "../../../core/waf/inspect.ts";
 
-const TEXTUAL =
-  /^(?:application\/(?:x-www-form-urlencoded|json|[\w.+-]*\+json|xml|[\w.+-]*\+xml|graphql|javascript)|multipart\/form-data|text\/)/i;
-
-export async function readBodyPrefix(req: Request, limit: number): Promise<InspectBody | undefined> {
-  if (limit <= 0 || req.body === null) return undefined;
-  const contentType = req.headers.get("content-type") ?? "";
-  // No Content-Type: inspect as text too; an attacker choosing to omit it must not hide the body.
-  if (contentType !== "" && !TEXTUAL.test(contentType)) return undefined;
+async function readPrefix(req: Request, limit: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
   const reader = req.clone().body!.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -32,11 +28,17 @@ export async function readBodyPrefix(req: Request, limit: number): Promise<Inspe
     if (truncated) await reader.cancel().catch(() => {});
     else reader.releaseLock();
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return { text: new TextDecoder().decode(bytes), contentType, truncated };
+  return { bytes: concat(chunks, size), truncated };
+}
+
+export async function readBodyPrefix(req: Request, limit: number): Promise<InspectBody | undefined> {
+  if (limit <= 0 || req.body === null) return undefined;
+  const contentType = req.headers.get("content-type") ?? "";
+  const encoding = req.headers.get("content-encoding") ?? "";
+  const raw = await readPrefix(req, limit);
+  if (encoding === "" || codings(encoding).length === 0) return { contentType, ...raw, limit };
+  const decoded = await decodeContentEncoding(raw.bytes, encoding, limit, raw.truncated);
+  const anomalies: Anomaly[] = [];
+  if (decoded.anomaly) anomalies.push({ location: "header:content-encoding", ...decoded.anomaly });
+  return { contentType, bytes: decoded.bytes, truncated: decoded.truncated, limit, anomalies };
 }
