@@ -1,11 +1,12 @@
 // The WAF's pure decision logic: custom rules in order, then the managed ruleset with anomaly scoring.
-// Compiled once per config (rules filtered by paranoia, patterns pre-built); per request it only normalises
-// each inspected value once and runs the rules whose cheap character pre-filter passes.
+// Compiled once per config (rules filtered by paranoia, patterns pre-built); per request each inspected value
+// goes through each transformation prefix once, and only rules whose cheap character pre-filter passes run.
 import { type CompiledExpression, compileExpression, type RequestFields } from "../rules/index.ts";
 import { type Oversize, scoreAnomalies, snippet } from "./anomalies.ts";
+import type { Hit } from "./detect/hit.ts";
 import type { Inspection, Target } from "./inspect.ts";
-import { type Form, MANAGED_RULES, type ManagedRule, type Part, SEVERITY_SCORE } from "./managed-rules.ts";
-import { cmdForm, normal, sqlForm } from "./normalize.ts";
+import { MANAGED_RULES, type ManagedRule, type Part, SEVERITY_SCORE } from "./managed-rules.ts";
+import { NORMAL, PipelineTree, pipelineName } from "./pipelines.ts";
 
 export interface ManagedSettings {
   enabled: boolean;
@@ -89,19 +90,22 @@ interface PreparedRule {
   mask: number;
   /** The `needs` pre-filter: one or two substrings checked with includes(), longer lists as one regex. */
   needs?: (text: string) => boolean;
-  /** Index of rule.form in FORMS. */
+  /** The node of rule.t in PIPELINES. */
   form: number;
   /** Position among the engine's active rules, for the per-request record of rules that matched. */
   index: number;
 }
 
-const FORMS: readonly Form[] = ["raw", "normal", "sql", "cmd"];
+/** Every rule's transformation pipeline in one prefix tree, so shared prefixes run once per value. */
+const PIPELINES = new PipelineTree();
+const FORM_OF = new Map(MANAGED_RULES.map((r) => [r.id, PIPELINES.intern(r.t)]));
+const FORMS = PIPELINES.size;
 
 /** The rules a value with a given part and character mask runs. */
 interface RuleSet {
   rules: PreparedRule[];
   /**
-   * Per form (index in FORMS) whose `needs` two or more of these rules check: one regex of all their words.
+   * Per pipeline node whose `needs` two or more of these rules check: one regex of all their words.
    * Most values contain none of them, so one test stands in for several; when it finds one, each rule's own
    * pre-filter still decides.
    */
@@ -125,7 +129,7 @@ function needsFilter(words: readonly string[] | undefined): ((text: string) => b
 }
 
 function ruleSet(rules: PreparedRule[]): RuleSet {
-  const gates = FORMS.map((_, f) => {
+  const gates = Array.from({ length: FORMS }, (_, f) => {
     const users = rules.filter((r) => r.form === f && r.needs);
     if (users.length < 2) return undefined;
     return new RegExp([...new Set(users.flatMap((r) => r.rule.needs!))].map(escapeRe).join("|"));
@@ -133,38 +137,36 @@ function ruleSet(rules: PreparedRule[]): RuleSet {
   return { rules, gates };
 }
 
-/** A target with its normalised forms computed on first use. */
+/** The decoded form every text pipeline starts from (the fused NORMAL prefix). */
+const NORMAL_FORM = PIPELINES.intern(NORMAL);
+
+/** A target with its transformed forms computed on first use, each prefix once. */
 class Value {
   readonly t: Target;
-  private _normal?: string;
-  private _sql?: string;
-  private _cmd?: string;
+  private readonly forms: Array<string | undefined>;
   private _mask?: number;
   constructor(t: Target) {
     this.t = t;
+    this.forms = [t.raw];
   }
-  get normal(): string {
-    if (this._normal === undefined) this._normal = normal(this.t.raw);
-    return this._normal;
-  }
-  form(f: Form): string {
-    if (f === "raw") return this.t.raw;
-    if (f === "normal") return this.normal;
-    if (f === "sql") {
-      if (this._sql === undefined) this._sql = sqlForm(this.normal);
-      return this._sql;
-    }
-    if (this._cmd === undefined) this._cmd = cmdForm(this.normal);
-    return this._cmd;
+  form(node: number): string {
+    return PIPELINES.text(node, this.forms);
   }
   get mask(): number {
     if (this._mask === undefined) {
       // Decoding can only add filter characters when the raw value has escapes; otherwise one pass will do.
       const m = scanMask(this.t.raw);
-      this._mask = (m & DECODES) === 0 ? m : (m | scanMask(this.normal)) & ~DECODES;
+      this._mask = (m & DECODES) === 0 ? m : (m | scanMask(this.form(NORMAL_FORM))) & ~DECODES;
     }
     return this._mask;
   }
+}
+
+/** Where a rule matched in text, or undefined. */
+function matchRule(rule: ManagedRule, text: string): Hit | undefined {
+  if (rule.detect) return rule.detect(text);
+  const m = rule.re!.exec(text);
+  return m ? { at: m.index, end: m.index + m[0].length } : undefined;
 }
 
 /** Values up to this length that no rule matched are remembered, at most CLEAN_CACHE_SIZE of them per engine. */
@@ -244,7 +246,7 @@ export class ManagedEngine {
         rule: r,
         mask: maskOf(r.any),
         needs: needsFilter(r.needs),
-        form: FORMS.indexOf(r.form),
+        form: FORM_OF.get(r.id)!,
         index,
       };
       for (const p of r.on) {
@@ -328,7 +330,7 @@ export class ManagedEngine {
           clean = false;
           continue;
         }
-        const text = v.form(rule.form);
+        const text = v.form(form);
         if (needs) {
           const gate = gates[form];
           if (gate !== undefined) {
@@ -341,7 +343,8 @@ export class ManagedEngine {
           }
           if (!needs(text)) continue;
         }
-        if (!rule.re.test(text)) continue;
+        const found = matchRule(rule, text);
+        if (!found) continue;
         clean = false;
         hit[index] = 1;
         score += SEVERITY_SCORE[rule.severity];
@@ -352,8 +355,9 @@ export class ManagedEngine {
           severity: rule.severity,
           location: target.location,
           part: target.part,
-          transforms: rule.form,
-          snippet: snippet(text, (rule.re.exec(text)?.index ?? 0) - 8),
+          transforms: pipelineName(rule.t),
+          snippet: snippet(text, found.at - 8),
+          note: found.note,
         });
       }
       if (clean && memo) this.clean.add(raw, known | bit);

@@ -1,6 +1,8 @@
-// Normalisation before matching, to defeat the usual evasions: repeated URL decoding (%2527, %u0027),
-// HTML entities (&#x3c; &lt;), JS escapes (\x3c), NUL bytes, Unicode compatibility forms (＜ → <), case,
-// runs of whitespace; and, for SQL, comments (UNION/**/SELECT, /*!50000SELECT*/).
+// The transformations a managed rule names (as CRS rules name t:urlDecodeUni, t:lowercase, …), to defeat the
+// usual evasions: repeated URL decoding (%2527, %u0027), overlong UTF-8 (%c0%ae), HTML entities (&#x3c; &lt;),
+// JS and CSS escapes (\x3c, \3c), NUL bytes, Unicode compatibility forms (＜ → <), case, runs of whitespace,
+// SQL comments (UNION/**/SELECT, /*!50000SELECT*/), shell quoting (c'a't) and path spellings (..\, //).
+// A rule's pipeline is a list of these names; pipelines.ts runs shared prefixes once per value.
 import { urlDecode } from "../rules/index.ts";
 
 const NAMED: Record<string, string> = {
@@ -81,6 +83,41 @@ export function deepUrlDecode(s: string): string {
   return cur;
 }
 
+// Overlong UTF-8: two-byte (%c0%ae) and three-byte (%e0%80%ae) spellings of ASCII, which strict decoders refuse
+// but some servers still accept. Decoded to the character they spell before ordinary URL decoding.
+const OVERLONG = /%c([01])%([89ab][0-9a-f])|%e0%80%([89ab][0-9a-f])/gi;
+
+export function overlongUtf8Decode(s: string): string {
+  if (!s.includes("%")) return s;
+  return s.replace(
+    OVERLONG,
+    (m, lead: string | undefined, b2: string | undefined, b3: string | undefined) => {
+      const low = Number.parseInt((b2 ?? b3)!, 16) & 0x3f;
+      const code = lead === undefined ? low : (Number(lead) << 6) | low;
+      return code < 0x80 ? `%${code.toString(16).padStart(2, "0")}` : m;
+    },
+  );
+}
+
+const CSS_ESCAPE = /\\([0-9a-f]{1,6})[ \t\n]?|\\([^\n0-9a-f])/gi;
+
+/** CSS escapes: \65 xpression, \000065, ja\vascript (a backslash before a letter stands for the letter). */
+export function cssDecode(s: string): string {
+  if (!s.includes("\\")) return s;
+  return s.replace(CSS_ESCAPE, (_m, hex: string | undefined, ch: string | undefined) =>
+    hex ? codePoint(Number.parseInt(hex, 16)) : ch!,
+  );
+}
+
+const SLASHES = /[\\/]+/g;
+const SELF_SEGMENT = /\/(?:\.\/)+/g;
+
+/** Path spellings made one: backslashes become slashes, runs of slashes one, "/./" gone. Dot-dot stays. */
+export function normalizePath(s: string): string {
+  if (!/[\\/]/.test(s)) return s;
+  return s.replace(SLASHES, "/").replace(SELF_SEGMENT, "/");
+}
+
 const NUL = /\u0000/g;
 // Entities, escapes, NUL, non-ASCII, CR, tabs and other non-space whitespace, or runs of spaces.
 const NEEDS_MORE = /[&\\\u0000\r]|[^\u0000-\u007f]|[^\S \n]| {2}/;
@@ -145,7 +182,7 @@ export function normal(raw: string): string {
 
 /** normal() for any value; exported so tests can hold simpleNormal() to it. */
 export function generalNormal(raw: string): string {
-  let s = deepUrlDecode(raw);
+  let s = deepUrlDecode(overlongUtf8Decode(raw));
   // One scan decides whether any of the later steps has work to do; usually only case folding remains.
   if (!NEEDS_MORE.test(s)) return s.toLowerCase();
   s = htmlEntityDecode(s);
@@ -157,13 +194,32 @@ export function generalNormal(raw: string): string {
   return /[^\S\n]{2}|[^\S \n]/.test(s) ? s.replace(WS, " ") : s;
 }
 
-const MYSQL_EXECUTABLE = /\/\*!\d{0,5}([\s\S]{0,1024}?)\*\//g;
-const SQL_BLOCK_COMMENT = /\/\*[\s\S]*?(?:\*\/|$)/g;
-
-/** For SQL rules: comments become a space; MySQL's /*!50000 … *\/ keeps its content, as MySQL runs it. */
+/**
+ * For SQL rules: comments become a space; MySQL's /*!50000 … *\/ keeps its content, as MySQL runs it.
+ * One forward scan (each comment's end is searched for once), so crafted input stays linear.
+ */
 export function sqlForm(normalized: string): string {
   if (!normalized.includes("/*")) return normalized;
-  return normalized.replace(MYSQL_EXECUTABLE, " $1 ").replace(SQL_BLOCK_COMMENT, " ").replace(WS, " ").trim();
+  const n = normalized.length;
+  let out = "";
+  let i = 0;
+  while (i < n) {
+    const open = normalized.indexOf("/*", i);
+    if (open === -1) {
+      out += normalized.slice(i);
+      break;
+    }
+    out += normalized.slice(i, open);
+    const close = normalized.indexOf("*/", open + 2);
+    const end = close === -1 ? n : close;
+    if (normalized[open + 2] === "!") {
+      let j = open + 3;
+      while (j < end && j < open + 8 && normalized.charCodeAt(j) >= 48 && normalized.charCodeAt(j) <= 57) j++;
+      out += ` ${normalized.slice(j, end)} `;
+    } else out += " ";
+    i = close === -1 ? n : close + 2;
+  }
+  return out.replace(WS, " ").trim();
 }
 
 /** For shell rules: quotes, backslashes and carets that split command names (c'a't, w\ho\am\i, n^et) removed. */

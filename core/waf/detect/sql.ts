@@ -1,0 +1,238 @@
+// SQL injection by structure: the value is tokenized as SQL as if it were pasted into a query in each quote
+// context (unquoted, after ', after ", after `), the first tokens are folded into a short fingerprint (one
+// character per token), and the fingerprint is matched against the shapes an injection takes: a closed string
+// then a boolean comparison, a UNION SELECT, a stacked statement, a comment that cuts the rest of the query.
+// The idea is libinjection's; the token classes, folding and fingerprint shapes here are our own.
+import type { Hit } from "./hit.ts";
+
+// Token classes, one character each in a fingerprint:
+//   s string   1 number/NULL/TRUE   n identifier   v @variable   f known function   k keyword
+//   E statement (SELECT, DROP, …)   U UNION   B clause (ORDER BY, GROUP BY, HAVING)   & AND/OR/XOR/&&/||
+//   o comparison (=, <>, LIKE, IN, …)   a arithmetic or unary (+ - * / NOT)   ( ) , ;   c trailing comment
+//   x anything else (breaks every shape)
+
+const words = (list: string, cls: string): Array<[string, string]> =>
+  list.split(" ").map((w) => [w, cls] as [string, string]);
+
+const WORDS = new Map<string, string>([
+  ...words(
+    "select insert update delete drop create alter truncate exec execute declare shutdown grant waitfor",
+    "E",
+  ),
+  ...words("union intersect", "U"),
+  ...words("having limit", "B"),
+  ...words("and or xor div", "&"),
+  ...words("like rlike regexp is in between sounds glob", "o"),
+  ...words("not", "a"),
+  ...words("null true false", "1"),
+  ...words(
+    "from where into table database schema set values as on join all distinct top when then else end case exists procedure offset outfile dumpfile",
+    "k",
+  ),
+]);
+
+/** Functions an injection calls to leak, test or wait; an unknown word before "(" stays an identifier. */
+const FUNCTIONS = new Set(
+  (
+    "sleep pg_sleep benchmark version user current_user session_user system_user database schema_name " +
+    "char chr nchar concat concat_ws group_concat ascii ord hex unhex substring substr mid left right length " +
+    "if ifnull nullif coalesce count extractvalue updatexml load_file cast convert md5 sha1 exp floor rand " +
+    "randomblob utl_inaddr dbms_pipe elt make_set row_to_json db_name host_name suser_name is_srvrolemember " +
+    "waitfor json_keys name_const geometrycollection multipoint polygon linestring iif lower upper"
+  ).split(" "),
+);
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isWord = (c: number) =>
+  (c >= 97 && c <= 122) || isDigit(c) || c === 95 || c === 36 || c === 46 || (c >= 65 && c <= 90) || c > 127;
+
+/** At most this many tokens are read: every shape is decided by the first few. */
+const MAX_TOKENS = 16;
+
+/** The raw fingerprint of text read from `start`; `quote` (if any) is the quote the value is inside of. */
+function tokenize(text: string, quote: string): string {
+  let out = "";
+  let i = 0;
+  const n = text.length;
+  if (quote !== "") {
+    // The value's start is the tail of a string literal. It ends at the first quote even after a backslash:
+    // an application that escapes ' as \' turns the attacker's \' into \\', which closes the string.
+    const end = text.indexOf(quote);
+    if (end === -1) return "";
+    out = "s";
+    i = end + 1;
+  }
+  while (i < n && out.length < MAX_TOKENS) {
+    const c = text.charCodeAt(i);
+    const ch = text[i]!;
+    if (c === 32 || c === 10 || c === 9 || c === 13 || c === 11 || c === 12 || c === 160) {
+      i++;
+    } else if (ch === "'" || ch === '"') {
+      const end = closeQuote(text, i + 1, ch);
+      out += "s";
+      if (end === -1) break;
+      i = end + 1;
+    } else if (ch === "`") {
+      const end = text.indexOf("`", i + 1);
+      out += "n";
+      if (end === -1) break;
+      i = end + 1;
+    } else if (ch === "#" || (ch === "-" && text[i + 1] === "-")) {
+      // A line comment: the rest of the query is cut off when it reaches the end (or a newline).
+      const nl = text.indexOf("\n", i);
+      if (nl === -1) {
+        out += "c";
+        break;
+      }
+      i = nl + 1;
+    } else if (ch === "/" && text[i + 1] === "*") {
+      if (text[i + 2] === "!") {
+        // MySQL runs what is inside /*!50000 … */: read on as code.
+        i += 3;
+        while (i < n && isDigit(text.charCodeAt(i))) i++;
+        continue;
+      }
+      const end = text.indexOf("*/", i + 2);
+      if (end === -1) {
+        out += "c";
+        break;
+      }
+      i = end + 2;
+    } else if (ch === "*" && text[i + 1] === "/") {
+      i += 2;
+    } else if (ch === "@") {
+      let j = i + 1;
+      if (text[j] === "@") j++;
+      while (j < n && isWord(text.charCodeAt(j))) j++;
+      out += "v";
+      i = j;
+    } else if (isDigit(c) || (ch === "." && isDigit(text.charCodeAt(i + 1)))) {
+      let j = i + 1;
+      while (j < n && isWord(text.charCodeAt(j))) j++;
+      out += "1";
+      i = j;
+    } else if (isWord(c)) {
+      let j = i + 1;
+      while (j < n && isWord(text.charCodeAt(j))) j++;
+      const w = text.slice(i, j).toLowerCase();
+      i = j;
+      let k = j;
+      while (k < n && text.charCodeAt(k) === 32) k++;
+      const call = text[k] === "(";
+      if (w === "order" || w === "group") {
+        // ORDER BY / GROUP BY (two words, one clause); alone they are ordinary words.
+        const by = /^\s+by\b/.exec(text.slice(j, j + 8));
+        if (by) {
+          out += "B";
+          i = j + by[0].length;
+          continue;
+        }
+      }
+      const cls = WORDS.get(w);
+      // An unknown word before "(" is as good as an identifier; a dotted one is a package function.
+      out += cls ?? (call && (FUNCTIONS.has(w) || w.includes(".")) ? "f" : "n");
+    } else if (ch === "&" || ch === "|") {
+      if (text[i + 1] === ch) {
+        out += "&";
+        i += 2;
+      } else {
+        out += "a";
+        i++;
+      }
+    } else if (ch === "=" || ch === "<" || ch === ">" || (ch === "!" && text[i + 1] === "=")) {
+      let j = i + 1;
+      while (j < n && j < i + 3 && "=<>".includes(text[j]!)) j++;
+      out += "o";
+      i = j;
+    } else if ("+-*/%^~!".includes(ch)) {
+      out += "a";
+      i++;
+    } else if (ch === "(" || ch === ")" || ch === "," || ch === ";") {
+      out += ch;
+      i++;
+    } else {
+      out += "x";
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Index of the quote closing a string opened before `from` ('' and \' escape it), or -1. */
+function closeQuote(text: string, from: number, q: string): number {
+  let i = from;
+  for (;;) {
+    const j = text.indexOf(q, i);
+    if (j === -1) return -1;
+    let bs = 0;
+    for (let k = j - 1; k >= from && text[k] === "\\"; k--) bs++;
+    if (bs % 2 === 1) {
+      i = j + 1;
+      continue;
+    }
+    if (text[j + 1] === q) {
+      i = j + 2;
+      continue;
+    }
+    return j;
+  }
+}
+
+/** Folding: parentheses go, SELECT * reads as a value, unary operators go, arithmetic joins its operands. */
+export function fold(raw: string): string {
+  return raw
+    .replace(/[()]/g, "")
+    .replace(/Ea/g, "E1")
+    .replace(/(^|[&o,;EUkBa])a+/g, "$1")
+    .replace(/([1snvf])(?:a[1snvf])+/g, "$1")
+    .slice(0, 8);
+}
+
+// A SELECT that reads like a query, not prose: a value, a function, or a column list or FROM after it.
+const BODY = "(?:[1vfsc]|n[,ks]|k|$)";
+/** Shapes of an injection after the value's start closed a string (quote contexts). */
+const QUOTED = new RegExp(
+  [
+    "^s&[1snvf]o[1snvfE]", // ' or 'a'='a   ' and 1=1
+    "^s&[1snvfE](?:c|;)", // ' or 1--
+    "^s&[fvE]", // ' and sleep(5)   ' or @@version   '||(select …)
+    "^s[1n]?UE(?:[1vfs]|n[,k])", // ' union select 1,2
+    `^s;E${BODY}`, // '; drop table t--
+    "^s;?c", // admin'--
+    "^sB", // ' order by 3--   ' having 1=1
+    "^so[1snv](?:c|;|&|$)", // '='   '=0--
+    "^so[Ef]", // '=(select …)   '=sleep(5)
+  ].join("|"),
+);
+/** Shapes when the value is pasted unquoted (a numeric parameter). */
+const BARE = new RegExp(
+  [
+    "^[1v]&[1snvf]o[1snvfE]", // 1 or 1=1
+    "^n&1o1", // x or 1=1
+    "^1&[fvE]", // 1 and sleep(5)
+    "^1&1(?:c|;)", // 1 or 1--
+    "^[1n]?UE(?:[1vfs]|n[,k])", // 1 union select 1,2
+    `^[1n];E${BODY}`, // 1; drop table t
+    "^1B1", // 1 order by 3
+  ].join("|"),
+);
+
+const CONTEXTS = ["", "'", '"', "`"];
+
+/** The fingerprint and quote context of an injection in text (already decoded and lower case), if any. */
+export function sqlInjection(text: string): { fingerprint: string; context: string } | undefined {
+  for (const q of CONTEXTS) {
+    if (q !== "" && !text.includes(q)) continue;
+    const f = fold(tokenize(text, q));
+    if ((q === "" ? BARE : QUOTED).test(f)) return { fingerprint: f, context: q || "none" };
+  }
+  return undefined;
+}
+
+/** The detector as a rule uses it: where the injection starts (the whole value; fingerprints have no span). */
+export function detectSqli(text: string): Hit | undefined {
+  const found = sqlInjection(text);
+  return found
+    ? { at: 0, end: Math.min(text.length, 64), note: `${found.context}:${found.fingerprint}` }
+    : undefined;
+}
