@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, renderProblem } from "../core/config/errors.ts";
 import { checkConfig } from "../core/config/parse.ts";
 import { explainRequest, renderExplanation } from "../core/explain/index.ts";
+import { compileWaf } from "../core/waf/policy.ts";
 import { wafExplainer } from "../worker/src/admin/waf-explain.ts";
 import { defaultConfigFile } from "./config-file.ts";
 import { readLocalConfig } from "./push.ts";
@@ -63,7 +64,7 @@ export function explain(argv: string[]): number {
   const e = explainRequest(
     config,
     { method, url: target, headers, clientIp: values.ip },
-    { waf: wafExplainer(config) },
+    { waf: wafExplainer(compileWaf(config)) },
   );
   console.log(values.json ? JSON.stringify(e, null, 2) : renderExplanation(e));
   return 0;

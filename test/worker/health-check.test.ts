@@ -15,7 +15,7 @@ import { checkConfig } from "../../core/config/parse.ts";
 import worker from "../../worker/src/index.ts";
 import type { HealthChecker } from "../../worker/src/resilience/health-object.ts";
 import { healthSpec } from "../../worker/src/resilience/health-spec.ts";
-import { latest } from "../../worker/src/resilience/state.ts";
+import { runtimeFor } from "../../worker/src/runtime.ts";
 import { backendUrl, chaos } from "./chaos.ts";
 import { makeCaller } from "./helpers.ts";
 
@@ -136,7 +136,7 @@ describe("active health checks", () => {
     for (let i = 0; i < 50; i++) await (await call("http://lb.test/x")).arrayBuffer();
     expect((await chaos.stats(down)).requests).toBe(before);
     // 51 requests, at most a couple of object calls (never one per request).
-    expect(latest.get(name)!.shared!.calls).toBeLessThanOrEqual(2);
+    expect(runtimeFor(doc).services.get(name)!.resilience.shared!.calls).toBeLessThanOrEqual(2);
   });
 });
 

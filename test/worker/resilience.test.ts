@@ -6,7 +6,8 @@ import type { ConfigInput } from "../../core/config/index.ts";
 import { checkConfig } from "../../core/config/parse.ts";
 import { healthView } from "../../worker/src/admin/health.ts";
 import type { Env } from "../../worker/src/env.ts";
-import { latest } from "../../worker/src/resilience/state.ts";
+import { resilienceHealth } from "../../worker/src/resilience/admin-reader.ts";
+import { runtimeFor } from "../../worker/src/runtime.ts";
 import { backendUrl, chaos } from "./chaos.ts";
 import { makeCaller } from "./helpers.ts";
 
@@ -281,7 +282,7 @@ describe("outlier detection", () => {
     const snap = await stub.snapshot();
     expect(snap.ejections[`${backendUrl(bad)}/`]?.reason).toBe("5 consecutive 5xx");
     // The admin API's health view shows it, with the reason.
-    const view = await healthView(env as Env, checkConfig(config).config!);
+    const view = await healthView(env as Env, runtimeFor(config), resilienceHealth);
     const backends = view.find((v) => v.service === name)!.backends;
     expect(backends.map((b) => b.passive.state)).toEqual(["ejected", "healthy"]);
     expect(backends[0]!.passive.reason).toContain("5 consecutive 5xx; until ");
@@ -295,7 +296,7 @@ describe("outlier detection", () => {
   it("enters panic mode when too few backends are healthy, and still serves", async () => {
     const a = await chaos.spawn("503");
     const b = await chaos.spawn("503");
-    const { call, log, name } = setup([a, b], {
+    const { call, log, name, config } = setup([a, b], {
       passive: { failures: 2, eject: "10s", max_ejection_percent: 100 },
       retry: { attempts: 1 },
     });
@@ -303,17 +304,17 @@ describe("outlier detection", () => {
     // Both ejected: below panic_threshold (50%), so requests go to all backends instead of none.
     expect(log(7).panic).toBe(true);
     expect(log(7).attempts).toHaveLength(1);
-    expect(latest.get(name)?.panic).toBe(true);
+    expect(runtimeFor(config).services.get(name)?.resilience.panic).toBe(true);
   });
 
   it("ejects no more than max_ejection_percent of the backends", async () => {
     const ports = await Promise.all([chaos.spawn("500"), chaos.spawn("500"), chaos.spawn("500")]);
-    const { call, name } = setup(ports, {
+    const { call, name, config } = setup(ports, {
       passive: { consecutive_5xx: 2, eject: "10s", max_ejection_percent: 34 },
       retry: { attempts: 1 },
     });
     for (let i = 0; i < 30; i++) await (await call("http://lb.test/x")).arrayBuffer();
-    const outlier = latest.get(name)!.outlier!;
+    const outlier = runtimeFor(config).services.get(name)!.resilience.outlier!;
     expect(outlier.ejectedCount(Date.now())).toBe(1);
   });
 });

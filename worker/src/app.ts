@@ -31,6 +31,7 @@ import { adminApi } from "./admin/stage.ts";
 import type { AppEnv } from "./context.ts";
 import { observe } from "./observe/stage.ts";
 import { type RateLimitOptions, rateLimit } from "./rate-limit/stage.ts";
+import { resilienceHealth } from "./resilience/admin-reader.ts";
 import { handleError } from "./respond-error.ts";
 import { routeAction } from "./stages/action.ts";
 import { loadConfig } from "./stages/config.ts";
@@ -50,7 +51,7 @@ export function createApp(options: AppOptions = {}) {
   const app = new Hono<AppEnv>();
   app.use(early());
   app.use(logRequest({ write: options.log }));
-  app.use(adminApi());
+  app.use(adminApi({ healthReader: resilienceHealth }));
   app.use(observe());
   app.use(loadConfig());
   app.use(trustClient());

@@ -1,14 +1,22 @@
-// The compiled config an isolate serves from: the route table, one plan per route (its action, ready to run),
-// one balancer per service, the trusted-proxy set. Built once per config value and cached per isolate (keyed
-// by the identity of env.SWITCHYARD, or its text when it is a JSON string), so requests only look things up.
-// Balancer positions and in-flight counts therefore live per isolate, as design.md says.
+// The compiled config an isolate serves from, and the only place anything per config is built: the route
+// table, one plan per route (its action, WAF engine, rate-limit policies, retry policy and budget per service),
+// one balancer and one resilience state per service, the WAF, the rate-limit policies, the trusted-proxy set.
+// Built once per config value and cached per isolate (keyed by the identity of env.SWITCHYARD, or its text
+// when it is a JSON string), so requests only look things up. Balancer positions, in-flight counts, outlier
+// state and retry budgets therefore live per isolate and start fresh with a new config, as design.md says.
 import { createSelector, type Selector } from "../../core/balance/index.ts";
 import { renderProblem } from "../../core/config/errors.ts";
 import { checkConfig } from "../../core/config/parse.ts";
-import type { Config, HashKey, Route, Sticky } from "../../core/config/schema/index.ts";
+import type { Config, HashKey, Route, Service, Sticky } from "../../core/config/schema/index.ts";
+import type { RetryBudget, RetryPolicy } from "../../core/retry/index.ts";
 import { compileRouteTable, type RouteTable } from "../../core/routing/index.ts";
 import { IpSet } from "../../core/rules/ip.ts";
+import type { WafPolicyEngine } from "../../core/waf/engine.ts";
+import { type CompiledWaf, compileWaf } from "../../core/waf/policy.ts";
 import { ProxyError } from "./errors.ts";
+import { type CompiledPolicy, compilePolicies } from "./rate-limit/policies.ts";
+import { retryPolicy } from "./resilience/policy.ts";
+import { budgetFor, type ServiceResilience, serviceResilience } from "./resilience/state.ts";
 
 export interface BackendTarget {
   /** The backend's base URL, e.g. http://10.0.0.1:8080 (a path here is prepended to request paths). */
@@ -24,18 +32,39 @@ export interface ServicePool {
   selector: Selector;
   sticky: Sticky | undefined;
   hash: HashKey | undefined;
+  /** The service's config section (undefined only for a pool built outside compileRuntime). */
+  service: Service | undefined;
+  /** Outlier detection, shared health, panic state and retry budgets of this service, in this isolate. */
+  resilience: ServiceResilience;
+}
+
+/** Where a forwarding route sends one request: the service, with the route's retry policy for it. */
+export interface Target {
+  pool: ServicePool;
+  retry: RetryPolicy;
+  budget: RetryBudget;
+}
+
+interface PlanCommon {
+  route: Route;
+  /** The route's WAF engine; undefined when the route has no WAF (policy "none"). */
+  waf: WafPolicyEngine | undefined;
+  /** The route's rate-limit policies, in the order the route names them. */
+  rateLimits: CompiledPolicy[];
 }
 
 export type RoutePlan =
-  | { kind: "forward"; route: Route; pick: () => ServicePool }
-  | { kind: "redirect"; route: Route }
-  | { kind: "respond"; route: Route };
+  | (PlanCommon & { kind: "forward"; pick: () => Target })
+  | (PlanCommon & { kind: "redirect" })
+  | (PlanCommon & { kind: "respond" });
 
 export interface Runtime {
   config: Config;
   routes: RouteTable;
   plans: RoutePlan[];
   services: Map<string, ServicePool>;
+  waf: CompiledWaf;
+  rateLimits: Map<string, CompiledPolicy>;
   trusted: IpSet;
   internalHeaders: readonly string[];
 }
@@ -50,46 +79,72 @@ export function backendId(url: string): string {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
-function compilePlan(route: Route, services: Map<string, ServicePool>): RoutePlan {
-  if (route.redirect) return { kind: "redirect", route };
-  if (route.respond) return { kind: "respond", route };
+function target(route: Route, pool: ServicePool): Target {
+  const retry = retryPolicy(route, pool.service);
+  return { pool, retry, budget: budgetFor(pool.resilience, retry) };
+}
+
+function compilePlan(
+  route: Route,
+  index: number,
+  services: Map<string, ServicePool>,
+  waf: CompiledWaf,
+  rateLimits: Map<string, CompiledPolicy>,
+): RoutePlan {
+  const common = {
+    route,
+    waf: waf.forRoute(index),
+    rateLimits: (route.rate_limit ?? []).map((name) => rateLimits.get(name)!),
+  };
+  if (route.redirect) return { kind: "redirect", ...common };
+  if (route.respond) return { kind: "respond", ...common };
   if (route.service !== undefined) {
-    const pool = services.get(route.service)!;
-    return { kind: "forward", route, pick: () => pool };
+    const only = target(route, services.get(route.service)!);
+    return { kind: "forward", ...common, pick: () => only };
   }
   // A weighted split picks the service with smooth weighted round-robin: exact shares, evenly interleaved.
-  const parts = route.split!.map((s) => services.get(s.service)!);
+  const parts = route.split!.map((s) => target(route, services.get(s.service)!));
   const selector = createSelector(
     "round-robin",
     route.split!.map((s) => s.weight),
   );
-  return { kind: "forward", route, pick: () => parts[selector.select(undefined, () => true) ?? 0]! };
+  return { kind: "forward", ...common, pick: () => parts[selector.select(undefined, () => true) ?? 0]! };
+}
+
+function compilePool(s: Service): ServicePool {
+  const backends = s.backends
+    .filter((b) => b.url !== undefined)
+    .map((b) => ({ url: new URL(b.url!), weight: b.weight, id: backendId(b.url!) }));
+  const pool: ServicePool = {
+    name: s.name,
+    backends,
+    // ids: hash balancers place backends by URL, so a key keeps its backend when others come and go.
+    selector: createSelector(
+      s.balance,
+      backends.map((b) => b.weight),
+      { ids: backends.map((b) => b.url.href) },
+    ),
+    sticky: s.sticky,
+    hash: s.hash,
+    service: s,
+    resilience: undefined as unknown as ServiceResilience,
+  };
+  pool.resilience = serviceResilience(pool, s);
+  return pool;
 }
 
 export function compileRuntime(config: Config): Runtime {
   const services = new Map<string, ServicePool>();
-  for (const s of config.services) {
-    const backends = s.backends
-      .filter((b) => b.url !== undefined)
-      .map((b) => ({ url: new URL(b.url!), weight: b.weight, id: backendId(b.url!) }));
-    services.set(s.name, {
-      name: s.name,
-      backends,
-      // ids: hash balancers place backends by URL, so a key keeps its backend when others come and go.
-      selector: createSelector(
-        s.balance,
-        backends.map((b) => b.weight),
-        { ids: backends.map((b) => b.url.href) },
-      ),
-      sticky: s.sticky,
-      hash: s.hash,
-    });
-  }
+  for (const s of config.services) services.set(s.name, compilePool(s));
+  const waf = compileWaf(config);
+  const rateLimits = compilePolicies(config);
   return {
     config,
     routes: compileRouteTable(config.routes),
-    plans: config.routes.map((r) => compilePlan(r, services)),
+    plans: config.routes.map((r, i) => compilePlan(r, i, services, waf, rateLimits)),
     services,
+    waf,
+    rateLimits,
     trusted: IpSet.parse(config.forwarding.trusted_proxies),
     internalHeaders: config.forwarding.internal_headers.map((h) => h.toLowerCase()),
   };

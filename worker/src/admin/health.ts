@@ -1,8 +1,8 @@
 // GET /health: every service and backend with its active-check and passive state, and the reason for it. The
-// states come from a HealthReader that the health-checking part of the worker registers; until one is
-// registered (or for services without checks) the answer says so instead of guessing.
-import type { Config } from "../../../core/config/schema/index.ts";
+// states come from a HealthReader that app.ts hands to the admin API (the resilience part of the worker); without
+// one (or for services without checks) the answer says so instead of guessing.
 import type { Env } from "../env.ts";
+import type { Runtime } from "../runtime.ts";
 
 export interface HealthState {
   state: "healthy" | "unhealthy" | "ejected" | "unknown" | "not-configured";
@@ -25,21 +25,19 @@ export interface ServiceHealthView {
 /** Per backend (key: service + "\u0001" + backend URL), what the health system knows. */
 export type HealthReader = (
   env: Env,
-  config: Config,
+  runtime: Runtime,
 ) => Promise<Map<string, Partial<Pick<BackendHealthView, "active" | "passive">>>>;
 
-let reader: HealthReader | undefined;
-
-/** Lets the health checker (a Durable Object and passive ejection) feed GET /health, /explain and the dashboard. */
-export function registerHealthReader(r: HealthReader): void {
-  reader = r;
-}
-
-export async function healthView(env: Env, config: Config): Promise<ServiceHealthView[]> {
+export async function healthView(
+  env: Env,
+  runtime: Runtime,
+  reader: HealthReader | undefined,
+): Promise<ServiceHealthView[]> {
+  const config = runtime.config;
   let known = new Map<string, Partial<Pick<BackendHealthView, "active" | "passive">>>();
   if (reader) {
     try {
-      known = await reader(env, config);
+      known = await reader(env, runtime);
     } catch (e) {
       console.error(JSON.stringify({ level: "warn", msg: "health reader failed", error: String(e) }));
     }

@@ -26,7 +26,7 @@ import { renderPrometheus } from "../observe/metrics.ts";
 import { bearerToken, tokenMatches } from "./auth.ts";
 import { readKvState, readVersion, writeVersion } from "./config-store.ts";
 import { dashboardPage } from "./dashboard.tsx";
-import { healthView } from "./health.ts";
+import { type HealthReader, healthView } from "./health.ts";
 import { wafExplainer } from "./waf-explain.ts";
 
 export type AdminEnv = { Bindings: Env; Variables: { requestId: string; prefix: string } };
@@ -77,7 +77,12 @@ function liveDocument(env: Env): { doc: unknown; version: number } | undefined {
   }
 }
 
-export function createAdminApp() {
+export interface AdminOptions {
+  /** What GET /health, /explain and the dashboard know of checks, ejections and panic mode. */
+  healthReader?: HealthReader;
+}
+
+export function createAdminApp({ healthReader }: AdminOptions = {}) {
   const admin = new Hono<AdminEnv>();
 
   admin.onError((err, c) => {
@@ -253,7 +258,7 @@ export function createAdminApp() {
       return [h.slice(0, colon), h.slice(colon + 1)];
     });
     const { runtime } = liveConfig(c.env).loaded(c.env);
-    const health = await healthView(c.env, runtime.config);
+    const health = await healthView(c.env, runtime, healthReader);
     const byBackend = new Map(
       health.flatMap((s) =>
         s.backends.map((b) => {
@@ -273,7 +278,7 @@ export function createAdminApp() {
       {
         table: runtime.routes,
         health: (service, url) => byBackend.get(`${service}\u0001${url}`),
-        waf: wafExplainer(runtime.config),
+        waf: wafExplainer(runtime.waf),
       },
     );
     return c.json(explanation);
@@ -281,7 +286,7 @@ export function createAdminApp() {
 
   admin.get("/health", async (c) => {
     const { runtime } = liveConfig(c.env).loaded(c.env);
-    return c.json({ services: await healthView(c.env, runtime.config) });
+    return c.json({ services: await healthView(c.env, runtime, healthReader) });
   });
 
   admin.get("/metrics", async (c) => {
@@ -315,7 +320,7 @@ export function createAdminApp() {
               ? "redirect"
               : "respond"),
       }));
-      services = await healthView(c.env, runtime.config);
+      services = await healthView(c.env, runtime, healthReader);
     } catch {
       // An invalid config still gets a dashboard: status.last_error says what is wrong.
     }

@@ -6,10 +6,10 @@ import { DEFAULTS } from "../../../core/config/defaults.ts";
 import { liveRuntime } from "../config-source/live.ts";
 import type { AppEnv } from "../context.ts";
 import { waitUntilOf } from "../wait-until.ts";
-import { createAdminApp, PREFIX_HEADER, REQUEST_ID_HEADER } from "./routes.ts";
+import { type AdminOptions, createAdminApp, PREFIX_HEADER, REQUEST_ID_HEADER } from "./routes.ts";
 
-export function adminApi() {
-  const app = createAdminApp();
+export function adminApi(options: AdminOptions = {}) {
+  const app = createAdminApp(options);
   return async function adminStage(c: Context<AppEnv>, next: Next) {
     const path = c.req.path;
     let prefix: string = DEFAULTS.admin.prefix;

@@ -1,14 +1,12 @@
 // The WAF part of an explanation: the same engine the waf stage runs (custom rules, then the managed ruleset on
 // the URL and headers; a body is not part of an explain request), as a hook for core/explain.
-import type { Config } from "../../../core/config/schema/index.ts";
 import type { ExplainOptions } from "../../../core/explain/index.ts";
 import type { WafDecision } from "../../../core/waf/engine.ts";
 import { explain } from "../../../core/waf/explain.ts";
 import { collectTargets } from "../../../core/waf/inspect.ts";
-import { wafFor } from "../waf/policy.ts";
+import type { CompiledWaf } from "../../../core/waf/policy.ts";
 
-export function wafExplainer(config: Config): NonNullable<ExplainOptions["waf"]> {
-  const compiled = wafFor(config);
+export function wafExplainer(compiled: CompiledWaf): NonNullable<ExplainOptions["waf"]> {
   return (index, fields) => {
     const engine = compiled.forRoute(index);
     if (!engine) return undefined;

@@ -43,13 +43,6 @@ export interface ConfigStatus {
   last_error?: ConfigError;
 }
 
-type ErrorListener = (error: ConfigError) => void;
-const errorListeners: ErrorListener[] = [];
-/** Called for every rejected document or failed KV read (metrics count them). */
-export function onConfigError(listener: ErrorListener): void {
-  errorListeners.push(listener);
-}
-
 const DEFAULT_REFRESH_MS = 10_000;
 
 export class LiveConfig {
@@ -59,6 +52,7 @@ export class LiveConfig {
   #seen: number | string | undefined;
   #checkedAt = 0;
   #pending: Promise<void> | undefined;
+  /** Rejected documents and failed KV reads so far (metrics count them from here). */
   errors = 0;
   lastError: ConfigError | undefined;
   #varsLoadedAt = Date.now();
@@ -203,7 +197,6 @@ export class LiveConfig {
         ...error,
       }),
     );
-    for (const l of errorListeners) l(error);
   }
 }
 

@@ -2,6 +2,7 @@
 // sends the whole batch to the MetricsAggregator object inside waitUntil, so the request never waits for it
 // and the object sees one call per isolate per interval however busy the isolate is (never one per request).
 // Without a METRICS binding the batch goes into a local Aggregator: then /metrics shows this isolate only.
+import { liveConfig } from "../config-source/live.ts";
 import type { Env } from "../env.ts";
 import {
   Aggregator,
@@ -33,16 +34,20 @@ export class Batcher {
     this.stats.points++;
   }
 
-  countConfigError(): void {
-    this.#batch.configErrors++;
-  }
+  /** Config documents this isolate has rejected so far (LiveConfig.errors): what is new goes into the batch. */
+  #configErrorsSeen = 0;
 
   due(now = Date.now()): boolean {
     return now - this.#lastFlush >= FLUSH_MS && !batchIsEmpty(this.#batch);
   }
 
-  /** Hands the current batch to `stub` (or the local aggregator) and starts a new one. */
-  async flush(stub: AggregatorStub | undefined): Promise<void> {
+  /**
+   * Hands the current batch to `stub` (or the local aggregator) and starts a new one. `configErrors` is the
+   * isolate's running count of rejected config documents; the ones not sent yet go with this batch.
+   */
+  async flush(stub: AggregatorStub | undefined, configErrors = this.#configErrorsSeen): Promise<void> {
+    this.#batch.configErrors += Math.max(0, configErrors - this.#configErrorsSeen);
+    this.#configErrorsSeen = Math.max(this.#configErrorsSeen, configErrors);
     const batch = this.#batch;
     this.#batch = emptyBatch();
     this.#lastFlush = Date.now();
@@ -81,6 +86,6 @@ export function aggregatorStub(env: Env | undefined): AggregatorStub | undefined
 export async function currentSnapshot(env: Env | undefined): Promise<Snapshot> {
   const batcher = batcherFor(env);
   const stub = aggregatorStub(env);
-  await batcher.flush(stub);
+  await batcher.flush(stub, liveConfig(env).errors);
   return stub ? await stub.snapshot() : batcher.local.snapshot();
 }

@@ -7,17 +7,11 @@
 //   blob1..9  route, service, backend, status class, method, host, error code, WAF action, rate-limit outcome
 //   double1..4  status, latency ms, attempts, retries
 import type { Context, Next } from "hono";
-import { onConfigError } from "../config-source/live.ts";
+import { liveConfig } from "../config-source/live.ts";
 import type { AppEnv } from "../context.ts";
 import { waitUntilOf } from "../wait-until.ts";
 import { aggregatorStub, batcherFor } from "./batcher.ts";
 import { type Point, statusClass } from "./metrics.ts";
-
-// Rejected live-config documents are counted with the next request's point (the re-check has no batch of its own).
-let configErrors = 0;
-onConfigError(() => {
-  configErrors++;
-});
 
 export function observe() {
   return async function observeStage(c: Context<AppEnv>, next: Next) {
@@ -45,7 +39,6 @@ export function observe() {
     const env = c.env;
     const batcher = batcherFor(env);
     batcher.record(point);
-    for (; configErrors > 0; configErrors--) batcher.countConfigError();
     env?.ANALYTICS?.writeDataPoint({
       indexes: [point.route],
       blobs: [
@@ -62,7 +55,8 @@ export function observe() {
       doubles: [status, point.ms, attempts.length, point.retries],
     });
     if (batcher.due()) {
-      const flushing = batcher.flush(aggregatorStub(env));
+      // Rejected live-config documents go with the next flush (the KV re-check has no batch of its own).
+      const flushing = batcher.flush(aggregatorStub(env), liveConfig(env).errors);
       const waitUntil = waitUntilOf(c);
       if (waitUntil) waitUntil(flushing);
       else await flushing;

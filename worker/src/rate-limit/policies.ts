@@ -1,5 +1,5 @@
 // rate_limits from the config → compiled policies: key readers and match expressions are compiled once per
-// config (cached by the frozen config object), so a request only evaluates closures.
+// config, by compileRuntime, so a request only evaluates closures.
 import type { Config, RateLimit } from "../../../core/config/index.ts";
 import { leaseSize } from "../../../core/config/schema/rate-limit.ts";
 import { type CompiledExpression, compileExpression, type RequestFields } from "../../../core/rules/index.ts";
@@ -7,6 +7,7 @@ import { compileKeyExpression, type KeyFn } from "../../../core/rules/key.ts";
 import type { LimiterPolicy } from "./client.ts";
 
 export interface CompiledPolicy {
+  name: string;
   policy: LimiterPolicy;
   /** The counting key of a request, or undefined when the request lacks it and there is no fallback. */
   key(fields: RequestFields): string | undefined;
@@ -15,15 +16,8 @@ export interface CompiledPolicy {
   headers: boolean;
 }
 
-const cache = new WeakMap<Config, Map<string, CompiledPolicy>>();
-
-export function compiledPolicies(config: Config): Map<string, CompiledPolicy> {
-  let map = cache.get(config);
-  if (!map) {
-    map = new Map(config.rate_limits.map((rl) => [rl.name, compilePolicy(rl)]));
-    cache.set(config, map);
-  }
-  return map;
+export function compilePolicies(config: Config): Map<string, CompiledPolicy> {
+  return new Map(config.rate_limits.map((rl) => [rl.name, compilePolicy(rl)]));
 }
 
 export function compilePolicy(rl: RateLimit): CompiledPolicy {
@@ -41,6 +35,7 @@ export function compilePolicy(rl: RateLimit): CompiledPolicy {
     return values.join("\u0001");
   };
   return {
+    name: rl.name,
     policy: {
       name: rl.name,
       spec: { limit: rl.limit, periodMs: rl.period, burst: rl.burst ?? rl.limit },

@@ -13,7 +13,6 @@ import type { AppEnv, RateLimitVerdict } from "../context.ts";
 import type { Env } from "../env.ts";
 import { ProxyError } from "../errors.ts";
 import { LimiterClient, type LimiterNamespace } from "./client.ts";
-import { compiledPolicies } from "./policies.ts";
 
 export interface RateLimitOptions {
   /** The RateLimiter namespace; defaults to env.RATE_LIMITER. Tests pass a failing one to check on_error. */
@@ -35,9 +34,9 @@ export function limiterClient(ns: LimiterNamespace): LimiterClient {
 export function rateLimit({ namespace = (env) => env.RATE_LIMITER }: RateLimitOptions = {}) {
   return async function rateLimitStage(c: Context<AppEnv>, next: Next) {
     const sy = c.var.sy;
-    const names = sy.route?.route.rate_limit ?? [];
-    // A WAF custom rule with action "allow" exempts the request from rate limiting too (see README "## WAF").
-    if (names.length === 0 || sy.waf?.action === "allow") return next();
+    const policies = sy.plan?.rateLimits ?? [];
+    // A WAF custom rule with action "allow" exempts the request from rate limiting too (see docs/waf.md).
+    if (policies.length === 0 || sy.waf?.action === "allow") return next();
     const ns = namespace(c.env);
     if (!ns) {
       throw new ProxyError(
@@ -46,15 +45,14 @@ export function rateLimit({ namespace = (env) => env.RATE_LIMITER }: RateLimitOp
       );
     }
     const client = limiterClient(ns);
-    const policies = compiledPolicies(sy.runtime!.config);
     const fields =
       sy.ruleFields ?? new RequestFields(ruleRequestFrom(c.req.raw as FetchLikeRequest, sy.clientIp));
     sy.ruleFields = fields;
 
     const states: PolicyState[] = [];
     let blocked: { state: PolicyState } | undefined;
-    for (const name of names) {
-      const p = policies.get(name)!;
+    for (const p of policies) {
+      const name = p.name;
       if (p.match && !p.match.test(fields)) continue;
       const key = p.key(fields);
       if (key === undefined) {

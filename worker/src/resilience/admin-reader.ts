@@ -2,15 +2,16 @@
 // from each service's HealthChecker object (an admin request may call the object; requests never do), and
 // passive ejections and panic mode as this isolate and the shared state know them.
 import { passiveOf } from "../../../core/config/schema/index.ts";
-import { type HealthState, registerHealthReader } from "../admin/health.ts";
+import type { HealthReader, HealthState } from "../admin/health.ts";
 import type { HealthSnapshot } from "./health-object.ts";
 import { healthSpec } from "./health-spec.ts";
-import { latest } from "./state.ts";
 
 const PANIC =
   "; panic mode: fewer than panic_threshold percent of the backends are healthy, so all of them take traffic";
 
-registerHealthReader(async (env, config) => {
+/** The HealthReader app.ts gives the admin API: the served runtime's own resilience state per service. */
+export const resilienceHealth: HealthReader = async (env, runtime) => {
+  const config = runtime.config;
   const out = new Map<string, { active?: HealthState; passive?: HealthState }>();
   const ns = env.HEALTH_CHECKER;
   const now = Date.now();
@@ -19,7 +20,7 @@ registerHealthReader(async (env, config) => {
       const spec = healthSpec(service);
       let snap: HealthSnapshot | undefined;
       if (ns && spec) snap = await ns.get(ns.idFromName(service.name)).snapshot();
-      const local = latest.get(service.name);
+      const local = runtime.services.get(service.name)?.resilience;
       const panic = local?.panic ? PANIC : "";
       for (const b of service.backends) {
         if (b.url === undefined) continue;
@@ -51,4 +52,4 @@ registerHealthReader(async (env, config) => {
     }),
   );
   return out;
-});
+};

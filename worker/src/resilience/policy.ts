@@ -1,5 +1,5 @@
 // The retry policy a request runs under: the service's retry section (or its defaults) with the route's
-// overrides on top, resolved once per (route, service) and kept with the compiled config, not per request.
+// overrides on top, resolved once per (route, service) by compileRuntime, not per request.
 import { type Retry, type Route, retrySchema, type Service } from "../../../core/config/schema/index.ts";
 import type { RetryPolicy } from "../../../core/retry/index.ts";
 
@@ -34,19 +34,7 @@ export function mergeRetry(service: Retry | undefined, route: Route["retry"]): R
   return merged;
 }
 
-const cache = new WeakMap<Route, Map<string, RetryPolicy>>();
-
-export function retryPolicyFor(route: Route, service: Service | undefined): RetryPolicy {
-  let byService = cache.get(route);
-  if (!byService) {
-    byService = new Map();
-    cache.set(route, byService);
-  }
-  const name = service?.name ?? "";
-  let policy = byService.get(name);
-  if (!policy) {
-    policy = toRetryPolicy(mergeRetry(service?.retry, route.retry));
-    byService.set(name, policy);
-  }
-  return policy;
+/** The policy of one (route, service) pair. */
+export function retryPolicy(route: Route, service: Service | undefined): RetryPolicy {
+  return toRetryPolicy(mergeRetry(service?.retry, route.retry));
 }

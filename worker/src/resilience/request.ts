@@ -2,17 +2,13 @@
 // panic), and the retry loop wired to the per-isolate state. The proxy stage keeps what is routing's
 // (sticky pinning, path/host rewrite, the response) and hands select/send to run().
 import type { Context } from "hono";
-import type { Route } from "../../../core/config/schema/index.ts";
 import { type AttemptOutcome, idempotent, type RetryPolicy } from "../../../core/retry/index.ts";
 import type { AppEnv } from "../context.ts";
 import type { ReplayableBody } from "../proxy/body.ts";
-import type { ServicePool } from "../runtime.ts";
+import type { Target } from "../runtime.ts";
 import type { Background } from "./health-client.ts";
 import { type LoopResult, runAttempts } from "./loop.ts";
-// Registers the admin API's health reader, so GET /health shows checks, ejections and panic mode.
-import "./admin-reader.ts";
-import { retryPolicyFor } from "./policy.ts";
-import { budgetFor, healthFilter, observeOutcome, resilienceFor } from "./state.ts";
+import { healthFilter, observeOutcome } from "./state.ts";
 
 export interface ResilientRequest {
   policy: RetryPolicy;
@@ -40,10 +36,10 @@ function background(c: Context<AppEnv>): Background {
   }
 }
 
-export function resilientRequest(c: Context<AppEnv>, pool: ServicePool, route: Route): ResilientRequest {
+export function resilientRequest(c: Context<AppEnv>, target: Target): ResilientRequest {
   const sy = c.var.sy;
-  const state = resilienceFor(pool, sy.runtime!.config);
-  const policy = retryPolicyFor(route, state.service);
+  const { pool, retry: policy, budget } = target;
+  const state = pool.resilience;
   const ns = c.env?.HEALTH_CHECKER;
   const bg = background(c);
   const now = Date.now();
@@ -66,7 +62,7 @@ export function resilientRequest(c: Context<AppEnv>, pool: ServicePool, route: R
         idempotent: idempotent(req.method, req.headers.has("idempotency-key"), policy),
         replayable: () => body.replayable,
         bodiless: req.body === null,
-        budget: budgetFor(state, policy),
+        budget,
         select,
         send(index, n, signal) {
           // The first attempt sends the prepared headers themselves (fetch copies them); later ones a copy, so

@@ -1,8 +1,7 @@
-// Per-isolate resilience state of one service, kept beside the compiled config (a WeakMap on the ServicePool,
-// so a new config starts fresh): the retry budget, outlier detection (the circuit breaker), and the cached
-// shared health. Fast and approximate, as design.md puts breaker state; the shared part comes from the
+// Per-isolate resilience state of one service, built with its ServicePool in compileRuntime (so a new config
+// starts fresh): the retry budgets, outlier detection (the circuit breaker), and the cached shared health. Fast and approximate, as design.md puts breaker state; the shared part comes from the
 // HealthChecker object. `usable` combines them, with the panic threshold on top.
-import { type Config, passiveOf, type Service } from "../../../core/config/schema/index.ts";
+import { passiveOf, type Service } from "../../../core/config/schema/index.ts";
 import { type OutlierDetector, outlierDetector } from "../../../core/health/outlier.ts";
 import { inPanic } from "../../../core/health/panic.ts";
 import {
@@ -27,17 +26,10 @@ export interface ServiceResilience {
   panic: boolean;
 }
 
-const states = new WeakMap<ServicePool, ServiceResilience>();
-/** The latest state per service name, for the admin view. */
-export const latest = new Map<string, ServiceResilience>();
-
-export function resilienceFor(pool: ServicePool, config: Config): ServiceResilience {
-  let s = states.get(pool);
-  if (s) return s;
-  const service = config.services.find((x) => x.name === pool.name);
+export function serviceResilience(pool: ServicePool, service: Service | undefined): ServiceResilience {
   const passive = service && passiveOf(service);
   const spec = service && healthSpec(service);
-  s = {
+  return {
     service,
     pool,
     budgets: new Map(),
@@ -53,11 +45,9 @@ export function resilienceFor(pool: ServicePool, config: Config): ServiceResilie
     shared: spec && new SharedHealth(spec),
     panic: false,
   };
-  states.set(pool, s);
-  latest.set(pool.name, s);
-  return s;
 }
 
+/** The retry budget for a policy: routes with the same (budget, budget_min) share one. Called at compile time. */
 export function budgetFor(s: ServiceResilience, policy: RetryPolicy): RetryBudget {
   const key = `${policy.budgetRatio}/${policy.budgetMinPerSecond}/${policy.budgetMinConcurrent}`;
   let budget = s.budgets.get(key);

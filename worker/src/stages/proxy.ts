@@ -74,7 +74,8 @@ export function proxy({ fetcher = (input, init) => fetch(input, init), now = Dat
     if (plan.kind !== "forward")
       throw new ProxyError("SY_INTERNAL", `route "${plan.route.name}" has no service`);
     const route = plan.route;
-    const pool = plan.pick();
+    const target = plan.pick();
+    const pool = target.pool;
     sy.service = pool;
     const req = c.req.raw;
     const url = sy.url;
@@ -91,7 +92,7 @@ export function proxy({ fetcher = (input, init) => fetch(input, init), now = Dat
       internal: sy.runtime!.internalHeaders,
     });
     applyHeaderModifiers(headers, route.request_headers);
-    const resilience = resilientRequest(c, pool, route);
+    const resilience = resilientRequest(c, target);
     const body = new ReplayableBody(req.body, resilience.policy.bufferBytes);
     const affinity = await affinityFor(pool, c.env?.STICKY_SECRET, req, now());
     const key = hashKeyOf(pool.hash, sy, req, url);

@@ -10,7 +10,6 @@ import { collectTargets } from "../../../core/waf/inspect.ts";
 import type { AppEnv } from "../context.ts";
 import { errorBody, ProxyError } from "../errors.ts";
 import { readBodyPrefix } from "./body.ts";
-import { wafFor } from "./policy.ts";
 
 export const EXPLAIN_HEADER = "x-switchyard-waf";
 
@@ -47,8 +46,8 @@ export async function decide(
 export function waf() {
   return async function wafStage(c: Context<AppEnv>, next: Next) {
     const sy = c.var.sy;
-    const compiled = wafFor(sy.runtime!.config);
-    const engine = compiled.forRoute(sy.route?.index);
+    const compiled = sy.runtime!.waf;
+    const engine = sy.plan?.waf;
     if (!engine) return next();
     sy.ruleFields ??= new RequestFields(ruleRequestFrom(c.req.raw as FetchLikeRequest, sy.clientIp));
     const decision = await decide(engine, c.req.raw, sy.ruleFields, compiled.bodyLimit);
