@@ -66,6 +66,8 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   if (E) return NULL;
   E = calloc(1, sizeof(engine));
   E->env = env;
+  const char* splice_env = getenv("SWITCHYARD_L4_SPLICE");
+  E->splice = !(splice_env && strcmp(splice_env, "0") == 0);
   E->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (E->epfd < 0) return throw_errno(env, errno, "epoll_create1");
   napi_create_reference(env, argv[0], 1, &E->on_accept);

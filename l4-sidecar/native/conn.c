@@ -3,6 +3,7 @@
 //
 //   client ──accept4──▶ conn ──connect──▶ backend
 //            EPOLLIN: read ▶ send (rest kept in `pend`, reading that side stops until it is flushed)
+//            bulk (a read filled the 64 KiB buffer): splice ▶ pipe ▶ splice, the bytes never leave the kernel
 //            FIN: shutdown(SHUT_WR) on the other side once its pending bytes are out; both FINs: close both
 //            error or reset on one side: reset the other (SO_LINGER 0)
 #include "engine.h"
@@ -146,6 +147,12 @@ void release(conn* c) {
   for (int d = 0; d < 2; d++) {
     free(c->pend[d]);
     c->pend[d] = NULL;
+    if (c->spliced[d]) {
+      close(c->pipe_fd[d][0]);
+      close(c->pipe_fd[d][1]);
+      c->spliced[d] = 0;
+      c->piped[d] = 0;
+    }
   }
   c->free_next = E->to_free;
   E->to_free = c;
@@ -201,14 +208,14 @@ static void fail(conn* c, int d, int err) {
 }
 
 static void maybe_done(conn* c) {
-  if (c->eof[0] && c->eof[1] && !c->pend_len[0] && !c->pend_len[1]) finish(c, 0);
+  if (c->eof[0] && c->eof[1] && !pending(c, 0) && !pending(c, 1)) finish(c, 0);
 }
 
 // FIN read from side d: pass it on once the bytes before it are out. With both FINs seen, close() sends the
 // FIN a shutdown() would, one syscall fewer.
 static void forward_eof(conn* c, int d) {
   if (c->closed_by == C_NONE) c->closed_by = d == 0 ? C_CLIENT : C_BACKEND;
-  if (c->pend_len[d]) return;
+  if (pending(c, d)) return;
   if (c->eof[1 - d]) {
     maybe_done(c);
     return;
@@ -244,6 +251,61 @@ void keep(conn* c, int d, const char* data, size_t n) {
   c->pend_off[d] = 0;
 }
 
+// Side d's bytes go through a pipe from now on. 0 when no pipe could be had (out of descriptors): the
+// connection goes on copying.
+static int use_pipe(conn* c, int d) {
+  if (pipe2(c->pipe_fd[d], O_NONBLOCK | O_CLOEXEC) < 0) return 0;
+  // A larger pipe moves more per call; when the user's pipe quota is spent the kernel keeps the default.
+  fcntl(c->pipe_fd[d][1], F_SETPIPE_SZ, PIPE_SIZE);
+  c->spliced[d] = 1;
+  return 1;
+}
+
+// The splice counterpart of pump(): side d → pipe → the other side, with the same backpressure (while the
+// pipe holds bytes the other side did not take, d is not read) and the same turn limit. A short splice read
+// does not mean d is drained (a pipe holds a limited number of segments), so d is read until EAGAIN.
+static void pump_pipe(conn* c, int d) {
+  int reads = 0;
+  for (;;) {
+    if (c->piped[d]) {
+      ssize_t w = splice(c->pipe_fd[d][0], NULL, c->fd[1 - d], NULL, c->piped[d],
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (w < 0) {
+        if (errno != EAGAIN && errno != EINTR) fail(c, 1 - d, errno);
+        return;  // EAGAIN: the other side is full; its EPOLLOUT brings us back
+      }
+      c->piped[d] -= (uint32_t)w;
+      if (c->piped[d]) return;
+      if (c->eof[d]) {
+        forward_eof(c, d);
+        return;
+      }
+    }
+    if (!c->readable[d] || c->eof[d]) return;
+    if (reads++ == MAX_READS) {
+      ready_add(c);
+      return;
+    }
+    ssize_t n = splice(c->fd[d], NULL, c->pipe_fd[d][1], NULL, PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      c->bytes[d] += (double)n;
+      c->last_active_ms = now_ms();
+      c->piped[d] = (uint32_t)n;
+    } else if (n == 0) {
+      c->eof[d] = 1;
+      c->readable[d] = 0;
+      forward_eof(c, d);
+      return;
+    } else if (errno == EAGAIN) {
+      c->readable[d] = 0;  // the pipe is empty here, so EAGAIN means the socket is drained
+      return;
+    } else if (errno != EINTR) {
+      fail(c, d, errno);
+      return;
+    }
+  }
+}
+
 // Moves bytes from side d to the other side until d is drained or the other side cannot take more.
 void pump(conn* c, int d) {
   if (c->state != S_OPEN) return;
@@ -253,6 +315,10 @@ void pump(conn* c, int d) {
       forward_eof(c, d);
       return;
     }
+  }
+  if (c->spliced[d]) {
+    pump_pipe(c, d);
+    return;
   }
   char* buf = E->scratch;
   int reads = 0;
@@ -277,7 +343,13 @@ void pump(conn* c, int d) {
         keep(c, d, buf + w, (size_t)(n - w));
         return;
       }
-      if (n < SCRATCH_SIZE && !c->rdhup[d]) c->readable[d] = 0;  // a short read drained the socket
+      if (n < SCRATCH_SIZE && !c->rdhup[d]) {
+        c->readable[d] = 0;  // a short read drained the socket
+      } else if (n == SCRATCH_SIZE && E->splice && use_pipe(c, d)) {
+        // A full buffer: a bulk transfer, where splicing saves the two copies (HAProxy's splice-auto).
+        pump_pipe(c, d);
+        return;
+      }
     } else if (n == 0) {
       c->eof[d] = 1;
       c->readable[d] = 0;
@@ -352,11 +424,11 @@ void on_side(side* s, uint32_t ev) {
     }
   }
   // Writable: bytes waiting for this side go out, and their source is read again.
-  if ((ev & EPOLLOUT) && c->pend_len[1 - d]) {
+  if ((ev & EPOLLOUT) && pending(c, 1 - d)) {
     pump(c, 1 - d);
     if (c->state != S_OPEN) return;
   }
-  if (c->readable[d] && !c->pend_len[d]) pump(c, d);
+  if (c->readable[d] && !pending(c, d)) pump(c, d);
 }
 
 void on_accept(listener* l) {

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <node_api.h>
@@ -23,6 +24,8 @@
 #define MAX_EVENTS 256
 #define MAX_LISTENERS 1024
 #define TICK_MS 10
+// Bytes moved per splice(2) call (a pipe's default capacity is 64 KiB; PIPE_SIZE asks for more).
+#define PIPE_SIZE (256 * 1024)
 // Reads per side per turn (1 MiB): a connection that still has bytes waiting goes on the ready list and is
 // served again on the next loop iteration, so a bulk transfer cannot hold up other connections or Node's loop.
 #define MAX_READS 16
@@ -64,6 +67,11 @@ struct conn {
   char* pend[2];
   uint32_t pend_len[2];
   uint32_t pend_off[2];
+  // Bulk transfers from side d go through a pipe with splice(2) once a read fills the whole scratch buffer:
+  // the bytes stay in the kernel. pipe_fd[d] is its read and write end, piped[d] the bytes in it.
+  uint8_t spliced[2];
+  int pipe_fd[2][2];
+  uint32_t piped[2];
   double bytes[2];
   double reported[2];
   int64_t started_ms;
@@ -98,6 +106,7 @@ typedef struct {
   conn* to_free;
   uint32_t next_id;
   uint32_t live;  // connections not yet freed
+  int splice;     // bulk transfers through pipes (SWITCHYARD_L4_SPLICE=0 turns it off)
   int nlisteners;
   int closed_listeners;  // stopped listeners still waiting for their connections to end
   int referenced;
@@ -110,6 +119,11 @@ typedef struct {
 } engine;
 
 extern engine* E;
+
+// Bytes read from side d and not yet written to the other side, in user space or in the pipe.
+static inline uint32_t pending(const struct conn* c, int d) {
+  return c->pend_len[d] + c->piped[d];
+}
 
 static inline int64_t now_ms(void) {
   struct timespec ts;

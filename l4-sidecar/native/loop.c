@@ -120,8 +120,8 @@ void serve_ready(uv_idle_t* h) {
   while (c) {
     conn* next = c->rnext;  // released connections stay allocated until leave_js
     c->rnext = c->rprev = NULL;
-    if (c->state == S_OPEN && c->readable[0] && !c->pend_len[0]) pump(c, 0);
-    if (c->state == S_OPEN && c->readable[1] && !c->pend_len[1]) pump(c, 1);
+    if (c->state == S_OPEN && c->readable[0] && !pending(c, 0)) pump(c, 0);
+    if (c->state == S_OPEN && c->readable[1] && !pending(c, 1)) pump(c, 1);
     c = next;
   }
   leave_js(&scope);
