@@ -9,6 +9,8 @@ export const DEFAULTS = {
     connectAttempts: 3,
     idleTimeout: "1h",
     maxConnections: 10_000,
+    maxPreludeConnections: 1_000,
+    maxPreludePerSource: 32,
     tcpKeepalive: "60s",
     noDelay: true,
   },

@@ -8,6 +8,7 @@ import { type Config, checkConfig } from "../../core/config/index.ts";
 import { startAdmin } from "./admin.ts";
 import type { SidecarStatus } from "./admin-page.ts";
 import type { CliOptions } from "./args.ts";
+import { type Initial, reloadTriggers, waitForStopSignal } from "./lifecycle.ts";
 import { createLogger, flushLogs, type Logger } from "./log.ts";
 import { createMetrics, ReloadStats } from "./metrics.ts";
 import {
@@ -18,7 +19,6 @@ import {
   type OperatorChange,
 } from "./operator.ts";
 import { Reloader } from "./reload.ts";
-import { type Initial, reloadTriggers, waitForStopSignal } from "./run.ts";
 import { Sidecar } from "./sidecar.ts";
 import type { ConfigSourceReader } from "./source.ts";
 import { mergeStatuses } from "./status-merge.ts";

@@ -28,6 +28,8 @@ export interface ConnectOptions {
   raw: boolean;
   /** net.isIP(host), known in advance for configured backends (0: a name to resolve). */
   family?: number;
+  /** Gives up (the client went away): the attempt is abandoned and its socket closed. */
+  signal?: AbortSignal;
 }
 
 export async function connectBackend(opts: ConnectOptions): Promise<Stream> {
@@ -60,7 +62,7 @@ export async function connectBackend(opts: ConnectOptions): Promise<Stream> {
       const left = deadline - performance.now();
       if (left <= 0) throw timedOut();
       try {
-        connected = await rawConnect(a.address, a.family === 6 ? 6 : 4, opts.port, left);
+        connected = await rawConnect(a.address, a.family === 6 ? 6 : 4, opts.port, left, opts.signal);
         break;
       } catch (e) {
         if ((e as Error).message === "ETIMEDOUT") throw timedOut();
@@ -122,5 +124,6 @@ function socketConnect(
       resolve(new SocketStream(socket));
     });
   });
+  opts.signal?.addEventListener("abort", () => socket.destroy(new Error("ECANCELED")), { once: true });
   return withDeadline(connected, deadline, timedOut, () => socket.destroy());
 }

@@ -1,26 +1,49 @@
-// What both TCP listener kinds (listener.ts on streams, native-listener.ts on the native engine) share: the
-// admission rules, the connect-failure bookkeeping and the timing of their sweeps.
-import type { Listener } from "../../core/config/index.ts";
+// What every data path shares: the `Listener` interface sidecar.ts holds, the settings a listener runs on, and
+// the timing of the TCP paths' sweeps. Decisions live in connection.ts; this file has none.
+import type { Listener as ListenerConfig } from "../../core/config/index.ts";
 import type { IpSet } from "../../core/rules/ip.ts";
 import type { ConnectErrorCode } from "./connect.ts";
+import type { Notices } from "./connection.ts";
+import type { DataPath } from "./io/native.ts";
 import type { Logger } from "./log.ts";
-import type { ConnectFailure, ServicePool } from "./pool.ts";
+import type { ServicePool } from "./pool.ts";
 import type { SniTable } from "./sni.ts";
+import type { CloseReason } from "./splice.ts";
+import type { ListenerStats } from "./stats.ts";
 
 export interface ListenerSettings {
-  listener: Listener;
+  listener: ListenerConfig;
   pool: ServicePool;
   /** tls listeners: server name → pool (the `sni` table); `pool` when nothing matches. */
   sni?: SniTable<ServicePool>;
   allow?: IpSet;
   deny?: IpSet;
+  /** accept_proxy_protocol: who may send PROXY headers (proxy_protocol_from). */
+  proxyFrom?: IpSet;
 }
 
-export const FAILURE: Record<ConnectErrorCode, ConnectFailure> = {
-  SY_CONNECT_REFUSED: "refused",
-  SY_CONNECT_TIMEOUT: "timeout",
-  SY_CONNECT_FAILED: "failed",
-};
+/** One listening socket on one data path (native engine, JavaScript streams, UDP). */
+export interface Listener {
+  readonly transport: "tcp" | "udp";
+  /** What carries a TCP listener's bytes (shown in /status); undefined for UDP. */
+  readonly dataPath: DataPath | undefined;
+  readonly name: string;
+  readonly listen: string;
+  readonly stats: ListenerStats;
+  /** The settings new connections get. */
+  readonly current: ListenerSettings;
+  readonly activeConnections: number;
+  /** Binds the address; rejects with the OS error (code EADDRINUSE, …) when it cannot. */
+  start(host: string, port: number, reusePort?: boolean): Promise<void>;
+  /** The bound port (useful when the config asks for port 0). */
+  port(): number;
+  /** New connections use `settings` at once; open ones keep theirs. */
+  update(settings: ListenerSettings): void;
+  /** Stops accepting; resolves once every connection has ended. Every call returns the same promise. */
+  close(): Promise<void>;
+  /** Resets every open connection (drain deadline passed). */
+  abortAll(reason?: CloseReason): void;
+}
 
 /** The connect error code for an errno name (ETIMEDOUT is what a passed deadline reports). */
 export const connectErrorCode = (errno: string): ConnectErrorCode =>
@@ -30,28 +53,48 @@ export const connectErrorCode = (errno: string): ConnectErrorCode =>
       ? "SY_CONNECT_TIMEOUT"
       : "SY_CONNECT_FAILED";
 
-/** Allow/deny by client address: a denied range wins over an allowed one. */
-export function allowed(s: ListenerSettings, ip: string): boolean {
-  return !(s.deny?.hasText(ip) || (s.allow && !s.allow.hasText(ip)));
+/** The decision machine's notices, as log lines. */
+export function logNotices(log: Logger): Notices {
+  return {
+    ejected(pool, b) {
+      log.warn(
+        { service: pool.name, backend: b.address, for_ms: (pool.service.passive || undefined)?.eject },
+        "backend ejected",
+      );
+    },
+    connectFailed(listener, b, code) {
+      log.debug({ listener, backend: b.address, code }, "connect failed, trying the next backend");
+    },
+  };
 }
 
-/** Feeds a failed connect to passive health and logs what it did; returns the `connect_failures` entry. */
-export function recordConnectFailure(
-  log: Logger,
-  listener: string,
-  pool: ServicePool,
-  i: number,
-  code: ConnectErrorCode,
-): string {
-  const b = pool.backends[i]!.state;
-  pool.ended(i);
-  if (pool.connectResult(i, FAILURE[code], Date.now()))
-    log.warn(
-      { service: pool.name, backend: b.address, for_ms: (pool.service.passive || undefined)?.eject },
-      "backend ejected",
-    );
-  log.debug({ listener, backend: b.address, code }, "connect failed, trying the next backend");
-  return `${b.address} ${code}`;
+/**
+ * A close() that every caller can await: the first call starts closing, later ones get the same promise, which
+ * settles once `drained` is called (at once when nothing is open).
+ */
+export class Drain {
+  private promise?: Promise<void>;
+  private resolve?: () => void;
+
+  get started(): boolean {
+    return this.promise !== undefined;
+  }
+
+  /** Starts (once) and returns the promise; `open` is how many connections are still open. */
+  begin(open: number, onStart: () => void): Promise<void> {
+    if (this.promise) return this.promise;
+    onStart();
+    this.promise = new Promise((r) => {
+      this.resolve = r;
+    });
+    if (open === 0) this.resolve!();
+    return this.promise;
+  }
+
+  /** A connection ended with `open` still open: settles the promise once it is zero. */
+  ended(open: number): void {
+    if (open === 0) this.resolve?.();
+  }
 }
 
 /** A keep-alive delay as the socket option takes it: whole seconds, at least one. */

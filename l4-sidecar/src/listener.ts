@@ -1,73 +1,76 @@
-// One TCP listener: accept → admit (max connections, allow/deny) → select a backend → connect with a timeout,
-// failing over → splice → log. Settings are swapped on reload; a connection keeps the settings it was accepted
-// with (it drains on them), while new connections use the new ones at once.
+// A TCP listener on JavaScript streams: connection.ts decides; this adapter carries the bytes. It reads the
+// client's prelude when asked (keeping every byte: what follows a PROXY header, and a ClientHello, go to the
+// backend first), connects with a deadline, watches the client meanwhile (a reset ends the attempt at once), and
+// splices. Settings are swapped on reload; a connection keeps the settings it was accepted with.
 //
-// This is the JavaScript data path, used when the native engine (native-listener.ts) is not built, or when
-// SWITCHYARD_L4_DATA_PATH=raw|socket asks for it. Connections are raw streams on Node's TCP handles (io/raw.ts) when Node's internals allow it,
-// net.Socket streams otherwise; everything past accept and connect works on the Stream interface either way.
+// This is the data path when the native engine (native-listener.ts) is not built, or when
+// SWITCHYARD_L4_DATA_PATH=raw|socket asks for it. Connections are raw streams on Node's TCP handles (io/raw.ts)
+// when Node's internals allow it, net.Socket streams otherwise; everything past accept and connect works on the
+// Stream interface either way.
 import net from "node:net";
 import { ConnectError, connectBackend } from "./connect.ts";
+import { type Action, type Connection, type Level, ListenerPolicy } from "./connection.ts";
 import { RawStream, rawTcpAvailable, type TcpHandle } from "./io/raw.ts";
 import { SocketStream } from "./io/socket.ts";
-import type { Stream } from "./io/stream.ts";
+import { NO_SINK, type Stream, type StreamSink } from "./io/stream.ts";
 import {
-  allowed,
+  Drain,
   KEEPALIVE_AFTER_MS,
   KEEPALIVE_DEFER_MIN,
   keepAliveSecs,
+  type Listener,
   type ListenerSettings,
-  recordConnectFailure,
+  logNotices,
   sweepInterval,
 } from "./listener-common.ts";
 import { type ConnectionLine, type Logger, logConnection } from "./log.ts";
-import { preludeCloseReason, readPrelude } from "./prelude.ts";
-import { PROXY_HEADER_MAX, parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
-import { MAX_HELLO_BYTES, parseClientHello } from "./sni.ts";
 import { type CloseReason, Splice } from "./splice.ts";
 import type { ListenerStats } from "./stats.ts";
 
 interface Conn {
+  m: Connection;
   client: Stream;
+  /** Client bytes read before the splice (a prelude, or early bytes during the connect): the backend gets them first. */
+  early: Buffer[];
+  preludeTimer?: NodeJS.Timeout;
+  /** Set while a connect is under way: aborting it gives the attempt up. */
+  connecting?: AbortController;
   splice?: Splice;
-  /** The idle timeout it was accepted with (0: none). */
-  idleMs: number;
   /** performance.now() at accept. */
   started: number;
   /** Keep-alive still to be set on the backend socket (its idle time in ms; 0: set, or none wanted). */
   keepAlivePending: number;
 }
 
-export class TcpListener {
+export class TcpListener implements Listener {
   readonly transport = "tcp";
   readonly name: string;
   readonly listen: string;
   readonly stats: ListenerStats;
-  private settings: ListenerSettings;
+  private readonly policy: ListenerPolicy;
   private readonly server: net.Server;
   private readonly log: Logger;
   private readonly conns = new Set<Conn>();
-  private closing = false;
+  private readonly drain = new Drain();
   private listenHandle?: ListenHandle;
   /** Accepted connections are raw streams (the accept hook is in place). */
   private raw = false;
   private appliedOptions = "";
-  private drained?: () => void;
   private sweeper?: NodeJS.Timeout;
   private sweepEvery = 0;
 
   constructor(settings: ListenerSettings, stats: ListenerStats, log: Logger) {
     this.name = settings.listener.name;
     this.listen = settings.listener.listen;
-    this.settings = settings;
     this.stats = stats;
     this.log = log;
+    this.policy = new ListenerPolicy(settings, stats, logNotices(log));
     // Used only when the accept hook below is not in place: Node's own Socket.
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
       this.accept(new SocketStream(socket), socket.remoteAddress ?? "", socket.remotePort ?? 0);
     });
   }
 
-  /** Binds the address; rejects with the OS error (e.g. EADDRINUSE) when it cannot. */
   start(host: string, port: number, reusePort = false): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once("error", reject);
@@ -84,7 +87,6 @@ export class TcpListener {
     });
   }
 
-  /** The bound port (useful when the config asks for port 0). */
   port(): number {
     return (this.server.address() as net.AddressInfo).port;
   }
@@ -94,7 +96,7 @@ export class TcpListener {
   }
 
   get current(): ListenerSettings {
-    return this.settings;
+    return this.policy.settings;
   }
 
   /** Which stream implementation carries this listener's connections (shown in /status). */
@@ -103,32 +105,22 @@ export class TcpListener {
   }
 
   update(settings: ListenerSettings): void {
-    this.settings = settings;
+    this.policy.settings = settings;
     this.applySocketOptions();
     this.scheduleSweep();
   }
 
-  /** Stops accepting; resolves once every connection has ended. */
   close(): Promise<void> {
-    this.closing = true;
-    this.server.close();
-    if (this.conns.size === 0) {
-      this.stopSweep();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      this.drained = () => {
-        this.stopSweep();
-        resolve();
-      };
-    });
+    return this.drain.begin(this.conns.size, () => this.server.close()).then(() => this.stopSweep());
   }
 
-  /** Resets every open connection (drain deadline passed). */
   abortAll(reason: CloseReason = "shutdown"): void {
-    for (const c of this.conns) {
+    for (const c of [...this.conns]) {
       if (c.splice) c.splice.abort(reason);
-      else c.client.reset();
+      else {
+        c.client.reset();
+        this.act(c, c.m.closed(0, 0, "shutdown"));
+      }
     }
   }
 
@@ -138,11 +130,12 @@ export class TcpListener {
    * after its last byte. Connections keep the timeout they were accepted with across reloads.
    */
   private scheduleSweep(): void {
-    const { idle_timeout: idle, tcp_keepalive: keepAlive } = this.settings.listener;
+    const { idle_timeout: idle, tcp_keepalive: keepAlive } = this.policy.settings.listener;
     let every = idle > 0 ? sweepInterval(idle) : 0;
     if (keepAlive >= KEEPALIVE_DEFER_MIN) every = Math.min(every || Infinity, KEEPALIVE_AFTER_MS);
     for (const c of this.conns) {
-      if (c.idleMs > 0) every = Math.min(every || Infinity, sweepInterval(c.idleMs));
+      const ms = c.m.settings.listener.idle_timeout;
+      if (ms > 0) every = Math.min(every || Infinity, sweepInterval(ms));
       // Connections accepted before a reload may still wait for their keep-alive.
       if (c.keepAlivePending > 0) every = Math.min(every || Infinity, KEEPALIVE_AFTER_MS);
     }
@@ -165,18 +158,9 @@ export class TcpListener {
         c.splice.backend.setKeepAlive(true, c.keepAlivePending);
         c.keepAlivePending = 0;
       }
-      if (c.splice && c.idleMs > 0 && now - c.splice.lastActive >= c.idleMs) {
-        this.stats.idleTimeouts++;
-        c.splice.expire();
-      }
+      const idleMs = c.m.settings.listener.idle_timeout;
+      if (c.splice && idleMs > 0 && now - c.splice.lastActive >= idleMs) c.splice.expire();
     }
-  }
-
-  private refuse(client: Stream, reason: "max_connections" | "denied", entry: ConnectionLine): void {
-    this.stats.refused[reason]++;
-    // A reset tells the client at once that it was refused; a FIN would look like an empty, successful session.
-    client.reset();
-    logConnection(this.log, "warn", { ...entry, closed_by: reason, duration_ms: 0 });
   }
 
   /**
@@ -209,7 +193,7 @@ export class TcpListener {
   private applySocketOptions(): void {
     const h = this.listenHandle;
     if (!h) return;
-    const l = this.settings.listener;
+    const l = this.policy.settings.listener;
     const key = `${l.no_delay}/${l.tcp_keepalive}`;
     if (key === this.appliedOptions) return;
     this.appliedOptions = key;
@@ -217,155 +201,172 @@ export class TcpListener {
     h.setKeepAlive?.(l.tcp_keepalive > 0, keepAliveSecs(l.tcp_keepalive));
   }
 
-  /** Allow/deny and max_connections; refuses (and logs) the connection when it may not proceed. */
   private accept(client: Stream, ip: string, port: number): void {
-    const s = this.settings;
-    let reason: "denied" | "max_connections" | undefined;
-    // Behind a load balancer that sends PROXY headers, allow/deny apply to the client it names (read later).
-    if (!s.listener.accept_proxy_protocol && !allowed(s, ip)) reason = "denied";
-    else if (this.conns.size >= s.listener.max_connections) reason = "max_connections";
-    if (reason) this.refuse(client, reason, { listener: this.name, client: `${ip}:${port}` });
-    else void this.handle(client, ip, port);
+    const { conn, action } = this.policy.accepted({ address: ip, port }, () => client.local());
+    const l = conn.settings.listener;
+    const c: Conn = {
+      m: conn,
+      client,
+      early: [],
+      started: performance.now(),
+      keepAlivePending: l.tcp_keepalive >= KEEPALIVE_DEFER_MIN ? l.tcp_keepalive : 0,
+    };
+    if (!conn.done) this.conns.add(c);
+    this.act(c, action);
   }
 
-  private async handle(client: Stream, peerIp: string, peerPort: number) {
-    let ip = peerIp;
-    let port = peerPort;
-    const s = this.settings;
-    const l = s.listener;
-    const entry: ConnectionLine = { listener: this.name, client: `${ip}:${port}` };
-    const started = performance.now();
-    const deferKeepAlive = l.tcp_keepalive >= KEEPALIVE_DEFER_MIN;
-    const conn: Conn = {
-      client,
-      idleMs: l.idle_timeout,
-      started,
-      keepAlivePending: deferKeepAlive ? l.tcp_keepalive : 0,
-    };
-    this.conns.add(conn);
-    this.stats.active++;
-    this.stats.total++;
-    const closeEarly = (closedBy: string, detail?: string) => {
-      client.close();
-      entry.closed_by = closedBy;
-      if (detail) entry.error = detail;
-      entry.duration_ms = Math.round(performance.now() - started);
-      logConnection(this.log, "warn", entry);
-    };
-    try {
-      let { pool } = s;
-      // Bytes already read from the client (a PROXY header's tail, a ClientHello): the backend gets them first.
-      let prelude: Buffer | undefined;
-      if (l.accept_proxy_protocol) {
-        const r = await readPrelude(client, undefined, parseProxyHeader, PROXY_HEADER_MAX);
-        if (!r.ok) return closeEarly(preludeCloseReason("proxy", r.reason), r.detail);
-        if (r.value.source) {
-          ip = r.value.source.address;
-          port = r.value.source.port;
-          entry.client = `${ip}:${port}`;
-          entry.via = `${peerIp}:${peerPort}`;
+  // ---- the machine's actions ----------------------------------------------------------------------------------
+
+  private act(c: Conn, a: Action): void {
+    switch (a.do) {
+      case "read":
+        if (!c.preludeTimer) {
+          c.preludeTimer = setTimeout(
+            () => this.act(c, c.m.preludeTimedOut()),
+            Math.max(0, a.deadline - performance.now()),
+          );
+          c.client.sink = this.preludeSink(c);
+          c.client.startReading();
         }
-        prelude = r.data.subarray(r.value.length);
-        if (!allowed(this.settings, ip)) {
-          this.stats.refused.denied++;
-          client.reset();
-          entry.closed_by = "denied";
-          logConnection(this.log, "warn", entry);
+        return;
+      case "connect":
+        this.endPrelude(c, a.consume);
+        void this.connect(c, a);
+        return;
+      case "splice":
+        this.splice(c);
+        return;
+      case "drop":
+        return;
+      case "refuse":
+        c.client.reset();
+        this.end(c, "warn", a.line);
+        return;
+      case "close":
+        c.client.close();
+        this.end(c, a.level, a.line);
+        return;
+      case "log":
+        this.end(c, a.level, a.line);
+        return;
+    }
+  }
+
+  /** Collects the client's bytes and shows the machine all of them each time more arrive. */
+  private preludeSink(c: Conn): StreamSink {
+    const look = (ended: boolean) => {
+      if (c.early.length > 1) c.early = [Buffer.concat(c.early)];
+      this.act(c, c.m.prelude(c.early[0] ?? Buffer.alloc(0), ended));
+    };
+    return {
+      onRead(_s, n, buf) {
+        // The stream reuses its buffer for the next read: keep a copy.
+        c.early.push(Buffer.from(buf.subarray(0, n)));
+        look(false);
+      },
+      onEnd: () => look(true), // a FIN before the prelude is complete
+      onError: () => look(true),
+      onWritten() {},
+    };
+  }
+
+  /** The prelude is over: what it was (a PROXY header) is dropped, the rest is kept for the backend. */
+  private endPrelude(c: Conn, consume: number): void {
+    if (!c.preludeTimer) return;
+    clearTimeout(c.preludeTimer);
+    c.client.stopReading();
+    c.client.sink = NO_SINK;
+    if (consume > 0 && c.early[0]) c.early = [c.early[0].subarray(consume)];
+  }
+
+  /** Connects to the chosen backend, and the next ones the machine names on failure, while watching the client. */
+  private async connect(c: Conn, first: Action & { do: "connect" }): Promise<void> {
+    const l = c.m.settings.listener;
+    this.watchClient(c);
+    let a: Action = first;
+    let prefix: Buffer | undefined;
+    while (a.do === "connect") {
+      const b = a.backend;
+      prefix = a.prefix;
+      const attempt = new AbortController();
+      c.connecting = attempt;
+      try {
+        const backend = await connectBackend({
+          host: b.host,
+          port: b.port,
+          family: b.family,
+          timeoutMs: Math.max(1, a.deadline - performance.now()),
+          noDelay: l.no_delay,
+          keepAliveMs: c.keepAlivePending > 0 ? 0 : l.tcp_keepalive,
+          raw: this.raw,
+          signal: attempt.signal,
+        });
+        c.connecting = undefined;
+        if (c.m.done) {
+          backend.close();
           return;
         }
+        if (prefix) backend.write(prefix);
+        c.splice = new Splice(c.client, backend, [this.stats, b], (s) =>
+          this.act(c, c.m.closed(s.bytesIn, s.bytesOut, s.closedBy ?? "client", s.error)),
+        );
+        a = c.m.connected();
+      } catch (err) {
+        c.connecting = undefined;
+        if (c.m.done) return;
+        a = c.m.connectFailed(err instanceof ConnectError ? err.code : "SY_CONNECT_FAILED");
       }
-      if (l.protocol === "tls") {
-        const hello = await readPrelude(client, prelude, parseClientHello, MAX_HELLO_BYTES);
-        if (!hello.ok) return closeEarly(preludeCloseReason("hello", hello.reason), hello.detail);
-        if (hello.value.serverName !== undefined) entry.sni = hello.value.serverName;
-        pool = s.sni?.match(hello.value.serverName) ?? pool;
-        prelude = hello.data;
-      }
-      entry.service = pool.name;
-      const tried = new Set<number>();
-      const maxAttempts = Math.min(l.connect_attempts, pool.backends.length);
-      let backend: Stream | undefined;
-      let chosen = -1;
-      const failures: string[] = [];
-      while (tried.size < maxAttempts && !client.closed) {
-        const i = pool.pick(ip, tried, Date.now());
-        if (i === undefined) break;
-        tried.add(i);
-        const b = pool.backends[i]!.state;
-        pool.started(i);
-        try {
-          backend = await connectBackend({
-            host: b.host,
-            port: b.port,
-            family: b.family,
-            timeoutMs: l.connect_timeout,
-            noDelay: l.no_delay,
-            keepAliveMs: deferKeepAlive ? 0 : l.tcp_keepalive,
-            raw: this.raw,
-          });
-          pool.connectResult(i, undefined, Date.now());
-          chosen = i;
-          break;
-        } catch (err) {
-          const code = err instanceof ConnectError ? err.code : "SY_CONNECT_FAILED";
-          failures.push(recordConnectFailure(this.log, this.name, pool, i, code));
-        }
-      }
-      entry.attempts = tried.size;
-      if (failures.length) entry.connect_failures = failures;
-      if (!backend || client.closed) {
-        backend?.close();
-        if (chosen >= 0) pool.ended(chosen);
-        // Nothing can serve this client: close it at once rather than leave it hanging.
-        const aborted = client.closed;
-        client.close();
-        if (!aborted) this.stats.refused.no_backend++;
-        entry.closed_by = aborted ? "shutdown" : "no-backend";
-        entry.duration_ms = Math.round(performance.now() - started);
-        logConnection(this.log, "warn", entry);
-        return;
-      }
-      const state = pool.backends[chosen]!.state;
-      entry.backend = state.address;
-      if (l.proxy_protocol) {
-        const local = client.local();
-        if (local)
-          backend.write(
-            proxyHeader(l.proxy_protocol, {
-              srcAddress: ip,
-              srcPort: port,
-              dstAddress: local.address,
-              dstPort: local.port,
-            }),
-          );
-      }
-      // Accepted through the hook, the client socket inherited these from the listening socket.
-      if (!this.raw || this.appliedOptions !== `${l.no_delay}/${l.tcp_keepalive}`) {
-        client.setNoDelay(l.no_delay);
-        if (l.tcp_keepalive > 0) client.setKeepAlive(true, l.tcp_keepalive);
-      }
-      const result = await new Promise<Splice>((resolve) => {
-        const splice = new Splice(client, backend, [this.stats, state], resolve);
-        conn.splice = splice;
-        // A tls listener already read the ClientHello: it goes to the backend first (after any PROXY header).
-        if (prelude?.length) {
-          backend.write(prelude);
-          splice.countPrelude(prelude.length);
-        }
-        splice.start();
-      });
-      pool.ended(chosen);
-      entry.bytes_in = result.bytesIn;
-      entry.bytes_out = result.bytesOut;
-      entry.closed_by = result.closedBy ?? "client";
-      if (result.error) entry.error = result.error;
-      entry.duration_ms = Math.round(performance.now() - started);
-      logConnection(this.log, "info", entry);
-    } finally {
-      this.conns.delete(conn);
-      this.stats.active--;
-      if (this.closing && this.conns.size === 0) this.drained?.();
     }
+    this.act(c, a);
+  }
+
+  /**
+   * While its backend connects, the client is read: a reset ends the attempt at once (and frees its slot); early
+   * bytes are kept for the backend (one read, then reading pauses until the splice); a FIN is left for the splice.
+   */
+  private watchClient(c: Conn): void {
+    const client = c.client;
+    if (client.readEnded || client.closed) return;
+    client.sink = {
+      onRead: (_s, n, buf) => {
+        c.early.push(Buffer.from(buf.subarray(0, n)));
+        client.stopReading();
+      },
+      onEnd() {},
+      onError: (_s, code) => {
+        client.close();
+        c.connecting?.abort();
+        this.act(c, c.m.closed(0, 0, "client-reset", code));
+      },
+      onWritten() {},
+    };
+    client.startReading();
+  }
+
+  private splice(c: Conn): void {
+    const { client, splice } = c;
+    if (!splice) return;
+    client.stopReading();
+    const l = c.m.settings.listener;
+    // Accepted through the hook, the client socket inherited these from the listening socket.
+    if (!this.raw || this.appliedOptions !== `${l.no_delay}/${l.tcp_keepalive}`) {
+      client.setNoDelay(l.no_delay);
+      if (l.tcp_keepalive > 0) client.setKeepAlive(true, l.tcp_keepalive);
+    }
+    for (const chunk of c.early) {
+      if (chunk.length === 0) continue;
+      splice.backend.write(chunk);
+      splice.countPrelude(chunk.length);
+    }
+    c.early = [];
+    splice.start();
+  }
+
+  private end(c: Conn, level: Level, line: ConnectionLine): void {
+    clearTimeout(c.preludeTimer);
+    this.conns.delete(c);
+    logConnection(this.log, level, line);
+    this.drain.ended(this.conns.size);
   }
 }
 

@@ -52,6 +52,7 @@ export function flushLogs(): void {
 export interface ConnectionLine {
   listener: string;
   client: string;
+  protocol?: "udp";
   via?: string;
   sni?: string;
   service?: string;
@@ -80,6 +81,7 @@ export function logConnection(log: Logger, level: "info" | "warn", e: Connection
   const head = (p[S.lsCacheSym] as Record<number, string>)[log.levels.values[level]!]!;
   let line = head + (p[S.timeSym] as () => string)() + (p[S.chindingsSym] as string);
   line += `,"listener":${str(e.listener)},"client":${str(e.client)}`;
+  if (e.protocol !== undefined) line += `,"protocol":${str(e.protocol)}`;
   if (e.via !== undefined) line += `,"via":${str(e.via)}`;
   if (e.sni !== undefined) line += `,"sni":${str(e.sni)}`;
   if (e.service !== undefined) line += `,"service":${str(e.service)}`;

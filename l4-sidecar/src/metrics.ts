@@ -57,7 +57,7 @@ function dataMetrics(sidecar: Sidecar, registry: Registry): void {
   });
   new Counter({
     name: "switchyard_l4_connections_refused_total",
-    help: "Client connections refused, per listener and reason (max_connections, denied, no_backend).",
+    help: "Client connections refused, per listener and reason (max_connections, denied, no_backend, prelude_limit, untrusted_proxy).",
     labelNames: ["listener", "reason"],
     registers,
     collect() {

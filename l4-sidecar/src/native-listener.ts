@@ -1,15 +1,12 @@
-// A TCP listener on the native engine (io/native.ts, l4-sidecar/native/): the engine accepts, connects and
-// moves the bytes; this class makes every decision and keeps the books. Per connection it runs three times:
-//   accept      → allow/deny, max_connections, [prelude], pick a backend, engine.connect (or refuse)
-//   connected   → passive health learns of the success   | connectFail → record it, pick the next backend
-//   close       → bytes, who closed, duration: stats and the connection's log line
-// The prelude, for listeners that must read the client's first bytes before choosing: a PROXY header (parsed,
-// then consumed) and/or a TLS ClientHello (its server name picks the service; the bytes stay queued for the
-// backend). It is read with engine.peek(), again each time more bytes arrive, within PRELUDE_TIMEOUT_MS.
-// Settings are swapped on reload; a connection keeps the settings it was accepted with.
+// A TCP listener on the native engine (io/native.ts, l4-sidecar/native/): the engine accepts, connects and moves
+// the bytes; connection.ts decides. This adapter turns the engine's calls into the machine's events and its
+// actions into engine calls: accept → accepted, more bytes → prelude (read with engine.peek(), the client's bytes
+// stay queued for the backend), connected / connect failed, close → closed. A backend given by name is resolved
+// here, its addresses tried in turn within the connect deadline.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { ConnectError, type ConnectErrorCode, withDeadline } from "./connect.ts";
+import { type Action, type Connection, type Level, ListenerPolicy } from "./connection.ts";
 import {
   disownListener,
   errnoName,
@@ -20,66 +17,45 @@ import {
   ownListener,
 } from "./io/native.ts";
 import {
-  allowed,
   connectErrorCode,
+  Drain,
   KEEPALIVE_DEFER_MIN,
   keepAliveSecs,
+  type Listener,
   type ListenerSettings,
-  recordConnectFailure,
+  logNotices,
   sweepInterval,
 } from "./listener-common.ts";
 import { type ConnectionLine, type Logger, logConnection } from "./log.ts";
-import type { ServicePool } from "./pool.ts";
-import {
-  PRELUDE_TIMEOUT_MS,
-  type PreludeKind,
-  type PreludeStep,
-  preludeCloseReason,
-  preludeStep,
-} from "./prelude.ts";
-import { PROXY_HEADER_MAX, parseProxyHeader, proxyHeader } from "./proxy-protocol.ts";
-import { MAX_HELLO_BYTES, parseClientHello } from "./sni.ts";
 import type { CloseReason } from "./splice.ts";
 import type { ListenerStats } from "./stats.ts";
 
 interface Conn {
-  entry: ConnectionLine;
-  /** performance.now() at accept. */
-  started: number;
-  ip: string;
-  port: number;
-  settings: ListenerSettings;
-  /** What is still to be read before a backend is chosen. */
-  prelude?: PreludeKind;
+  m: Connection;
+  /** How many of the client's bytes the machine wants to look at, while it reads a prelude. */
+  peek: number;
   preludeTimer?: NodeJS.Timeout;
-  pool: ServicePool;
-  tried: Set<number>;
-  failures?: string[];
-  /** The backend being connected to or connected (-1: none), counted in its `active`. */
-  chosen: number;
-  connected: boolean;
-  /** Addresses of the chosen backend still to try (a name that resolved to several), and its deadline. */
+  /** Addresses of the chosen backend still to try (a name that resolved to several), and their deadline. */
   addresses?: string[];
   deadline: number;
+  port: number;
   prefix?: Buffer;
-  bytesIn: number;
-  bytesOut: number;
-  idleMs: number;
+  /** Why the last address failed at once. */
+  failedCode: ConnectErrorCode;
 }
 
-export class NativeTcpListener implements NativeOwner {
+export class NativeTcpListener implements NativeOwner, Listener {
   readonly transport = "tcp";
   readonly dataPath = "native";
   readonly name: string;
   readonly listen: string;
   readonly stats: ListenerStats;
-  private settings: ListenerSettings;
+  private readonly policy: ListenerPolicy;
   private readonly log: Logger;
   private readonly engine: NativeEngine;
   private readonly conns = new Map<number, Conn>();
+  private readonly drain = new Drain();
   private lid = -1;
-  private closing = false;
-  private drained?: () => void;
   private sweeper?: NodeJS.Timeout;
   private sweepEvery = 0;
   private appliedOptions = "";
@@ -90,12 +66,11 @@ export class NativeTcpListener implements NativeOwner {
     this.engine = engine;
     this.name = settings.listener.name;
     this.listen = settings.listener.listen;
-    this.settings = settings;
     this.stats = stats;
     this.log = log;
+    this.policy = new ListenerPolicy(settings, stats, logNotices(log));
   }
 
-  /** Binds the address; rejects with the OS error (code EADDRINUSE, …) when it cannot. */
   async start(host: string, port: number, reusePort = false): Promise<void> {
     // A name binds its first address, as net.Server.listen does.
     const ip = isIP(host) ? host : (await lookup(host)).address;
@@ -119,30 +94,18 @@ export class NativeTcpListener implements NativeOwner {
   }
 
   get current(): ListenerSettings {
-    return this.settings;
+    return this.policy.settings;
   }
 
   update(settings: ListenerSettings): void {
-    this.settings = settings;
+    this.policy.settings = settings;
     this.applySocketOptions();
     this.scheduleSweep();
   }
 
   close(): Promise<void> {
-    if (!this.closing) {
-      this.closing = true;
-      this.engine.unlisten(this.lid);
-    }
-    if (this.conns.size === 0) {
-      this.finishClose();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      this.drained = () => {
-        this.finishClose();
-        resolve();
-      };
-    });
+    const done = this.drain.begin(this.conns.size, () => this.engine.unlisten(this.lid));
+    return done.then(() => this.finishClose());
   }
 
   abortAll(_reason: CloseReason = "shutdown"): void {
@@ -157,9 +120,9 @@ export class NativeTcpListener implements NativeOwner {
 
   /** NODELAY and keep-alive on the listening socket: accepted sockets inherit them (no syscalls per connection). */
   private applySocketOptions(): void {
-    const l = this.settings.listener;
+    const l = this.policy.settings.listener;
     const key = `${l.no_delay}/${l.tcp_keepalive}`;
-    if (key === this.appliedOptions || this.closing) return;
+    if (key === this.appliedOptions || this.drain.started) return;
     this.appliedOptions = key;
     this.engine.listenOptions(this.lid, l.no_delay, l.tcp_keepalive > 0 ? keepAliveSecs(l.tcp_keepalive) : 0);
   }
@@ -167,147 +130,28 @@ export class NativeTcpListener implements NativeOwner {
   // ---- the engine's calls -----------------------------------------------------------------------------------
 
   onAccept(cid: number, ip: string, port: number): void {
-    const s = this.settings;
-    const l = s.listener;
-    const entry: ConnectionLine = { listener: this.name, client: `${ip}:${port}` };
-    // Behind a load balancer that sends PROXY headers, allow/deny apply to the client it names (read first).
-    const reason =
-      !l.accept_proxy_protocol && !allowed(s, ip)
-        ? "denied"
-        : this.conns.size >= l.max_connections
-          ? "max_connections"
-          : undefined;
-    if (reason) {
-      this.stats.refused[reason]++;
-      // A reset tells the client at once that it was refused; a FIN would look like an empty, successful session.
-      this.engine.refuse(cid);
-      logConnection(this.log, "warn", { ...entry, closed_by: reason, duration_ms: 0 });
-      return;
-    }
-    const c: Conn = {
-      entry,
-      started: performance.now(),
-      ip,
-      port,
-      settings: s,
-      pool: s.pool,
-      tried: new Set(),
-      chosen: -1,
-      connected: false,
-      deadline: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      idleMs: l.idle_timeout,
+    const local = () => {
+      const a = this.engine.localAddress(cid);
+      return a && { address: a[0], port: a[1] };
     };
-    this.conns.set(cid, c);
-    this.stats.active++;
-    this.stats.total++;
-    c.prelude = l.accept_proxy_protocol ? "proxy" : l.protocol === "tls" ? "hello" : undefined;
-    if (c.prelude) {
-      c.preludeTimer = setTimeout(() => this.preludeTimedOut(cid, c), PRELUDE_TIMEOUT_MS);
-      this.onPrelude(cid);
-    } else this.choose(cid, c);
+    const { conn, action } = this.policy.accepted({ address: ip, port }, local);
+    const c: Conn = { m: conn, peek: 0, deadline: 0, port: 0, failedCode: "SY_CONNECT_FAILED" };
+    if (!conn.done) this.conns.set(cid, c);
+    this.act(cid, c, action);
   }
 
   onPrelude(cid: number): void {
     const c = this.conns.get(cid);
-    const kind = c?.prelude;
-    if (!c || !kind) return;
-    const max = kind === "proxy" ? PROXY_HEADER_MAX : MAX_HELLO_BYTES;
-    const peeked = this.engine.peek(cid, max + 1);
-    if (!peeked) return;
-    const [data, ended] = peeked;
-    if (kind === "proxy") {
-      const header = preludeStep(data, parseProxyHeader, max);
-      if (!this.preludeDone(cid, c, kind, header, ended)) return;
-      const src = header.value.source;
-      if (src) {
-        c.entry.via = `${c.ip}:${c.port}`;
-        c.ip = src.address;
-        c.port = src.port;
-        c.entry.client = `${c.ip}:${c.port}`;
-      }
-      if (!allowed(c.settings, c.ip)) {
-        this.stats.refused.denied++;
-        this.engine.refuse(cid);
-        c.entry.closed_by = "denied";
-        this.end(cid, c, "warn");
-        return;
-      }
-      this.engine.skip(cid, header.value.length);
-      if (c.settings.listener.protocol === "tls") {
-        c.prelude = "hello";
-        this.onPrelude(cid); // what followed the header may already be the whole ClientHello
-        return;
-      }
-    } else {
-      const hello = preludeStep(data, parseClientHello, max);
-      if (!this.preludeDone(cid, c, kind, hello, ended)) return;
-      if (hello.value.serverName !== undefined) c.entry.sni = hello.value.serverName;
-      c.pool = c.settings.sni?.match(hello.value.serverName) ?? c.pool;
-    }
-    this.endPrelude(c);
-    this.choose(cid, c);
-  }
-
-  /** True when `step` is done; otherwise waits for more, or closes the client (as the stream path names it). */
-  private preludeDone<T>(
-    cid: number,
-    c: Conn,
-    kind: PreludeKind,
-    step: PreludeStep<T>,
-    ended: boolean,
-  ): step is { status: "done"; value: T } {
-    if (step.status === "done") return true;
-    if (step.status === "invalid") this.closeEarly(cid, c, preludeCloseReason(kind, "invalid"), step.reason);
-    else if (ended) this.closeEarly(cid, c, preludeCloseReason(kind, "client-closed"));
-    return false;
-  }
-
-  /** The prelude is read (or the connection ends): stop watching for it. */
-  private endPrelude(c: Conn): void {
-    c.prelude = undefined;
-    clearTimeout(c.preludeTimer);
-  }
-
-  private preludeTimedOut(cid: number, c: Conn): void {
-    if (this.conns.get(cid) === c && c.prelude)
-      this.closeEarly(cid, c, preludeCloseReason(c.prelude, "timeout"));
-  }
-
-  /** The prelude was not what it must be: close the client (FIN) and log why. */
-  private closeEarly(cid: number, c: Conn, closedBy: string, detail?: string): void {
-    this.endPrelude(c);
-    this.engine.endClient(cid);
-    c.entry.closed_by = closedBy;
-    if (detail) c.entry.error = detail;
-    this.end(cid, c, "warn");
-  }
-
-  /** The service is known: the PROXY header to send on, then the first backend. */
-  private choose(cid: number, c: Conn): void {
-    c.entry.service = c.pool.name;
-    const l = c.settings.listener;
-    if (l.proxy_protocol) {
-      const local = this.engine.localAddress(cid);
-      if (local)
-        c.prefix = proxyHeader(l.proxy_protocol, {
-          srcAddress: c.ip,
-          srcPort: c.port,
-          dstAddress: local[0],
-          dstPort: local[1],
-        });
-    }
-    this.connectNext(cid, c);
+    if (!c || c.peek === 0) return;
+    const peeked = this.engine.peek(cid, c.peek);
+    if (peeked) this.act(cid, c, c.m.prelude(peeked[0], peeked[1]));
   }
 
   onConnected(cid: number): void {
     const c = this.conns.get(cid);
     if (!c) return;
-    c.connected = true;
     c.addresses = undefined;
-    c.pool.connectResult(c.chosen, undefined, Date.now());
-    c.entry.backend = c.pool.backends[c.chosen]!.state.address;
+    this.act(cid, c, c.m.connected());
   }
 
   onConnectFail(cid: number, errno: string): void {
@@ -315,78 +159,96 @@ export class NativeTcpListener implements NativeOwner {
     if (!c) return;
     // More addresses of the same backend (a name), within its deadline: try the next one.
     if (errno !== "ETIMEDOUT" && c.addresses?.length && this.connectAddress(cid, c)) return;
-    this.failed(c, connectErrorCode(errno));
-    this.connectNext(cid, c);
+    this.act(cid, c, c.m.connectFailed(connectErrorCode(errno)));
   }
 
   onClose(cid: number, bytesIn: number, bytesOut: number, closedBy: number, error: string | undefined): void {
     const c = this.conns.get(cid);
     if (!c) return;
-    this.count(c, bytesIn, bytesOut);
-    const reason = NATIVE_CLOSED_BY[closedBy] ?? "client";
-    if (reason === "idle-timeout") this.stats.idleTimeouts++;
-    const e = c.entry;
-    if (c.connected) {
-      e.bytes_in = c.bytesIn;
-      e.bytes_out = c.bytesOut;
-    }
-    e.closed_by = reason;
-    if (error !== undefined) e.error = error;
-    this.end(cid, c, c.connected ? "info" : "warn");
+    c.m.moved(bytesIn, bytesOut);
+    const by = NATIVE_CLOSED_BY[closedBy] ?? "client";
+    this.act(cid, c, c.m.closed(c.m.bytesIn, c.m.bytesOut, by, error));
   }
 
-  // ---- connecting -------------------------------------------------------------------------------------------
+  // ---- the machine's actions ----------------------------------------------------------------------------------
 
-  /** Picks the next backend and starts connecting; closes the client when none is left. */
-  private connectNext(cid: number, c: Conn): void {
-    const l = c.settings.listener;
-    const max = Math.min(l.connect_attempts, c.pool.backends.length);
-    while (c.tried.size < max) {
-      const i = c.pool.pick(c.ip, c.tried, Date.now());
-      if (i === undefined) break;
-      c.tried.add(i);
-      c.pool.started(i);
-      c.chosen = i;
-      c.deadline = performance.now() + l.connect_timeout;
-      const b = c.pool.backends[i]!.state;
-      if (b.family === 0) {
-        this.resolve(cid, c, b.host);
+  private act(cid: number, c: Conn, a: Action): void {
+    switch (a.do) {
+      case "read":
+        c.peek = a.peek;
+        if (!c.preludeTimer) {
+          c.preludeTimer = setTimeout(
+            () => this.act(cid, c, c.m.preludeTimedOut()),
+            Math.max(0, a.deadline - performance.now()),
+          );
+          this.onPrelude(cid); // bytes may be there already
+        }
+        return;
+      case "connect": {
+        this.endPrelude(c);
+        if (a.consume > 0) this.engine.skip(cid, a.consume);
+        c.deadline = a.deadline;
+        c.port = a.backend.port;
+        c.prefix = a.prefix;
+        if (a.backend.family === 0) this.resolve(cid, c, a.backend.host);
+        else {
+          c.addresses = [a.backend.host];
+          if (!this.connectAddress(cid, c)) this.act(cid, c, c.m.connectFailed(c.failedCode));
+        }
         return;
       }
-      c.addresses = [b.host];
-      if (this.connectAddress(cid, c)) return;
+      case "splice":
+      case "drop":
+        return;
+      case "refuse":
+        this.engine.refuse(cid);
+        this.end(cid, c, "warn", a.line);
+        return;
+      case "close":
+        this.engine.endClient(cid);
+        this.end(cid, c, a.level, a.line);
+        return;
+      case "log":
+        this.end(cid, c, a.level, a.line);
+        return;
     }
-    this.noBackend(cid, c);
+  }
+
+  private endPrelude(c: Conn): void {
+    c.peek = 0;
+    clearTimeout(c.preludeTimer);
+  }
+
+  private end(cid: number, c: Conn, level: Level, line: ConnectionLine): void {
+    this.endPrelude(c);
+    this.conns.delete(cid);
+    logConnection(this.log, level, line);
+    this.drain.ended(this.conns.size);
   }
 
   /** A backend given by name: resolved at each connect (as net.connect does), within its connect deadline. */
   private resolve(cid: number, c: Conn, host: string): void {
     const timedOut = () => new ConnectError("SY_CONNECT_TIMEOUT", `resolving ${host} timed out`);
+    const m = c.m;
     void withDeadline(lookup(host, { all: true }), c.deadline, timedOut).then(
       (addresses) => {
-        if (this.conns.get(cid) !== c) return; // the client went away meanwhile
+        if (m.done) return; // the client went away meanwhile
         c.addresses = addresses.map((a) => a.address);
-        if (!this.connectAddress(cid, c)) this.connectNext(cid, c);
+        if (!this.connectAddress(cid, c)) this.act(cid, c, m.connectFailed(c.failedCode));
       },
       (e: unknown) => {
-        if (this.conns.get(cid) !== c) return;
-        this.retry(cid, c, e instanceof ConnectError ? e.code : "SY_CONNECT_FAILED");
+        if (!m.done)
+          this.act(cid, c, m.connectFailed(e instanceof ConnectError ? e.code : "SY_CONNECT_FAILED"));
       },
     );
   }
 
-  private retry(cid: number, c: Conn, code: ConnectErrorCode): void {
-    this.failed(c, code);
-    this.connectNext(cid, c);
-  }
-
   /**
-   * Starts connecting to the next address of the chosen backend. True when an attempt is under way; false
-   * when every address failed at once (the failure is recorded).
+   * Starts connecting to the next address of the chosen backend. True when an attempt is under way; false when
+   * every address failed at once (the code is left in c.failedCode).
    */
   private connectAddress(cid: number, c: Conn): boolean {
-    const l = c.settings.listener;
-    const b = c.pool.backends[c.chosen]!.state;
+    const l = c.m.settings.listener;
     let errno = "ENOENT";
     while (c.addresses?.length) {
       const ip = c.addresses.shift()!;
@@ -400,10 +262,10 @@ export class NativeTcpListener implements NativeOwner {
       const err = this.engine.connect(
         cid,
         ip,
-        b.port,
+        c.port,
         left,
         l.no_delay,
-        c.idleMs,
+        l.idle_timeout,
         defer ? 0 : keepAlive,
         defer ? keepAlive : 0,
         c.prefix,
@@ -411,59 +273,21 @@ export class NativeTcpListener implements NativeOwner {
       if (err === 0) return true;
       errno = errnoName(err);
     }
-    this.failed(c, connectErrorCode(errno));
-    return false;
-  }
-
-  private failed(c: Conn, code: ConnectErrorCode): void {
-    const failure = recordConnectFailure(this.log, this.name, c.pool, c.chosen, code);
-    c.chosen = -1;
     c.addresses = undefined;
-    c.failures ??= [];
-    c.failures.push(failure);
-  }
-
-  /** Nothing can serve this client: close it at once rather than leave it hanging. */
-  private noBackend(cid: number, c: Conn): void {
-    this.engine.endClient(cid);
-    this.stats.refused.no_backend++;
-    c.entry.closed_by = "no-backend";
-    this.end(cid, c, "warn");
-  }
-
-  private end(cid: number, c: Conn, level: "info" | "warn"): void {
-    this.endPrelude(c);
-    this.conns.delete(cid);
-    this.stats.active--;
-    if (c.chosen >= 0) c.pool.ended(c.chosen);
-    const e = c.entry;
-    e.attempts = c.tried.size;
-    if (c.failures) e.connect_failures = c.failures;
-    e.duration_ms = Math.round(performance.now() - c.started);
-    logConnection(this.log, level, e);
-    if (this.closing && this.conns.size === 0) this.drained?.();
+    c.failedCode = connectErrorCode(errno);
+    return false;
   }
 
   // ---- the sweep: idle timeouts, deferred keep-alive and byte counts (in native/), every second at most ----
 
-  private count(c: Conn, bytesIn: number, bytesOut: number): void {
-    if (bytesIn === 0 && bytesOut === 0) return;
-    c.bytesIn += bytesIn;
-    c.bytesOut += bytesOut;
-    this.stats.bytesIn += bytesIn;
-    this.stats.bytesOut += bytesOut;
-    if (c.chosen >= 0) {
-      const b = c.pool.backends[c.chosen]!.state;
-      b.bytesIn += bytesIn;
-      b.bytesOut += bytesOut;
-    }
-  }
-
   private scheduleSweep(): void {
     let every = 1000;
-    const idle = this.settings.listener.idle_timeout;
+    const idle = this.policy.settings.listener.idle_timeout;
     if (idle > 0) every = sweepInterval(idle);
-    for (const c of this.conns.values()) if (c.idleMs > 0) every = Math.min(every, sweepInterval(c.idleMs));
+    for (const c of this.conns.values()) {
+      const ms = c.m.settings.listener.idle_timeout;
+      if (ms > 0) every = Math.min(every, sweepInterval(ms));
+    }
     if (every === this.sweepEvery) return;
     this.stopSweep();
     this.sweepEvery = every;
@@ -479,9 +303,7 @@ export class NativeTcpListener implements NativeOwner {
   private sweep(): void {
     if (this.conns.size === 0) return;
     const moved = this.engine.sweep(this.lid);
-    for (let k = 0; k < moved.length; k += 3) {
-      const c = this.conns.get(moved[k]!);
-      if (c) this.count(c, moved[k + 1]!, moved[k + 2]!);
-    }
+    for (let k = 0; k < moved.length; k += 3)
+      this.conns.get(moved[k]!)?.m.moved(moved[k + 1]!, moved[k + 2]!);
   }
 }

@@ -3,15 +3,16 @@
 import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { type Config, checkConfig, renderProblem, summarizeConfig } from "../../core/config/index.ts";
+import { summarizeConfig } from "../../core/config/index.ts";
 import { VERSION } from "../../core/version.ts";
 import { readAdminToken, startAdmin } from "./admin.ts";
 import { type CliOptions, parseCliArgs, USAGE } from "./args.ts";
 import { runPrimary, runWorker } from "./cluster.ts";
 import { chooseDataPath } from "./io/native.ts";
+import { type Initial, loadInitial, reloadTriggers, waitForStopSignal } from "./lifecycle.ts";
 import { createLogger, flushLogs, type Logger } from "./log.ts";
 import { createMetrics, ReloadStats } from "./metrics.ts";
-import { configVersion, Reloader, watchFile } from "./reload.ts";
+import { Reloader } from "./reload.ts";
 import { Sidecar } from "./sidecar.ts";
 import { type ConfigSourceReader, fileSource, urlSource } from "./source.ts";
 
@@ -83,53 +84,6 @@ export async function run(argv: readonly string[]): Promise<number> {
     : runSingle(opts, source, initial, log, adminToken));
   flushLogs();
   return code;
-}
-
-export interface Initial {
-  config: Config;
-  version: string;
-  raw: unknown;
-}
-
-/** The first config, validated; a string with every problem when it cannot be used. */
-export async function loadInitial(source: ConfigSourceReader): Promise<Initial | string> {
-  let raw: unknown;
-  try {
-    const read = await source.read();
-    raw = (read as { raw: unknown }).raw;
-  } catch (err) {
-    return (err as Error).name === "ConfigError"
-      ? (err as Error).message
-      : `${source.where}: ${(err as Error).message}`;
-  }
-  const { config, problems } = checkConfig(raw);
-  if (!config) {
-    return `${source.where}: the Switchyard config has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  ${renderProblem(p)}`).join("\n")}`;
-  }
-  return { config, version: configVersion(raw), raw };
-}
-
-/** Installs the reload triggers (SIGHUP, file watch, URL poll); returns a function that removes them. */
-export function reloadTriggers(opts: CliOptions, reloader: Reloader): () => void {
-  const onHup = () => void reloader.reload("SIGHUP");
-  process.on("SIGHUP", onHup);
-  const stops: (() => void)[] = [() => process.off("SIGHUP", onHup)];
-  if (opts.config) stops.push(watchFile(opts.config, () => void reloader.reload("file change")));
-  if (opts.configUrl) {
-    const timer = setInterval(() => void reloader.reload("poll"), opts.pollMs);
-    timer.unref();
-    stops.push(() => clearInterval(timer));
-  }
-  return () => {
-    for (const s of stops) s();
-  };
-}
-
-export function waitForStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-  });
 }
 
 async function runSingle(

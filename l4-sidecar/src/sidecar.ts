@@ -6,7 +6,7 @@ import { IpSet } from "../../core/rules/ip.ts";
 import { HealthChecker } from "./health.ts";
 import { chooseDataPath } from "./io/native.ts";
 import { TcpListener } from "./listener.ts";
-import type { ListenerSettings } from "./listener-common.ts";
+import type { Listener, ListenerSettings } from "./listener-common.ts";
 import type { Logger } from "./log.ts";
 import { NativeTcpListener } from "./native-listener.ts";
 import { checkAction, type OperatorAction, type OperatorChange } from "./operator.ts";
@@ -20,17 +20,16 @@ export interface SidecarOptions {
   reusePort?: boolean;
 }
 
-type AnyListener = TcpListener | NativeTcpListener | UdpListener;
-
-/** A new TCP listener: on the native engine when it is available (or asked for), on JavaScript streams otherwise. */
-function tcpListener(settings: ListenerSettings, stats: ListenerStats, log: Logger) {
+/** A new listener: UDP; TCP on the native engine when it is available (or asked for), on JavaScript streams otherwise. */
+function createListener(settings: ListenerSettings, stats: ListenerStats, log: Logger): Listener {
+  if (settings.listener.protocol === "udp") return new UdpListener(settings, stats, log);
   return chooseDataPath() === "native"
     ? new NativeTcpListener(settings, stats, log)
     : new TcpListener(settings, stats, log);
 }
 
 export class Sidecar {
-  readonly listeners = new Map<string, AnyListener>();
+  readonly listeners = new Map<string, Listener>();
   /** service name → address → state; kept across reloads. */
   readonly backendStates = new Map<string, Map<string, BackendState>>();
   readonly listenerStats = new Map<string, ListenerStats>();
@@ -42,7 +41,7 @@ export class Sidecar {
   private readonly log: Logger;
   private readonly options: SidecarOptions;
   /** Listeners that were removed or moved and are still draining their connections. */
-  private readonly retiring = new Set<AnyListener>();
+  private readonly retiring = new Set<Listener>();
 
   constructor(log: Logger, options: SidecarOptions = {}) {
     this.log = log;
@@ -88,6 +87,7 @@ export class Sidecar {
         pool: this.pools.get(l.service)!,
         ...(l.allow ? { allow: IpSet.parse(l.allow) } : {}),
         ...(l.deny ? { deny: IpSet.parse(l.deny) } : {}),
+        ...(l.proxy_protocol_from ? { proxyFrom: IpSet.parse(l.proxy_protocol_from) } : {}),
         ...(l.sni
           ? { sni: new SniTable(Object.entries(l.sni).map(([host, svc]) => [host, this.pools.get(svc)!])) }
           : {}),
@@ -103,12 +103,9 @@ export class Sidecar {
         this.listenerStats.set(l.name, stats);
       }
       const { host, port } = parseHostPort(l.listen)!;
-      let listener: AnyListener;
+      let listener: Listener;
       try {
-        listener =
-          l.protocol === "udp"
-            ? new UdpListener(settings, stats, this.log)
-            : tcpListener(settings, stats, this.log);
+        listener = createListener(settings, stats, this.log);
         await listener.start(host, port, this.options.reusePort);
       } catch (err) {
         this.log.error(
@@ -125,7 +122,7 @@ export class Sidecar {
           listen: l.listen,
           port: listener.port(),
           service: l.service,
-          ...(listener.transport === "tcp" ? { data_path: listener.dataPath } : {}),
+          ...(listener.dataPath ? { data_path: listener.dataPath } : {}),
         },
         "listening",
       );
@@ -208,7 +205,7 @@ export class Sidecar {
           port: l.port(),
           service: l.current.pool.name,
           protocol: l.current.listener.protocol,
-          ...(l.transport === "tcp" ? { data_path: l.dataPath } : {}),
+          ...(l.dataPath ? { data_path: l.dataPath } : {}),
           active: st.active,
           max_active: st.max,
           max_connections: l.current.listener.max_connections,

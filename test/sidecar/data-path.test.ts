@@ -130,7 +130,11 @@ describe("native data path", () => {
     const b = await echoBackend();
     const listen = `127.0.0.1:${await freePort()}`;
     const doc = (acceptProxy: boolean) =>
-      tcpConfig([b.address], { listen, accept_proxy_protocol: acceptProxy });
+      tcpConfig([b.address], {
+        listen,
+        accept_proxy_protocol: acceptProxy,
+        ...(acceptProxy ? { proxy_protocol_from: ["127.0.0.1"] } : {}),
+      });
     const { sidecar, port } = await startSidecar(doc(false));
     const open = await connect(port);
     open.write("before");

@@ -225,3 +225,38 @@ export async function blackhole(): Promise<string> {
   await sleep(100);
   return `127.0.0.1:${port}`;
 }
+
+/** A minimal TLS 1.2-style ClientHello record naming `serverName` (for parser and decision tests without TLS). */
+export function clientHello(serverName?: string): Buffer {
+  const name = serverName === undefined ? Buffer.alloc(0) : Buffer.from(serverName);
+  const sni =
+    serverName === undefined
+      ? Buffer.alloc(0)
+      : Buffer.concat([
+          u16(0), // server_name
+          u16(name.length + 5),
+          u16(name.length + 3),
+          Buffer.from([0]), // host_name
+          u16(name.length),
+          name,
+        ]);
+  const body = Buffer.concat([
+    Buffer.from([3, 3]),
+    Buffer.alloc(32, 7), // random
+    Buffer.from([0]), // no session id
+    u16(2),
+    Buffer.from([0x13, 0x01]),
+    Buffer.from([1, 0]), // compression: null
+    u16(sni.length),
+    sni,
+  ]);
+  const handshake = Buffer.concat([
+    Buffer.from([1, body.length >> 16, (body.length >> 8) & 255, body.length & 255]),
+    body,
+  ]);
+  return Buffer.concat([Buffer.from([0x16, 3, 1]), u16(handshake.length), handshake]);
+}
+
+function u16(n: number): Buffer {
+  return Buffer.from([n >> 8, n & 255]);
+}

@@ -117,6 +117,7 @@ describe.each(["native", "raw", "socket"])(
       const { port, connections } = await startSidecar(
         tcpConfig([b.address], {
           accept_proxy_protocol: true,
+          proxy_protocol_from: ["127.0.0.1"],
           proxy_protocol: "v1",
           allow: ["192.0.2.0/24"],
         }),

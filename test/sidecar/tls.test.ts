@@ -191,6 +191,7 @@ describe.each(["native", "raw", "socket"])("tls listener (SNI passthrough), %s d
           listen: "127.0.0.1:0",
           protocol: "tls",
           accept_proxy_protocol: true,
+          proxy_protocol_from: ["127.0.0.1"],
           service: "sc",
           sni: { "db.example.com": "sa" },
         },

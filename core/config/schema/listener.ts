@@ -70,6 +70,18 @@ export const listenerSchema = meta(
         description:
           "Most open client connections on this listener; more are refused at once (and counted). Default 10000.",
       }),
+      max_prelude_connections: meta(
+        z._default(z.number().check(z.int(), z.minimum(1)), L.maxPreludeConnections),
+        {
+          description: `Listeners that read a prelude (tls, accept_proxy_protocol): most connections still sending it (a PROXY header, a ClientHello) at once; more are refused. Separate from max_connections, so slow clients cannot fill it. Default ${L.maxPreludeConnections}.`,
+        },
+      ),
+      max_prelude_per_source: meta(
+        z._default(z.number().check(z.int(), z.minimum(1)), L.maxPreludePerSource),
+        {
+          description: `Listeners that read a prelude: most connections still sending it from one client address (the load balancer's until its PROXY header names the client). Default ${L.maxPreludePerSource}.`,
+        },
+      ),
       allow: ipList(
         'Client addresses allowed to connect: IPs, CIDRs ("10.0.0.0/8", "2001:db8::/32") or ranges. Default: everyone.',
       ),
@@ -85,8 +97,11 @@ export const listenerSchema = meta(
       }),
       accept_proxy_protocol: meta(z._default(z.boolean(), false), {
         description:
-          "Expect a PROXY protocol header (v1 or v2) from a load balancer in front at the start of every connection: the client it names is used for allow/deny, balancing, logs and an outgoing proxy_protocol header. Enable only when every connection comes through that load balancer. Default false.",
+          "Expect a PROXY protocol header (v1 or v2) from a load balancer in front at the start of every connection: the client it names is used for allow/deny, balancing, logs and an outgoing proxy_protocol header. Needs proxy_protocol_from. Default false.",
       }),
+      proxy_protocol_from: ipList(
+        'With accept_proxy_protocol (required then): the load balancers allowed to send PROXY headers, e.g. ["10.0.1.0/24"]. A connection from any other address is refused before its header is read.',
+      ),
       proxy_protocol: meta(z.optional(z.enum(["v1", "v2"])), {
         description:
           'Send a PROXY protocol header ("v1" text or "v2" binary) to the backend before the client\'s bytes, so it sees the client address. The backend must expect it. Default: none.',
@@ -99,6 +114,22 @@ export const listenerSchema = meta(
             code: "custom",
             path: ["sni"],
             message: '"sni" needs protocol = "tls" (it routes by the TLS server name)',
+          });
+        }
+        if (l.accept_proxy_protocol && l.proxy_protocol_from === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["proxy_protocol_from"],
+            message:
+              'accept_proxy_protocol needs proxy_protocol_from: the addresses of the load balancers allowed to send PROXY headers (e.g. ["10.0.1.0/24"]); without it any client could name itself',
+          });
+        }
+        if (!l.accept_proxy_protocol && l.proxy_protocol_from !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["proxy_protocol_from"],
+            message:
+              "proxy_protocol_from needs accept_proxy_protocol = true (it names who may send PROXY headers)",
           });
         }
       }),

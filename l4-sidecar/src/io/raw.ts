@@ -267,17 +267,29 @@ const ignore = () => {};
  * Connects to an IP address (not a name: the caller resolves it) within `timeoutMs`. Rejects with an Error
  * whose message is the errno name (ECONNREFUSED, …) or "ETIMEDOUT" when the deadline passes first.
  */
-export function rawConnect(ip: string, family: 4 | 6, port: number, timeoutMs: number): Promise<RawStream> {
+export function rawConnect(
+  ip: string,
+  family: 4 | 6,
+  port: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<RawStream> {
   return new Promise((resolve, reject) => {
     const handle = new B!.TCP(B!.SOCKET);
     const req = new B!.TCPConnectWrap();
-    const timer = setTimeout(() => {
+    const giveUp = (code: string) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       req.oncomplete = ignore;
       handle.close();
-      reject(new Error("ETIMEDOUT"));
-    }, timeoutMs);
+      reject(new Error(code));
+    };
+    const onAbort = () => giveUp("ECANCELED");
+    const timer = setTimeout(() => giveUp("ETIMEDOUT"), timeoutMs);
+    signal?.addEventListener("abort", onAbort, { once: true });
     req.oncomplete = (status) => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       if (status < 0) {
         handle.close();
         reject(new Error(errorName(status)));
@@ -286,10 +298,6 @@ export function rawConnect(ip: string, family: 4 | 6, port: number, timeoutMs: n
     req.address = ip;
     req.port = port;
     const err = family === 6 ? handle.connect6(req, ip, port) : handle.connect(req, ip, port);
-    if (err !== 0) {
-      clearTimeout(timer);
-      handle.close();
-      reject(new Error(errorName(err)));
-    }
+    if (err !== 0) giveUp(errorName(err));
   });
 }
