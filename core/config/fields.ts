@@ -15,6 +15,40 @@ export const name = (what: string) =>
     { description: `The ${what}'s name; other sections refer to it by this name.` },
   );
 
+/** RFC 9110 §5.1: a field name is a token (tchar: letters, digits and !#$%&'*+-.^_`|~). */
+export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const notHeaderName = (input: unknown) =>
+  `${JSON.stringify(input)} is not a header name: use letters, digits and - (an RFC 9110 token: no spaces, colons or quotes)`;
+
+/** A header name; anything else would make every request fail in fetch() (TypeError), so it is refused here. */
+export const headerName = () =>
+  z.string().check(z.regex(HEADER_NAME, { error: (iss) => notHeaderName(iss.input) }));
+
+/** A table keyed by header name; each bad name is reported at its own key, with the same words as headerName. */
+export const headerRecord = <V extends z.core.SomeType>(value: V) =>
+  z.record(z.string(), value).check(
+    z.superRefine((table: Record<string, unknown>, ctx) => {
+      for (const key of Object.keys(table)) {
+        if (HEADER_NAME.test(key)) continue;
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: notHeaderName(key),
+        });
+      }
+    }),
+  );
+
+/** A header value: CR, LF and NUL would split or end the header (RFC 9110 §5.5), so they are refused. */
+export const headerValue = () =>
+  z.string().check(
+    z.refine((v: string) => !/[\r\n\0]/.test(v), {
+      error:
+        "a header value may not contain CR, LF or NUL (write several values in one line, comma-separated)",
+    }),
+  );
+
 export const duration = (description: string) =>
   meta(
     z.pipe(

@@ -4,7 +4,18 @@ import { routeWarnings } from "../routing/warnings.ts";
 import { crossReferenceProblems } from "./crossref.ts";
 import { ConfigError, type ConfigProblem, problemsFromZod } from "./errors.ts";
 import { expressionProblems } from "./expressions.ts";
-import { type Config, configSchema } from "./schema/index.ts";
+import { routeProblems } from "./route-checks.ts";
+import {
+  adminSchema,
+  type Config,
+  configSchema,
+  forwardingSchema,
+  listenerSchema,
+  rateLimitSchema,
+  routeSchema,
+  serviceSchema,
+  wafSchema,
+} from "./schema/index.ts";
 
 export interface ConfigCheck {
   config?: Config;
@@ -12,8 +23,20 @@ export interface ConfigCheck {
   warnings: ConfigProblem[];
 }
 
-/** Validates without throwing; `config` is set only when there are no problems. */
+/**
+ * Validates without throwing; `config` is set only when there are no problems. Whatever a check throws (a bug,
+ * or a document built to exhaust the stack) becomes a problem at the part of the document that caused it, so
+ * `check`, the admin API and a reload all answer with problems and keep serving the last good config.
+ */
 export function checkConfig(raw: unknown): ConfigCheck {
+  try {
+    return checkOrThrow(raw);
+  } catch (e) {
+    return { problems: [thrownProblem(raw, e)], warnings: [] };
+  }
+}
+
+function checkOrThrow(raw: unknown): ConfigCheck {
   let doc = raw;
   if (typeof raw === "string") {
     try {
@@ -39,7 +62,7 @@ export function checkConfig(raw: unknown): ConfigCheck {
   const result = configSchema.safeParse(doc);
   const problems = result.success ? [] : problemsFromZod(configSchema, result.error.issues, doc);
   problems.push(...crossReferenceProblems(doc));
-  if (result.success) problems.push(...expressionProblems(result.data));
+  if (result.success) problems.push(...expressionProblems(result.data), ...routeProblems(result.data));
   problems.sort(byDocumentOrder);
   if (problems.length > 0 || !result.success) return { problems, warnings: [] };
   return { config: deepFreeze(result.data), problems: [], warnings: routeWarnings(result.data) };
@@ -50,6 +73,48 @@ export function parseConfig(raw: unknown, source?: string): Config {
   const { config, problems } = checkConfig(raw);
   if (!config) throw new ConfigError(problems, source);
   return config;
+}
+
+const LIST_SECTIONS = {
+  services: serviceSchema,
+  routes: routeSchema,
+  listeners: listenerSchema,
+  rate_limits: rateLimitSchema,
+} as const;
+const TABLE_SECTIONS = { forwarding: forwardingSchema, waf: wafSchema, admin: adminSchema } as const;
+
+/** The problem for an exception thrown while checking: at the first list entry or section that throws alone. */
+function thrownProblem(raw: unknown, e: unknown): ConfigProblem {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const message = `this part could not be checked (${what}); simplify it, and report it if it looks valid`;
+  const doc = typeof raw === "string" ? safeJson(raw) : raw;
+  if (doc === null || typeof doc !== "object") return { path: "", message };
+  const d = doc as Record<string, unknown>;
+  const throws = (check: () => unknown) => {
+    try {
+      check();
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  for (const [key, schema] of Object.entries(LIST_SECTIONS)) {
+    const list = d[key];
+    if (!Array.isArray(list)) continue;
+    for (let i = 0; i < list.length; i++)
+      if (throws(() => schema.safeParse(list[i]))) return { path: `${key}[${i}]`, message };
+  }
+  for (const [key, schema] of Object.entries(TABLE_SECTIONS))
+    if (d[key] !== undefined && throws(() => schema.safeParse(d[key]))) return { path: key, message };
+  return { path: "", message };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,4 +1,9 @@
 // Recursive-descent parser: tokens → syntax tree. Precedence, loosest first: or, xor, and, not, comparison.
+// Every later pass (check, compile, evaluate) walks the tree recursively, so the tree's depth is what must stay
+// small: nesting (parentheses, not, function arguments) is capped at MAX_NESTING with a clear error, and a
+// chain of the same operator (a or b or c …, thousands long in generated rules) is folded into a balanced tree,
+// whose depth grows with the logarithm of its length. and, or and xor are associative and the leaves keep
+// their order, so short-circuit evaluation sees the same operands in the same order.
 import type { CompareOp, Expr, Literal } from "./ast.ts";
 import { RuleError } from "./errors.ts";
 import { type Token, tokenize, unescapeBasic } from "./lexer.ts";
@@ -24,6 +29,11 @@ const COMPARE: Record<string, CompareOp> = {
 
 const KEYWORDS = new Set([...Object.keys(COMPARE), "strict", "in", "and", "or", "xor", "not"]);
 
+/** Deepest nesting of parentheses, not and function calls an expression may have. */
+export const MAX_NESTING = 100;
+
+type LogicOp = "or" | "xor" | "and";
+
 export function parse(src: string): Expr {
   return new Parser(src).parseAll();
 }
@@ -31,6 +41,7 @@ export function parse(src: string): Expr {
 class Parser {
   private readonly tokens: Token[];
   private pos = 0;
+  private depth = 0;
   private readonly src: string;
 
   constructor(src: string) {
@@ -84,40 +95,64 @@ class Parser {
     return undefined;
   }
 
-  private parseOr(): Expr {
-    let left = this.parseXor();
-    for (let op = this.logicOp("or", "||"); op; op = this.logicOp("or", "||")) {
-      const right = this.parseXor();
-      left = { kind: "logic", op: "or", left, right, opSpan: op, start: left.start, end: right.end };
+  /** One level deeper (a parenthesis, a not, a function's arguments): refused past MAX_NESTING. */
+  private nested<T>(at: number, inner: () => T): T {
+    if (++this.depth > MAX_NESTING) this.tooDeep(at);
+    try {
+      return inner();
+    } finally {
+      this.depth--;
     }
-    return left;
+  }
+
+  private tooDeep(at: number): never {
+    return this.fail(
+      `the expression nests more than ${MAX_NESTING} levels deep (parentheses, not, function calls, indexes); split it into simpler conditions`,
+      at,
+    );
+  }
+
+  private parseOr(): Expr {
+    return this.chain("or", "||", () => this.parseXor());
   }
 
   private parseXor(): Expr {
-    let left = this.parseAnd();
-    for (let op = this.logicOp("xor", "^^"); op; op = this.logicOp("xor", "^^")) {
-      const right = this.parseAnd();
-      left = { kind: "logic", op: "xor", left, right, opSpan: op, start: left.start, end: right.end };
-    }
-    return left;
+    return this.chain("xor", "^^", () => this.parseAnd());
   }
 
   private parseAnd(): Expr {
-    let left = this.parseNot();
-    for (let op = this.logicOp("and", "&&"); op; op = this.logicOp("and", "&&")) {
-      const right = this.parseNot();
-      left = { kind: "logic", op: "and", left, right, opSpan: op, start: left.start, end: right.end };
+    return this.chain("and", "&&", () => this.parseNot());
+  }
+
+  /** `operand (op operand)*`, read in a loop and folded into a balanced tree (see the top of this file). */
+  private chain(op: LogicOp, symbol: string, operand: () => Expr): Expr {
+    const operands = [operand()];
+    const ops: Token[] = [];
+    for (let t = this.logicOp(op, symbol); t; t = this.logicOp(op, symbol)) {
+      ops.push(t);
+      operands.push(operand());
     }
-    return left;
+    return balanced(op, operands, ops, 0, operands.length - 1);
   }
 
   private parseNot(): Expr {
-    const op = this.logicOp("not", "!");
-    if (op) {
-      const operand = this.parseNot();
-      return { kind: "not", operand, start: op.start, end: operand.end };
+    // A run of nots is read in a loop; each one still counts as a level of nesting.
+    const nots: Token[] = [];
+    for (let op = this.logicOp("not", "!"); op; op = this.logicOp("not", "!")) {
+      if (this.depth + nots.length >= MAX_NESTING) this.tooDeep(op.start);
+      nots.push(op);
     }
-    return this.parseComparison();
+    if (nots.length === 0) return this.parseComparison();
+    this.depth += nots.length;
+    let e: Expr;
+    try {
+      e = this.parseComparison();
+    } finally {
+      this.depth -= nots.length;
+    }
+    for (let i = nots.length - 1; i >= 0; i--)
+      e = { kind: "not", operand: e, start: nots[i]!.start, end: e.end };
+    return e;
   }
 
   private parseComparison(): Expr {
@@ -177,7 +212,7 @@ class Parser {
     const t = this.peek();
     if (t.kind === "punct" && t.text === "(") {
       this.next();
-      const inner = this.parseOr();
+      const inner = this.nested(t.start, () => this.parseOr());
       if (!this.is("punct", ")")) {
         this.fail(
           `expected ")" to close the "(" at column ${t.start + 1}, found ${describe(this.peek())}`,
@@ -196,7 +231,9 @@ class Parser {
         if (!this.is("punct", ")")) {
           for (;;) {
             args.push(
-              this.is("string") || this.is("bare") ? this.parseLiteral(false, "an argument") : this.parseOr(),
+              this.is("string") || this.is("bare")
+                ? this.parseLiteral(false, "an argument")
+                : this.nested(t.start, () => this.parseOr()),
             );
             if (this.is("punct", ",")) {
               this.next();
@@ -229,7 +266,8 @@ class Parser {
 
   private parseIndexes(target: Expr): Expr {
     let e = target;
-    for (;;) {
+    for (let levels = 0; ; levels++) {
+      if (levels > MAX_NESTING) this.tooDeep(this.peek().start);
       if (this.is("punct", "[*]")) {
         const t = this.next();
         e = { kind: "unpack", target: e, start: e.start, end: t.end };
@@ -303,6 +341,15 @@ class Parser {
     }
     return this.fail(`${JSON.stringify(s)} is not a number, IP address, CIDR or range`, t.start);
   }
+}
+
+/** operands[lo..hi] joined by `op` (ops[i] stands between operands i and i+1), as a tree log2(n) deep. */
+function balanced(op: LogicOp, operands: Expr[], ops: Token[], lo: number, hi: number): Expr {
+  if (lo === hi) return operands[lo]!;
+  const mid = (lo + hi) >> 1;
+  const left = balanced(op, operands, ops, lo, mid);
+  const right = balanced(op, operands, ops, mid + 1, hi);
+  return { kind: "logic", op, left, right, opSpan: ops[mid]!, start: left.start, end: right.end };
 }
 
 function describe(t: Token): string {

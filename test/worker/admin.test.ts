@@ -246,6 +246,43 @@ describe("admin API: live config", () => {
     ]);
   });
 
+  it("POST /config/rollback after the first PUT goes back to wrangler.toml's config (version 0)", async () => {
+    const { admin, call, kv } = setup(config("a"));
+    await admin("/config", { method: "PUT", body: JSON.stringify(config("b")) }); // v1: b
+    expect(await backendOf(await call("/x"))).toBe("b");
+    const back = await admin("/config/rollback", { method: "POST" });
+    expect(back.status).toBe(200);
+    expect(await back.json()).toMatchObject({ version: 0, restored: 0, applied: true });
+    expect(await kv.get(CONFIG_KEY)).toBeNull();
+    expect(await backendOf(await call("/x"))).toBe("a");
+    const status = (await (await admin("/config/status")).json()) as { source: string; version: number };
+    expect(status).toMatchObject({ source: "vars", version: 0 });
+    // Version 1 is still kept: rolling forward to it works, and { version: 0 } names the vars config.
+    const forward = await admin("/config/rollback", { method: "POST", body: '{"version": 1}' });
+    expect(await forward.json()).toMatchObject({ version: 2, restored: 1 });
+    expect(await backendOf(await call("/x"))).toBe("b");
+    const named = await admin("/config/rollback", { method: "POST", body: '{"version": 0}' });
+    expect(await named.json()).toMatchObject({ version: 0 });
+    expect(await backendOf(await call("/x"))).toBe("a");
+  });
+
+  it("answers a config built to exhaust the checker with problems, not a 500", async () => {
+    const { admin, call } = setup(config("a"));
+    const deep = `${"(".repeat(1700)}http.host eq "a"${")".repeat(1700)}`;
+    const doc = { ...config("b"), waf: { rules: [{ id: "deep", expression: deep, action: "block" }] } };
+    for (const path of ["/config/validate", "/config"]) {
+      const res = await admin(path, {
+        method: path === "/config" ? "PUT" : "POST",
+        body: JSON.stringify(doc),
+      });
+      expect(res.status).toBe(422);
+      expect(JSON.stringify(await res.json())).toMatch(
+        /waf\.rules\[0\]\.expression: .*nests more than 100 levels/,
+      );
+    }
+    expect(await backendOf(await call("/x"))).toBe("a");
+  });
+
   it("keeps only admin.history versions", async () => {
     const { admin, kv } = setup(config("a"));
     for (let i = 0; i < 4; i++) {

@@ -2,7 +2,7 @@
 // balancers (ring-hash, maglev) key on.
 import * as z from "zod/mini";
 import { DEFAULTS } from "../defaults.ts";
-import { duration } from "../fields.ts";
+import { duration, headerName } from "../fields.ts";
 import { meta } from "../zod.ts";
 
 export const stickySchema = meta(
@@ -39,7 +39,7 @@ export const hashKeySchema = meta(
   z.union([
     meta(z.literal("client-ip"), { description: "The client IP (CF-Connecting-IP)." }),
     z.strictObject({
-      header: meta(z.string().check(z.minLength(1)), { description: "A request header's value." }),
+      header: meta(headerName(), { description: "A request header's value." }),
     }),
     z.strictObject({ cookie: meta(z.string().check(z.minLength(1)), { description: "A cookie's value." }) }),
     z.strictObject({

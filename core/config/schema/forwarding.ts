@@ -3,6 +3,7 @@
 // X-Request-Id through; everyone else's are replaced, because CF-Connecting-IP is the only fact the edge has.
 import * as z from "zod/mini";
 import { IpSet, IpSetError } from "../../rules/ip.ts";
+import { headerName } from "../fields.ts";
 import { meta } from "../zod.ts";
 
 export const forwardingSchema = meta(
@@ -27,7 +28,7 @@ export const forwardingSchema = meta(
       forwarded: meta(z._default(z.boolean(), false), {
         description: "Also send the RFC 7239 Forwarded header (for=, proto=, host=). Default false.",
       }),
-      internal_headers: meta(z._default(z.array(z.string().check(z.minLength(1))), []), {
+      internal_headers: meta(z._default(z.array(headerName()), []), {
         description:
           'Header names stripped from client requests and from backend responses, e.g. ["x-internal-user"]. Default none.',
       }),

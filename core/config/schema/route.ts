@@ -2,7 +2,7 @@
 // Matching precedence follows the Kubernetes Gateway API, not list order; see core/routing/precedence.ts.
 import * as z from "zod/mini";
 import { DEFAULTS } from "../defaults.ts";
-import { hostname, name } from "../fields.ts";
+import { headerName, headerRecord, headerValue, hostname, name } from "../fields.ts";
 import { meta } from "../zod.ts";
 import { retryOverrideSchema } from "./retry.ts";
 import { routeWafSchema, routeWhenSchema } from "./waf.ts";
@@ -121,15 +121,9 @@ export const matchSchema = meta(
     method: meta(z.optional(z.union([method, z.array(method).check(z.minLength(1))])), {
       description: 'HTTP method(s), e.g. "GET" or ["GET", "HEAD"].',
     }),
-    headers: meta(
-      z.optional(
-        z.record(
-          z.string().check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "not a valid header name" })),
-          valueMatchSchema,
-        ),
-      ),
-      { description: "Header conditions by name (case-insensitive); all must hold." },
-    ),
+    headers: meta(z.optional(headerRecord(valueMatchSchema)), {
+      description: "Header conditions by name (case-insensitive); all must hold.",
+    }),
     query: meta(z.optional(z.record(z.string(), valueMatchSchema)), {
       description: "Query parameter conditions by name (names and values case-sensitive); all must hold.",
     }),
@@ -143,13 +137,13 @@ export const matchSchema = meta(
   },
 );
 
-const headerMap = (what: string) => meta(z.optional(z.record(z.string(), z.string())), { description: what });
+const headerMap = (what: string) => meta(z.optional(headerRecord(headerValue())), { description: what });
 
 export const headerModifiersSchema = meta(
   z.strictObject({
     set: headerMap("Headers to set, replacing any value already there."),
     add: headerMap("Headers to add; a header already present gets the value appended after a comma."),
-    remove: meta(z.optional(z.array(z.string())), {
+    remove: meta(z.optional(z.array(headerName())), {
       description: "Header names to remove (case-insensitive).",
     }),
   }),
@@ -222,7 +216,7 @@ export const respondSchema = meta(
       description: "HTTP status of the answer.",
     }),
     body: meta(z._default(z.string(), ""), { description: "Body text. Default empty." }),
-    content_type: meta(z._default(z.string(), DEFAULTS.route.respondContentType), {
+    content_type: meta(z._default(headerValue(), DEFAULTS.route.respondContentType), {
       description: 'Content-Type of the body. Default "text/plain; charset=utf-8".',
     }),
   }),

@@ -19,6 +19,8 @@ export interface LoadOptions {
   /** Faults to inject: before request i is sent, the client sending it awaits at[i](). */
   at?: Record<number, () => Promise<unknown>>;
   path?: (i: number) => string;
+  /** Request headers, e.g. cf-connecting-ip for rate-limit keys. */
+  headers?: Record<string, string>;
   options?: AppOptions;
   extraEnv?: Record<string, unknown>;
 }
@@ -32,7 +34,7 @@ export async function steadyLoad(config: ConfigInput, o: LoadOptions): Promise<L
     while (next < o.total) {
       const i = next++;
       await o.at?.[i]?.();
-      const res = await call(`http://faults.test${o.path?.(i) ?? `/item/${i}`}`);
+      const res = await call(`http://faults.test${o.path?.(i) ?? `/item/${i}`}`, { headers: o.headers });
       statuses.push(res.status);
       await res.arrayBuffer();
     }

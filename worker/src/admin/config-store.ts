@@ -36,6 +36,26 @@ export async function readKvState(kv: KVNamespace): Promise<KvState> {
   }
 }
 
+/** Whether a KV version older than the live one is kept (else a rollback goes to version 0). */
+export function earlierVersion(state: KvState): boolean {
+  return state.history.some((r) => r.version < state.live);
+}
+
+/** Deletes the live document, so wrangler.toml's config serves again; the kept versions stay for rollback. */
+export async function removeLiveDocument(kv: KVNamespace): Promise<void> {
+  try {
+    await kv.delete(CONFIG_KEY);
+  } catch (e) {
+    throw new ProxyError(
+      "SY_CONFIG_KV_UNAVAILABLE",
+      `removing the config from SWITCHYARD_KV failed: ${String(e)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 export async function readVersion(kv: KVNamespace, version: number): Promise<string | null> {
   return kv.get(versionKey(version), "text");
 }

@@ -4,7 +4,8 @@
 //   GET  /config/status    version, source, last re-check, reload errors, the kept versions
 //   PUT  /config           validate, write a new version to KV, serve it at once (If-Match for safe updates)
 //   POST /config/validate  problems, warnings and the changes against the live document; nothing is written
-//   POST /config/rollback  { "version": n } or the previous version, written as a new version
+//   POST /config/rollback  { "version": n } or the previous version, written as a new version; version 0
+//                          (wrangler.toml's config, the one before the first write) removes the KV document
 //   GET  /explain          ?url=&method=&header=name:value&ip= → core/explain with the live config
 //   GET  /health           services and backends with active and passive state
 //   GET  /metrics          Prometheus text
@@ -23,8 +24,15 @@ import type { Env } from "../env.ts";
 import { errorBody, ProxyError, toProxyError } from "../errors.ts";
 import { currentSnapshot } from "../observe/batcher.ts";
 import { renderPrometheus } from "../observe/metrics.ts";
+import { runtimeFor } from "../runtime.ts";
 import { bearerToken, tokenMatches } from "./auth.ts";
-import { readKvState, readVersion, writeVersion } from "./config-store.ts";
+import {
+  earlierVersion,
+  readKvState,
+  readVersion,
+  removeLiveDocument,
+  writeVersion,
+} from "./config-store.ts";
 import { dashboardPage } from "./dashboard.tsx";
 import { type HealthReader, healthView } from "./health.ts";
 import { wafExplainer } from "./waf-explain.ts";
@@ -215,6 +223,13 @@ export function createAdminApp({ healthReader }: AdminOptions = {}) {
       throw new ProxyError("SY_ADMIN_BAD_REQUEST", 'the body must be empty or { "version": <number> }');
     }
     const state = await readKvState(kv);
+    // Version 0 is wrangler.toml's config: the one before the first write, reached by removing the KV document.
+    if (wanted === 0 || (wanted === undefined && state.live > 0 && !earlierVersion(state))) {
+      runtimeFor(c.env.SWITCHYARD); // throws the vars config's own error when it cannot serve
+      await removeLiveDocument(kv);
+      liveConfig(c.env).useVars();
+      return c.json({ version: 0, restored: 0, applied: true });
+    }
     const target = rollbackTarget(state.history, state.live, wanted as number | undefined);
     const text = target ? await readVersion(kv, target.version) : null;
     if (!target || text === null) {

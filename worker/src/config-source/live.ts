@@ -161,14 +161,17 @@ export class LiveConfig {
   apply(text: string, record?: VersionRecord): { ok: true } | { ok: false; problems: string[] } {
     const { config, problems, warnings } = checkConfig(text);
     const version = record?.version ?? (this.#kvConfig?.version ?? 0) + 1;
-    if (!config) {
-      this.#fail({
-        code: "SY_CONFIG_REJECTED",
-        version,
-        at: new Date().toISOString(),
-        problems: problems.map(renderProblem),
-      });
-      return { ok: false, problems: problems.map(renderProblem) };
+    const reject = (lines: string[]) => {
+      this.#fail({ code: "SY_CONFIG_REJECTED", version, at: new Date().toISOString(), problems: lines });
+      return { ok: false as const, problems: lines };
+    };
+    if (!config) return reject(problems.map(renderProblem));
+    let runtime: Runtime;
+    try {
+      runtime = compileRuntime(config);
+    } catch (e) {
+      // A checked config that still fails to compile is a bug, but it must not take the isolate's config down.
+      return reject([`the config passed its checks but could not be compiled: ${(e as Error).message}`]);
     }
     if (warnings.length > 0) {
       console.warn(
@@ -180,10 +183,19 @@ export class LiveConfig {
         }),
       );
     }
-    this.#kvConfig = { runtime: compileRuntime(config), text, version, record, loadedAt: Date.now() };
+    this.#kvConfig = { runtime, text, version, record, loadedAt: Date.now() };
     this.#seen = record?.version ?? text;
     console.log(JSON.stringify({ level: "info", msg: "switchyard config loaded from KV", version }));
     return { ok: true };
+  }
+
+  /** Serves wrangler.toml's config again at once (a rollback to version 0 has removed the KV document). */
+  useVars(): void {
+    this.#kvConfig = undefined;
+    this.#seen = undefined;
+    console.log(
+      JSON.stringify({ level: "info", msg: "switchyard config: serving wrangler.toml's config (version 0)" }),
+    );
   }
 
   #fail(error: ConfigError): void {
