@@ -32,7 +32,12 @@ describe("rules expressions built to exhaust the stack", () => {
     expect(terms.join(" or ").length).toBeGreaterThan(50_000);
     expect(problems(withRule(terms.join(" or ")))).toEqual([]);
     const e = compileExpression(terms.join(" or "));
-    const req = (host: string) => ({ method: "GET", url: `http://${host}/`, headers: new Headers() });
+    const req = (host: string) => ({
+      method: "GET",
+      url: `http://${host}/`,
+      headers: new Headers(),
+      clientIp: "192.0.2.1",
+    });
     expect(e.matches(req("h1999.example"))).toBe(true);
     expect(e.matches(req("h0.example"))).toBe(true);
     expect(e.matches(req("nope.example"))).toBe(false);
