@@ -70,13 +70,14 @@ export function readLocalConfig(file: string, env?: string): unknown {
   return configFromText(readFileSync(file, "utf8"), file, env);
 }
 
-interface Live {
+export interface Live {
   doc?: unknown;
   version: number;
   history: VersionRecord[];
 }
 
-async function readLive(kv: WranglerKv): Promise<Live> {
+/** The live document in KV, its version and the kept history (no document: version 0). */
+export async function readLive(kv: WranglerKv): Promise<Live> {
   const keys = await kv.list("config");
   const live = keys.find((k) => k.name === CONFIG_KEY);
   const hasHistory = keys.some((k) => k.name === HISTORY_KEY);

@@ -8,6 +8,7 @@ import { configFromText } from "../core/config/source.ts";
 import { summarizeConfig } from "../core/config/summary.ts";
 import { VERSION } from "../core/version.ts";
 import { defaultConfigFile } from "./config-file.ts";
+import { DEPLOY_USAGE, deploy, deployFailure } from "./deploy.ts";
 import { EXPLAIN_USAGE, explain } from "./explain.ts";
 import { diff, PUSH_USAGE, push } from "./push.ts";
 
@@ -18,7 +19,7 @@ commands:
                  problems). file: a wrangler config (wrangler.toml, wrangler.json, wrangler.jsonc) with a
                  SWITCHYARD var, or a JSON document; default: the wrangler config in this directory.
                  options: --env <name>   that environment's SWITCHYARD var, when it has one
-${PUSH_USAGE}${EXPLAIN_USAGE}  version        print the version (also --version)
+${PUSH_USAGE}${EXPLAIN_USAGE}${DEPLOY_USAGE}  version        print the version (also --version)
 `;
 
 function check(argv: string[]): number {
@@ -75,6 +76,11 @@ export function main(argv: string[]): number | Promise<number> {
       return diff(rest).catch(fail);
     case "explain":
       return explain(rest);
+    case "deploy":
+      return deploy(rest).catch((e) => {
+        console.error(`switchyard: ${deployFailure(e)}`);
+        return 1;
+      });
     case "version":
     case "--version":
     case "-v":

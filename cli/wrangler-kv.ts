@@ -21,7 +21,8 @@ export interface KvTarget {
   wranglerConfig?: string;
 }
 
-function wranglerBin(): string {
+/** The wrangler CLI script of this install (run with the running Node, as npm would). */
+export function wranglerBin(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
 }
@@ -77,7 +78,9 @@ export class WranglerKv {
 
   /** The value of a key known to exist (wrangler prints "Value not found" for a missing key, so list first). */
   async get(key: string): Promise<string> {
-    return this.#run(["key", "get", key, "--text"]);
+    // wrangler prints the value followed by a newline of its own.
+    const out = await this.#run(["key", "get", key, "--text"]);
+    return out.endsWith("\n") ? out.slice(0, -1) : out;
   }
 
   async bulkPut(entries: readonly KvEntry[]): Promise<void> {

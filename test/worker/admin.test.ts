@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../core/config/index.ts";
-import { CONFIG_KEY, documentText } from "../../core/config/store.ts";
+import { CONFIG_KEY, documentText, versionKey } from "../../core/config/store.ts";
 import { createApp } from "../../worker/src/app.ts";
 import type { Env } from "../../worker/src/env.ts";
 import { batcherFor } from "../../worker/src/observe/batcher.ts";
@@ -565,5 +565,54 @@ describe("admin API: explain, health, metrics, stats", () => {
     expect(s.services).toHaveLength(2);
     expect(s.metrics.bucketMs).toBe(10_000);
     expect(s.metrics.timeline.some((b) => "web" in b.routes)).toBe(true);
+  });
+});
+
+// `switchyard deploy` of a config over the variable limit: config:v:<n> is written first, then the worker is
+// deployed with a reduced SWITCHYARD var and SWITCHYARD_KV_VERSION = n, then `config` is moved to n.
+describe("a deploy pinned to a KV version (SWITCHYARD_KV_VERSION)", () => {
+  const stub = { admin: { refresh: "100ms" } };
+  const copy = (kv: KVNamespace, doc: unknown, version: number) =>
+    kv.put(versionKey(version), documentText(doc), {
+      metadata: { version, updated_at: new Date().toISOString(), source: "deploy" },
+    });
+  const live = (kv: KVNamespace, doc: unknown, version: number) =>
+    kv.put(CONFIG_KEY, documentText(doc), {
+      metadata: { version, updated_at: new Date().toISOString(), source: "test" },
+    });
+
+  it("serves config:v:<n> from its first request while `config` is still the older version", async () => {
+    const { kv, call, admin } = setup(stub, { SWITCHYARD_KV_VERSION: "5" });
+    await live(kv, config("a", stub), 4);
+    await copy(kv, config("b", stub), 5);
+    expect(await backendOf(await call("/x"))).toBe("b");
+    const status = (await (await admin("/config/status")).json()) as { source: string; version: number };
+    expect(status).toMatchObject({ source: "kv", version: 5 });
+  });
+
+  it("moves on to `config` once it reaches the pinned version or a newer one", async () => {
+    const { kv, call } = setup(stub, { SWITCHYARD_KV_VERSION: "5" });
+    await copy(kv, config("b", stub), 5);
+    expect(await backendOf(await call("/x"))).toBe("b");
+    await live(kv, config("a", stub), 6);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await backendOf(await call("/x"))).toBe("a");
+  });
+
+  it("answers 503 SY_CONFIG_KV_UNAVAILABLE, never the reduced var, while the pinned version cannot be read", async () => {
+    const { kv, call } = setup({ ...stub, ...config("a") }, { SWITCHYARD_KV_VERSION: "9" });
+    await live(kv, config("a", stub), 8);
+    const original = console.error;
+    console.error = () => {};
+    try {
+      const res = await call("/x");
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("SY_CONFIG_KV_UNAVAILABLE");
+    } finally {
+      console.error = original;
+    }
+    await copy(kv, config("b", stub), 9);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await backendOf(await call("/x"))).toBe("b");
   });
 });

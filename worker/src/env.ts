@@ -12,6 +12,11 @@ export interface Env {
   RATE_LIMITER?: DurableObjectNamespace<RateLimiter>;
   /** HealthChecker Durable Objects: one per service, runs active checks and shares ejections. */
   HEALTH_CHECKER?: DurableObjectNamespace<HealthChecker>;
+  /**
+   * Set by `switchyard deploy` when the config is too large for a variable: the KV config version this deploy
+   * serves (or a newer one). Until it can be read, requests get 503 rather than the reduced SWITCHYARD var.
+   */
+  SWITCHYARD_KV_VERSION?: string;
   /** Workers KV namespace holding the live config (key "config", see core/config/store.ts); overrides SWITCHYARD. */
   SWITCHYARD_KV?: KVNamespace;
   /** Bearer token of the admin API (a wrangler secret). Unset: the admin API answers 404 to everything. */

@@ -7,10 +7,16 @@
 // in the background (waitUntil) while requests keep being served from what is compiled. Only a changed
 // version is parsed. A document that fails validation never takes effect: the last good config keeps serving,
 // and the failure is logged once per version, counted, and shown by the admin API (GET /config/status).
+//
+// A deploy whose config is over the variable size limit (`switchyard deploy`) writes the document to KV as
+// config:v:<n> first and deploys with SWITCHYARD_KV_VERSION = n: such a worker serves version n (or a newer
+// `config`) from its first request, reading config:v:<n> while `config` still holds an older version, and
+// answers 503 rather than serve the reduced var while KV cannot be read.
 import { renderProblem } from "../../../core/config/errors.ts";
 import { checkConfig } from "../../../core/config/parse.ts";
-import { CONFIG_KEY, type VersionRecord } from "../../../core/config/store.ts";
+import { CONFIG_KEY, type VersionRecord, versionKey } from "../../../core/config/store.ts";
 import type { Env } from "../env.ts";
+import { ProxyError } from "../errors.ts";
 import { compileRuntime, type Runtime, runtimeFor } from "../runtime.ts";
 
 export interface LoadedConfig {
@@ -45,8 +51,16 @@ export interface ConfigStatus {
 
 const DEFAULT_REFRESH_MS = 10_000;
 
+/** SWITCHYARD_KV_VERSION as a version number; undefined when unset or not a positive integer. */
+export function pinnedVersion(env: Env | undefined): number | undefined {
+  const n = Number(env?.SWITCHYARD_KV_VERSION);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 export class LiveConfig {
   readonly kv: KVNamespace | undefined;
+  /** The KV version this deploy must serve at least (SWITCHYARD_KV_VERSION). */
+  readonly pinned: number | undefined;
   #kvConfig: LoadedConfig | undefined;
   /** Version (or, without metadata, text) of the last KV document looked at, good or bad. */
   #seen: number | string | undefined;
@@ -57,8 +71,9 @@ export class LiveConfig {
   lastError: ConfigError | undefined;
   #varsLoadedAt = Date.now();
 
-  constructor(kv: KVNamespace | undefined) {
+  constructor(kv: KVNamespace | undefined, pinned?: number) {
     this.kv = kv;
+    this.pinned = pinned;
   }
 
   /** The KV version being served; 0 when it is wrangler.toml's config. */
@@ -77,7 +92,15 @@ export class LiveConfig {
         else await p;
       }
     }
-    return this.#kvConfig?.runtime ?? runtimeFor(env.SWITCHYARD);
+    if (this.#kvConfig) return this.#kvConfig.runtime;
+    if (this.pinned !== undefined) {
+      throw new ProxyError(
+        "SY_CONFIG_KV_UNAVAILABLE",
+        `this deploy serves config version ${this.pinned} from SWITCHYARD_KV, which could not be read yet`,
+        { retryable: true, details: this.lastError ? { problems: this.lastError.problems } : undefined },
+      );
+    }
+    return runtimeFor(env.SWITCHYARD);
   }
 
   /** What is being served: the KV document, or the vars one. Throws the vars config's ProxyError if neither. */
@@ -141,17 +164,59 @@ export class LiveConfig {
       return;
     }
     this.#checkedAt = Date.now();
+    const version = Number.isInteger(metadata?.version) ? metadata!.version : undefined;
+    if (this.pinned !== undefined && (value === null || (version ?? 0) < this.pinned)) {
+      return this.#checkPinned(this.pinned);
+    }
     if (value === null) {
       // Nobody wrote a document (or it was deleted): wrangler.toml's config is the live one again.
       this.#kvConfig = undefined;
       this.#seen = undefined;
       return;
     }
-    const version = Number.isInteger(metadata?.version) ? metadata!.version : undefined;
     const identity = version ?? value;
     if (identity === this.#seen) return;
     this.#seen = identity;
     this.apply(value, version === undefined ? undefined : metadata!);
+  }
+
+  /** `config` is older than the deployed version: serve the deploy's own copy, config:v:<pinned>. */
+  async #checkPinned(pinned: number): Promise<void> {
+    if (this.#seen === pinned) return;
+    const key = versionKey(pinned);
+    let value: string | null;
+    let metadata: VersionRecord | null;
+    try {
+      ({ value, metadata } = await this.kv!.getWithMetadata<VersionRecord>(key, {
+        type: "text",
+        cacheTtl: 30,
+      }));
+    } catch (e) {
+      value = null;
+      metadata = null;
+      this.#fail({
+        code: "SY_CONFIG_KV_UNAVAILABLE",
+        version: pinned,
+        at: new Date().toISOString(),
+        problems: [`reading "${key}" from SWITCHYARD_KV failed: ${(e as Error).message}`],
+      });
+      return;
+    }
+    if (value === null) {
+      this.#fail({
+        code: "SY_CONFIG_KV_UNAVAILABLE",
+        version: pinned,
+        at: new Date().toISOString(),
+        problems: [`SWITCHYARD_KV has no "${key}", the version this deploy serves (SWITCHYARD_KV_VERSION)`],
+      });
+      return;
+    }
+    this.#seen = pinned;
+    this.apply(value, {
+      version: pinned,
+      updated_at: metadata?.updated_at ?? "",
+      source: metadata?.source ?? "deploy",
+    });
   }
 
   /**
@@ -221,7 +286,7 @@ export function liveConfig(env: Env | undefined): LiveConfig {
   const key = kv ?? NO_KV;
   let state = states.get(key);
   if (!state) {
-    state = new LiveConfig(kv);
+    state = new LiveConfig(kv, pinnedVersion(env));
     states.set(key, state);
   }
   return state;
