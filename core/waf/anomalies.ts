@@ -23,93 +23,64 @@ export const OVERSIZE = "920904";
 export const OVERSIZE_IN_FILE = "920905";
 export const NOT_AS_DECLARED = "920909";
 
+/** Several rules of one paranoia, severity and category. */
+function rules(
+  paranoia: AnomalyRule["paranoia"],
+  severity: Severity,
+  category: AnomalyRule["category"],
+  descriptions: Record<string, string>,
+): Record<string, AnomalyRule> {
+  const out: Record<string, AnomalyRule> = {};
+  for (const [id, description] of Object.entries(descriptions))
+    out[id] = { paranoia, severity, category, description };
+  return out;
+}
+
 /**
  * Our own numbering inside CRS's 920 (protocol enforcement) and 921 (protocol attack) families: 9208xx for
- * request line and headers, 9209xx for bodies, 9218xx for smuggling and splitting markers. The CRS ids these
- * correspond to are in docs/waf.md.
+ * the request line and headers, 9209xx for bodies, 9218xx for smuggling, splitting and injection markers. The
+ * CRS rules each corresponds to are listed in docs/waf.md.
  */
 export const ANOMALY_RULES: Readonly<Record<string, AnomalyRule>> = {
-  // --- request line and headers
-  "920800": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol",
-    description: "Control character or invalid byte in the request path or query",
-  },
-  "920801": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol",
-    description: "Control character in a header value",
-  },
-  "920802": {
-    paranoia: 1,
-    severity: "warning",
-    category: "protocol",
-    description: "Method outside the ordinary set (GET HEAD POST PUT PATCH DELETE OPTIONS)",
-  },
-  "920803": {
-    paranoia: 2,
-    severity: "notice",
-    category: "protocol",
-    description: "Host header is missing or is an IP address",
-  },
-  "920804": {
-    paranoia: 2,
-    severity: "notice",
-    category: "protocol",
-    description: "User-Agent header is missing or empty",
-  },
-  "920805": {
-    paranoia: 2,
-    severity: "notice",
-    category: "protocol",
-    description: "Accept header is missing or empty (not for OPTIONS)",
-  },
-  "920806": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol",
-    description: "Request body with a Content-Type outside the allowed list",
-  },
-  "920807": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol",
-    description:
-      "Charset in Content-Type outside the allowed list (utf-8, iso-8859-1, iso-8859-15, windows-1252, utf-16, utf-32)",
-  },
-  "920808": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol",
-    description: "More than one Content-Type or charset, or a Content-Type of a body-less GET/HEAD",
-  },
-  "920809": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol",
-    description: "Range or Request-Range header with a malformed range, a reversed range or too many ranges",
-  },
-  "920810": {
-    paranoia: 1,
-    severity: "warning",
-    category: "protocol",
-    description: "Non-numeric or conflicting Content-Length",
-  },
-  "920811": {
-    paranoia: 3,
-    severity: "notice",
-    category: "protocol",
-    description: "Header value with a character outside printable ASCII",
-  },
-  "920812": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol",
-    description:
-      "Accept-Encoding or Cache-Control/Connection value far too long, or Connection with a list that drops hop-by-hop security headers",
-  },
+  // --- request line and headers (CRS 911/920 counterparts in docs/waf.md)
+  ...rules(1, "critical", "protocol", {
+    "920800": "Method outside waf.managed.allowed_methods",
+    "920801": "GET or HEAD request with a body (Content-Length above 0, or Transfer-Encoding)",
+    "920802": "Content-Length that is not a number",
+    "920811": "Request body without a Content-Type",
+    "920812":
+      "Content-Type that does not parse as type/subtype; parameters (or several Content-Type headers)",
+    "920813": "Content-Type outside waf.managed.allowed_content_types",
+    "920814": "Charset outside waf.managed.allowed_charsets, or more than one charset parameter",
+    "920816":
+      "Header that no ordinary client sends and that changes how a server reads the request (Proxy, X-HTTP-Method-Override, X-Middleware-Subrequest, Content-Range, Lock-Token, If)",
+    "920817": "Accept-Encoding longer than 100 characters",
+    "920818": "Accept header asking for a charset outside the allowed ones",
+    "920819": "\\uXXXX escape in the query or a header of a request whose body is not JSON",
+    "920820": "Path ending in a backup, configuration, log or database file extension, or in ~",
+  }),
+  ...rules(1, "warning", "protocol", {
+    "920803": "Content-Length and Transfer-Encoding together",
+    "920804":
+      "Range with its last byte before its first, a malformed range, or the obsolete Request-Range header",
+    "920805": "Connection header with both keep-alive and close",
+    "920810": "Host header is an IP address",
+  }),
+  ...rules(1, "notice", "protocol", {
+    "920806": "Empty Accept header (not for OPTIONS, nor clients known to send one)",
+    "920807": "Empty User-Agent header",
+  }),
+  ...rules(2, "notice", "protocol", { "920808": "No User-Agent header" }),
+  ...rules(2, "warning", "protocol", { "920815": "Range with more than 5 ranges (62 for a PDF)" }),
+  ...rules(2, "critical", "protocol", {
+    "920823": "_method argument overriding the request method",
+  }),
+  ...rules(3, "notice", "protocol", { "920809": "No Accept header (not for OPTIONS or CONNECT)" }),
+  ...rules(3, "critical", "protocol", {
+    "920821": "Cache-Control request value with a directive other than the standard request directives",
+    "920822": "Accept-Encoding naming no known content coding",
+    "920824": "x-up-devcap-post-charset header with a User-Agent starting with UP (ASP.NET charset switch)",
+  }),
   // --- bodies
   "920900": {
     paranoia: 1,
@@ -173,38 +144,43 @@ export const ANOMALY_RULES: Readonly<Record<string, AnomalyRule>> = {
     category: "body",
     description: "Body declared as JSON that does not parse (its text is inspected as it is)",
   },
+  "920911": {
+    paranoia: 1,
+    severity: "critical",
+    category: "body",
+    description:
+      "Multipart file name, or the field name of a file, with a quote, semicolon, equals sign or backslash",
+  },
   "920910": {
     paranoia: 1,
     severity: "error",
     category: "body",
     description: "XML with a DOCTYPE or ENTITY declaration (external entities, entity expansion)",
   },
-  // --- smuggling and splitting
-  "921800": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol-attack",
-    description: "Transfer-Encoding other than chunked, or Transfer-Encoding together with Content-Length",
-  },
-  "921801": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol-attack",
-    description: "An HTTP request line or status line inside an argument or header (request smuggling)",
-  },
-  "921802": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol-attack",
-    description: "CR or LF in an argument name or a header name (header injection)",
-  },
-  "921803": {
-    paranoia: 1,
-    severity: "critical",
-    category: "protocol-attack",
-    description:
-      "Argument name that repeats with [] and plain form, or a parameter in a header value used for header injection",
-  },
+  // --- smuggling, splitting, header injection (CRS 921 counterparts in docs/waf.md)
+  ...rules(1, "critical", "protocol-attack", {
+    "921800": "Transfer-Encoding other than chunked",
+    "921801":
+      "An HTTP request line (method, target, HTTP/n) inside an argument or the body: request smuggling",
+    "921802":
+      "CR or LF followed by a response header or status line in an argument or cookie: response splitting",
+    "921803": "CR or LF (raw or URL-encoded) in a header name or value: header injection",
+    "921804": "CR or LF in an argument name",
+    "921805": "CR or LF in the path",
+    "921806": "Content-Type carrying a second media type (JSON or XML) after the first",
+    "921807": "unix: socket path followed by | in the URL (mod_proxy, CVE-2021-40438)",
+    "921808": "Cookie $Version=1 (RFC 2109 cookies, cookie sandwich)",
+    "921809": "LDAP filter injection: a closing parenthesis followed by a new filter term",
+  }),
+  ...rules(2, "critical", "protocol-attack", {
+    "921810": "CR or LF in a query argument value",
+    "921811": "Content-Type carrying any second media type after the first",
+  }),
+  ...rules(3, "critical", "protocol-attack", {
+    "921812":
+      "The same argument name more than once (parameter pollution), or text after an array index in a name",
+  }),
+  ...rules(4, "critical", "protocol-attack", { "921813": "Array notation ([) in an argument name" }),
 };
 
 const SNIPPET_MAX = 48;

@@ -9,6 +9,7 @@ import { type BodySink, value } from "./body/sink.ts";
 import { declaredKind, looksBinary, sniffKind } from "./body/sniff.ts";
 import { addXml } from "./body/xml.ts";
 import type { Part } from "./managed-rules.ts";
+import { argumentAnomalies, DEFAULT_PROTOCOL, type ProtocolPolicy, requestAnomalies } from "./protocol.ts";
 
 export interface Target {
   part: Part;
@@ -39,6 +40,10 @@ export interface InspectInput {
   query: string;
   headers: { forEach(cb: (value: string, name: string) => void): void };
   body?: InspectBody;
+  /** The request URL's host, for the Host checks when the headers carry none (Workers keep it in the URL). */
+  host?: string;
+  /** Allowed methods, content types and charsets (waf.managed); the defaults when absent. */
+  protocol?: ProtocolPolicy;
 }
 
 export interface Inspection {
@@ -88,7 +93,7 @@ function addPairs(text: string, where: string, targets: Target[]): number {
 }
 
 /** The body's names and values, by its declared format or, failing that, by what it looks like. */
-function addBody(body: InspectBody, sink: BodySink): number {
+function addBody(body: InspectBody, sink: BodySink, seen: { json: boolean }): number {
   const text = body.text ?? (body.bytes ? decodeBody(body.bytes, body.contentType).text : "");
   if (text === "") return 0;
   const declared = declaredKind(body.contentType);
@@ -112,7 +117,10 @@ function addBody(body: InspectBody, sink: BodySink): number {
           if (parsed) n = walkJson(parsed.doc, text, sink);
         } else n = walkJsonLines(text, sink);
       }
-      if (n !== undefined) return n;
+      if (n !== undefined) {
+        seen.json = true;
+        return n;
+      }
       // Cut or broken: the text is inspected as it is, so a document that does not parse hides nothing.
       if (declared && !body.truncated) {
         sink.anomalies.push({ id: NOT_AS_DECLARED, location: "body", snippet: snippet(text) });
@@ -163,9 +171,15 @@ export function collectTargets(input: InspectInput): Inspection {
     } else targets.push({ part: "headers", location: `header:${n}`, raw: value });
   });
   const anomalies: Anomaly[] = [];
-  if (input.body) {
-    if (input.body.anomalies) anomalies.push(...input.body.anomalies);
-    argCount += addBody(input.body, { targets, anomalies });
+  const seen = { json: false };
+  const body = input.body;
+  if (body) {
+    if (body.anomalies) anomalies.push(...body.anomalies);
+    argCount += addBody(body, { targets, anomalies }, seen);
   }
+  const hasBody = body !== undefined && (body.truncated || (body.bytes ?? body.text ?? "").length > 0);
+  const facts = { hasBody, jsonBody: seen.json, bodyContentType: body?.contentType || undefined };
+  requestAnomalies({ ...input, ...facts }, input.protocol ?? DEFAULT_PROTOCOL, anomalies);
+  argumentAnomalies(targets, input.method, anomalies);
   return { targets, argCount, anomalies };
 }

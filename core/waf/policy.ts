@@ -7,11 +7,14 @@ import {
   type ManagedSettings,
   WafPolicyEngine,
 } from "./engine.ts";
+import { type ProtocolPolicy, protocolPolicy } from "./protocol.ts";
 
 export interface CompiledWaf {
   explainHeader: boolean;
   /** Bytes of body to inspect; 0 turns body inspection off. */
   bodyLimit: number;
+  /** Allowed methods, content types and charsets for the protocol checks. */
+  protocol: ProtocolPolicy;
   /** The engine for a route (by index in config.routes), or undefined when the route has no WAF. */
   forRoute(index: number | undefined): WafPolicyEngine | undefined;
 }
@@ -67,6 +70,7 @@ export function compileWaf(config: Config): CompiledWaf {
   return {
     explainHeader: waf.explain_header,
     bodyLimit: m.body_limit,
+    protocol: protocolPolicy(m),
     forRoute: (index) => (index === undefined ? global : perRoute[index]),
   };
 }

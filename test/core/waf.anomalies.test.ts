@@ -38,7 +38,7 @@ describe("anomaly scoring", () => {
   });
 
   it("respects paranoia and disabled_rules", () => {
-    const pl2 = { id: "920804", location: "header:user-agent", snippet: "" };
+    const pl2 = { id: "920808", location: "header:user-agent", snippet: "(none)" };
     expect(decide(settings(), pl2).score).toBe(0);
     expect(decide(settings({ paranoia: 2 }), pl2).score).toBe(2);
     const a = { id: "921800", location: "header:transfer-encoding", snippet: "x" };

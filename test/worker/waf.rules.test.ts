@@ -67,7 +67,8 @@ describe("paranoia levels", () => {
   });
 
   it("a stricter level catches what a lower one lets through", () => {
-    const i = input(`bio=${encodeURIComponent('<a href="/x">me</a>')}`);
+    const browser = new Headers({ "user-agent": "Mozilla/5.0 (X11; Linux x86_64)", accept: "text/html" });
+    const i = input(`bio=${encodeURIComponent('<a href="/x">me</a>')}`, { headers: browser });
     expect(ids(new ManagedEngine(settings({ paranoia: 1 })), i)).toEqual([]);
     expect(ids(new ManagedEngine(settings({ paranoia: 2 })), i)).toEqual(["941200"]);
     expect(ids(new ManagedEngine(settings({ paranoia: 3 })), i)).toEqual(["941200", "941300"]);
@@ -118,10 +119,10 @@ describe("inspection", () => {
     ]);
     expect(targets('{"u":{"n":"v","l":["w"]}}', "application/json")).toEqual([
       "path:path:/",
-      "names:body_names:u",
-      "names:body_names:u.n",
+      "names:json_names:u",
+      "names:json_names:u.n",
       "values:body:u.n:v",
-      "names:body_names:u.l",
+      "names:json_names:u.l",
       "values:body:u.l[0]:w",
     ]);
     const mp =

@@ -118,6 +118,34 @@ export const managedSchema = meta(
     max_args: meta(z._default(z.number().check(z.int(), z.minimum(1)), DEFAULTS.waf.maxArgs), {
       description: "More query and body arguments than this is a protocol anomaly. Default 255.",
     }),
+    allowed_methods: meta(
+      z.optional(
+        z.array(z.string().check(z.regex(/^[A-Za-z]{1,32}$/, { error: "a method is letters only" }))),
+      ),
+      {
+        description:
+          "Methods the protocol checks allow (920800). Default GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS.",
+      },
+    ),
+    allowed_content_types: meta(
+      z.optional(
+        z.array(
+          z.string().check(
+            z.regex(/^(?:[\w.+-]+\/[\w.+-]+|[\w.+-]+\/\*|\*\/\*\+[\w.-]+)$/, {
+              error: 'a content type is "type/subtype", "type/*" or "*/*+suffix"',
+            }),
+          ),
+        ),
+      ),
+      {
+        description:
+          'Request Content-Types the protocol checks allow (920813): "type/subtype", "type/*" or "*/*+suffix". Default: form, multipart, JSON and XML (any +json, +xml), NDJSON, GraphQL, text/plain, text/csv, octet-stream, protobuf, gRPC, PDF, zip, gzip, image/*, audio/*, video/*, font/*.',
+      },
+    ),
+    allowed_charsets: meta(z.optional(z.array(z.string().check(z.regex(/^[\w.:-]{1,40}$/)))), {
+      description:
+        "Charsets the protocol checks allow in Content-Type and Accept (920814, 920818). Default utf-8, iso-8859-1, iso-8859-15, windows-1252, utf-16 (le, be), us-ascii.",
+    }),
   }),
   { description: "The built-in ruleset (OWASP CRS style) with anomaly scoring." },
 );

@@ -17,7 +17,7 @@ export function walkJson(doc: unknown, raw: string, sink: BodySink): number {
   while (stack.length > 0) {
     const top = stack.pop()!;
     if ("key" in top) {
-      name(sink, top.key);
+      name(sink, top.key, "json_names");
       n++;
       continue;
     }

@@ -12,5 +12,6 @@ export const NAME_IN_LOCATION = 64;
 
 export const value = (sink: BodySink, location: string, raw: string) =>
   sink.targets.push({ part: "values", location, raw });
-export const name = (sink: BodySink, raw: string) =>
-  sink.targets.push({ part: "names", location: "body_names", raw });
+/** A body argument name; JSON keys are "json_names" (their paths are built here, so "[0]" is not the client's). */
+export const name = (sink: BodySink, raw: string, location = "body_names") =>
+  sink.targets.push({ part: "names", location, raw });

@@ -28,6 +28,8 @@ export function wafExplainer(compiled: CompiledWaf): NonNullable<ExplainOptions[
         path: fields.path(),
         query: fields.query(),
         headers,
+        host: fields.host(),
+        protocol: compiled.protocol,
       });
       d = engine.evaluateManaged(inspection, custom.matches);
     }

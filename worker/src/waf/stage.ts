@@ -7,6 +7,7 @@ import { type FetchLikeRequest, RequestFields, ruleRequestFrom } from "../../../
 import type { WafDecision, WafPolicyEngine } from "../../../core/waf/engine.ts";
 import { explain } from "../../../core/waf/explain.ts";
 import { collectTargets } from "../../../core/waf/inspect.ts";
+import type { ProtocolPolicy } from "../../../core/waf/protocol.ts";
 import type { AppEnv } from "../context.ts";
 import { errorBody, ProxyError } from "../errors.ts";
 import { readBodyPrefix } from "./body.ts";
@@ -19,6 +20,7 @@ export async function decide(
   req: Request,
   fields: RequestFields,
   bodyLimit: number,
+  protocol?: ProtocolPolicy,
 ): Promise<WafDecision> {
   const custom = engine.evaluateCustom(fields);
   if (custom.decided) return custom.decided;
@@ -39,6 +41,8 @@ export async function decide(
     query: fields.query(),
     headers: req.headers,
     body,
+    host: fields.host(),
+    protocol,
   });
   return engine.evaluateManaged(inspection, custom.matches);
 }
@@ -50,7 +54,7 @@ export function waf() {
     const engine = sy.plan?.waf;
     if (!engine) return next();
     sy.ruleFields ??= new RequestFields(ruleRequestFrom(c.req.raw as FetchLikeRequest, sy.clientIp));
-    const decision = await decide(engine, c.req.raw, sy.ruleFields, compiled.bodyLimit);
+    const decision = await decide(engine, c.req.raw, sy.ruleFields, compiled.bodyLimit, compiled.protocol);
     sy.waf = decision;
     if (decision.action === "block") {
       const r = decision.response;
