@@ -148,7 +148,8 @@ function render(s) {
   $("services").innerHTML = s.services.map((svc) => svc.backends.map((b, i) => {
     const o = attempts.get(svc.service + "\\u0001" + b.url) || {}, tried = Object.values(o).reduce((a, n) => a + n, 0);
     const failed = (o["connect-failure"] || 0) + (o["reset"] || 0) + (o["timeout"] || 0) + (o["send-failure"] || 0);
-    return "<tr><td>" + (i === 0 ? "<b>" + esc(svc.service) + "</b>" : "") + "</td><td><code>" + esc(b.url) + "</code> <span class=muted>w=" + b.weight + "</span></td>" +
+    return "<tr><td>" + (i === 0 ? "<b>" + esc(svc.service) + "</b>" : "") + "</td><td><code>" + esc(b.url) + "</code> <span class=muted>w=" + b.weight + "</span>" +
+      (b.operator && b.operator.state !== "ready" ? ' <span class="pill unhealthy" title="set by an operator">' + b.operator.state + "</span>" : "") + "</td>" +
       '<td><span class="pill ' + b.active.state + '" title="' + esc(b.active.reason) + '">' + b.active.state + "</span></td>" +
       '<td><span class="pill ' + b.passive.state + '" title="' + esc(b.passive.reason) + '">' + b.passive.state + "</span></td>" +
       "<td>" + fmt(tried) + (failed ? ' <span style="color:var(--bad)">(' + fmt(failed) + " failed)</span>" : "") + "</td></tr>";

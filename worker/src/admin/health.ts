@@ -1,6 +1,8 @@
-// GET /health: every service and backend with its active-check and passive state, and the reason for it. The
+// GET /health: every service and backend with its active-check and passive state, and the reason for it, and
+// the operator state (ready, drain, maint) set through POST /actions. The
 // states come from a HealthReader that app.ts hands to the admin API (the resilience part of the worker); without
 // one (or for services without checks) the answer says so instead of guessing.
+import type { OperatorState } from "../../../core/health/operator.ts";
 import type { Env } from "../env.ts";
 import type { Runtime } from "../runtime.ts";
 
@@ -15,6 +17,7 @@ export interface BackendHealthView {
   weight: number;
   active: HealthState;
   passive: HealthState;
+  operator: { state: OperatorState; since?: string };
 }
 
 export interface ServiceHealthView {
@@ -26,7 +29,7 @@ export interface ServiceHealthView {
 export type HealthReader = (
   env: Env,
   runtime: Runtime,
-) => Promise<Map<string, Partial<Pick<BackendHealthView, "active" | "passive">>>>;
+) => Promise<Map<string, Partial<Pick<BackendHealthView, "active" | "passive" | "operator">>>>;
 
 export async function healthView(
   env: Env,
@@ -34,7 +37,7 @@ export async function healthView(
   reader: HealthReader | undefined,
 ): Promise<ServiceHealthView[]> {
   const config = runtime.config;
-  let known = new Map<string, Partial<Pick<BackendHealthView, "active" | "passive">>>();
+  let known = new Map<string, Partial<Pick<BackendHealthView, "active" | "passive" | "operator">>>();
   if (reader) {
     try {
       known = await reader(env, runtime);
@@ -66,6 +69,7 @@ export async function healthView(
               state: "unknown",
               reason: "no passive observations recorded in this isolate",
             },
+            operator: k?.operator ?? { state: "ready" },
           };
         }),
     }));

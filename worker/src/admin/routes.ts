@@ -7,7 +7,8 @@
 //   POST /config/rollback  { "version": n } or the previous version, written as a new version; version 0
 //                          (wrangler.toml's config, the one before the first write) removes the KV document
 //   GET  /explain          ?url=&method=&header=name:value&ip= → core/explain with the live config
-//   GET  /health           services and backends with active and passive state
+//   GET  /health           services and backends with active and passive state, and operator state
+//   POST /actions          { service, backend, state }: drain, maint or ready a backend (admin/operator.ts)
 //   GET  /metrics          Prometheus text
 //   GET  /stats            what the dashboard draws: status, routes, health, metrics with a timeline
 // Every path but the page needs `Authorization: Bearer <ADMIN_TOKEN>`; without the secret everything is 404.
@@ -35,6 +36,7 @@ import {
 } from "./config-store.ts";
 import { dashboardPage } from "./dashboard.tsx";
 import { type HealthReader, healthView } from "./health.ts";
+import { operatorAction } from "./operator.ts";
 import { wafExplainer } from "./waf-explain.ts";
 
 export type AdminEnv = { Bindings: Env; Variables: { requestId: string; prefix: string } };
@@ -302,6 +304,17 @@ export function createAdminApp({ healthReader }: AdminOptions = {}) {
   admin.get("/health", async (c) => {
     const { runtime } = liveConfig(c.env).loaded(c.env);
     return c.json({ services: await healthView(c.env, runtime, healthReader) });
+  });
+
+  admin.post("/actions", async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new ProxyError("SY_ADMIN_BAD_REQUEST", "the body is not JSON");
+    }
+    const { runtime } = liveConfig(c.env).loaded(c.env);
+    return c.json(await operatorAction(c.env, runtime, body));
   });
 
   admin.get("/metrics", async (c) => {

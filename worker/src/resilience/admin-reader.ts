@@ -2,7 +2,7 @@
 // from each service's HealthChecker object (an admin request may call the object; requests never do), and
 // passive ejections and panic mode as this isolate and the shared state know them.
 import { passiveOf } from "../../../core/config/schema/index.ts";
-import type { HealthReader, HealthState } from "../admin/health.ts";
+import type { BackendHealthView, HealthReader, HealthState } from "../admin/health.ts";
 import type { HealthSnapshot } from "./health-object.ts";
 import { healthSpec } from "./health-spec.ts";
 
@@ -12,7 +12,8 @@ const PANIC =
 /** The HealthReader app.ts gives the admin API: the served runtime's own resilience state per service. */
 export const resilienceHealth: HealthReader = async (env, runtime) => {
   const config = runtime.config;
-  const out = new Map<string, { active?: HealthState; passive?: HealthState }>();
+  type Entry = { active?: HealthState; passive?: HealthState; operator?: BackendHealthView["operator"] };
+  const out = new Map<string, Entry>();
   const ns = env.HEALTH_CHECKER;
   const now = Date.now();
   await Promise.all(
@@ -25,7 +26,9 @@ export const resilienceHealth: HealthReader = async (env, runtime) => {
       for (const b of service.backends) {
         if (b.url === undefined) continue;
         const url = new URL(b.url).href;
-        const entry: { active?: HealthState; passive?: HealthState } = {};
+        const entry: Entry = {};
+        const op = snap?.operator?.[url];
+        if (op) entry.operator = { state: op.state, since: new Date(op.since).toISOString() };
         const a = snap?.backends[url];
         if (a) {
           entry.active = {

@@ -2,6 +2,7 @@
 // background at most every CACHE_MS, so requests read a local copy and never wait on the object. Before the
 // first snapshot arrives every backend counts as up (a fresh isolate serves at once, as the sidecar does).
 // The refresh is a sync() call, which also keeps the object's alarm armed while the service gets traffic.
+import type { OperatorState } from "../../../core/health/operator.ts";
 import type { HealthChecker, HealthSnapshot } from "./health-object.ts";
 import type { HealthSpec } from "./health-spec.ts";
 
@@ -59,6 +60,17 @@ export class SharedHealth {
   /** Whether the last snapshot says the backend passes its active checks (true when unknown). */
   up(backend: string): boolean {
     return this.#snapshot?.backends[backend]?.healthy ?? true;
+  }
+
+  /** The operator state the last snapshot gives the backend (ready when unknown). */
+  operator(backend: string): OperatorState {
+    return this.#snapshot?.operator?.[backend]?.state ?? "ready";
+  }
+
+  /** A snapshot the admin API got from the object itself (after an operator action): used at once here. */
+  adopt(snapshot: HealthSnapshot, now: number): void {
+    this.#snapshot = snapshot;
+    this.#fetchedAt = now;
   }
 
   /** Until when another isolate's ejection of the backend lasts (0: none known). */

@@ -3,12 +3,16 @@
 // logs every flip once with its reason, and stores the results; isolates read them through a short cache
 // (health-client.ts), never per request. Isolates also report passive ejections here, so the others learn.
 //
+// Operator states (drain, maint; core/health/operator.ts) set through the admin API live here too, so every
+// isolate's selection sees them with its next snapshot; a backend in maint is not probed.
+//
 // The object holds no config of its own: the spec arrives with each sync() (from isolates and the cron
 // trigger), which also re-arms the alarm. With nobody syncing for IDLE_MS (the service was removed, or the
 // worker is idle), the alarm stops re-arming; the cron trigger or the next request starts it again.
 import { DurableObject } from "cloudflare:workers";
 import { type CheckResult, evaluateHttpCheck } from "../../../core/health/http-check.ts";
 import { hysteresis } from "../../../core/health/hysteresis.ts";
+import { type OperatorState, probed } from "../../../core/health/operator.ts";
 import { checkUrl, type HealthSpec, type HttpCheckSpec } from "./health-spec.ts";
 
 export interface BackendHealth {
@@ -25,8 +29,22 @@ export interface SharedEjection {
   reason: string;
 }
 
+export interface OperatorEntry {
+  state: OperatorState;
+  /** When it was set (ms since epoch). */
+  since: number;
+}
+
+export interface OperatorChange {
+  backend: string;
+  from: OperatorState;
+  to: OperatorState;
+}
+
 export interface HealthSnapshot {
   service: string;
+  /** Backends an operator set to drain or maint, by URL (absent: ready). */
+  operator: Record<string, OperatorEntry>;
   /** By backend URL; absent while a backend has not been checked (it counts as up). */
   backends: Record<string, BackendHealth>;
   /** Passive ejections reported by isolates, by backend URL, until they expire. */
@@ -42,6 +60,7 @@ interface Stored {
   spec: HealthSpec;
   backends: Record<string, StoredBackend>;
   ejections: Record<string, SharedEjection>;
+  operator: Record<string, OperatorEntry>;
   lastSeen: number;
 }
 
@@ -57,19 +76,46 @@ export class HealthChecker extends DurableObject {
   /** Stores the spec if it changed, makes sure the alarm is armed, and answers the current results. */
   async sync(spec: HealthSpec): Promise<HealthSnapshot> {
     const now = Date.now();
-    const s = this.#load();
-    if (!s || s.spec.fingerprint !== spec.fingerprint) {
-      const backends: Record<string, StoredBackend> = {};
-      for (const b of spec.backends) if (s?.backends[b]) backends[b] = s.backends[b];
-      this.#memo = { spec, backends, ejections: s?.ejections ?? {}, lastSeen: now };
-    } else {
-      s.lastSeen = now;
-    }
+    this.#adopt(spec, now);
     this.#save();
     if (spec.check && (await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(now + Math.floor(Math.random() * (spec.check.jitterMs + 1)));
     }
     return this.snapshot();
+  }
+
+  /**
+   * Sets backends (URLs of `spec`) to an operator state; ready clears it. The admin API checked the names.
+   * Returns what changed and the snapshot every isolate will see.
+   */
+  setOperator(
+    spec: HealthSpec,
+    backends: string[],
+    state: OperatorState,
+  ): { changes: OperatorChange[]; snapshot: HealthSnapshot } {
+    const now = Date.now();
+    const s = this.#adopt(spec, now);
+    const changes: OperatorChange[] = [];
+    for (const url of backends) {
+      if (!spec.backends.includes(url)) continue;
+      const from = s.operator[url]?.state ?? "ready";
+      if (from === state) continue;
+      if (state === "ready") delete s.operator[url];
+      else s.operator[url] = { state, since: now };
+      changes.push({ backend: url, from, to: state });
+      console.log(
+        JSON.stringify({
+          level: "warn",
+          msg: "backend operator state changed",
+          service: spec.service,
+          backend: url,
+          from,
+          to: state,
+        }),
+      );
+    }
+    this.#save();
+    return { changes, snapshot: this.snapshot() };
   }
 
   /** An isolate ejected a backend: keep the longest ejection so every isolate leaves it out. */
@@ -88,13 +134,14 @@ export class HealthChecker extends DurableObject {
     const now = Date.now();
     const backends: Record<string, BackendHealth> = {};
     const ejections: Record<string, SharedEjection> = {};
+    const operator: Record<string, OperatorEntry> = { ...s?.operator };
     if (s) {
       for (const [url, b] of Object.entries(s.backends)) {
         backends[url] = { healthy: b.healthy, reason: b.reason, since: b.since, checkedAt: b.checkedAt };
       }
       for (const [url, e] of Object.entries(s.ejections)) if (e.until > now) ejections[url] = e;
     }
-    return { service: s?.spec.service ?? "", backends, ejections };
+    return { service: s?.spec.service ?? "", operator, backends, ejections };
   }
 
   override async alarm(): Promise<void> {
@@ -112,9 +159,11 @@ export class HealthChecker extends DurableObject {
       );
       return;
     }
-    const results = await Promise.all(s.spec.backends.map((b) => probe(b, check)));
+    // Backends in maintenance are not probed; their last result stays as it was.
+    const probedNow = s.spec.backends.filter((url) => probed(s.operator[url]?.state ?? "ready"));
+    const results = await Promise.all(probedNow.map((b) => probe(b, check)));
     const at = Date.now();
-    s.spec.backends.forEach((url, i) => {
+    probedNow.forEach((url, i) => {
       const result = results[i]!;
       const prev = s.backends[url];
       // Restore the machine from its stored state: replaying the streak cannot flip it (streak < threshold).
@@ -148,8 +197,32 @@ export class HealthChecker extends DurableObject {
     await this.ctx.storage.setAlarm(at + check.intervalMs + Math.floor(Math.random() * (check.jitterMs + 1)));
   }
 
+  /** Takes `spec` as the current one; state of backends it no longer lists is dropped. */
+  #adopt(spec: HealthSpec, now: number): Stored {
+    const s = this.#load();
+    if (s && s.spec.fingerprint === spec.fingerprint) {
+      s.lastSeen = now;
+      return s;
+    }
+    const keep = <T>(from: Record<string, T> | undefined) => {
+      const out: Record<string, T> = {};
+      for (const b of spec.backends) if (from?.[b]) out[b] = from[b];
+      return out;
+    };
+    this.#memo = {
+      spec,
+      backends: keep(s?.backends),
+      ejections: s?.ejections ?? {},
+      operator: keep(s?.operator),
+      lastSeen: now,
+    };
+    return this.#memo;
+  }
+
   #load(): Stored | undefined {
     this.#memo ??= this.ctx.storage.kv.get<Stored>(KEY);
+    // Stored before operator states existed.
+    if (this.#memo && !this.#memo.operator) this.#memo.operator = {};
     return this.#memo;
   }
 

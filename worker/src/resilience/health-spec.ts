@@ -2,7 +2,7 @@
 // travels with each sync call (config lives in the worker; the object stores the latest spec it was given).
 
 import { DEFAULTS } from "../../../core/config/defaults.ts";
-import { passiveOf, type Service } from "../../../core/config/schema/index.ts";
+import type { Service } from "../../../core/config/schema/index.ts";
 
 export interface HttpCheckSpec {
   /** undefined: no path configured, so any HTTP answer to HEAD / counts as up (the nearest fetch() has to a connect check). */
@@ -28,8 +28,11 @@ export interface HealthSpec {
   fingerprint: string;
 }
 
+/**
+ * The spec of a service with URL backends (undefined without any): every such service has an object, for its
+ * checks, shared ejections and operator states (drain, maint).
+ */
 export function healthSpec(service: Service): HealthSpec | undefined {
-  if (!service.health && !passiveOf(service)) return undefined;
   const backends = service.backends.filter((b) => b.url !== undefined).map((b) => new URL(b.url!).href);
   if (backends.length === 0) return undefined;
   const h = service.health;

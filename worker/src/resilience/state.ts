@@ -2,6 +2,7 @@
 // starts fresh): the retry budgets, outlier detection (the circuit breaker), and the cached shared health. Fast and approximate, as design.md puts breaker state; the shared part comes from the
 // HealthChecker object. `usable` combines them, with the panic threshold on top.
 import { passiveOf, type Service } from "../../../core/config/schema/index.ts";
+import { takesNew } from "../../../core/health/operator.ts";
 import { type OutlierDetector, outlierDetector } from "../../../core/health/outlier.ts";
 import { inPanic } from "../../../core/health/panic.ts";
 import {
@@ -72,7 +73,8 @@ export function healthy(s: ServiceResilience, index: number, now: number): boole
 
 /**
  * The health filter for one request: healthy backends, or every backend when fewer than panic_threshold of
- * them are healthy. Logs entering and leaving panic once.
+ * them are healthy. Backends an operator drained or put in maintenance are out either way. Logs entering and
+ * leaving panic once.
  */
 export function healthFilter(
   s: ServiceResilience,
@@ -80,8 +82,9 @@ export function healthFilter(
 ): { accept: (i: number) => boolean; panic: boolean } {
   if (!s.outlier && !s.shared) return { accept: () => true, panic: false };
   const backends = s.pool.backends;
-  const ok = backends.map((b, i) => b.weight > 0 && healthy(s, i, now));
-  const serving = backends.filter((b) => b.weight > 0).length;
+  const admitted = backends.map((b) => !s.shared || takesNew(s.shared.operator(b.url.href)));
+  const ok = backends.map((b, i) => b.weight > 0 && admitted[i]! && healthy(s, i, now));
+  const serving = backends.filter((b, i) => b.weight > 0 && admitted[i]).length;
   const usable = ok.filter(Boolean).length;
   const panic = inPanic(usable, serving, s.service?.panic_threshold ?? 0);
   if (panic !== s.panic) {
@@ -99,7 +102,7 @@ export function healthFilter(
       }),
     );
   }
-  return { accept: panic ? () => true : (i) => ok[i]!, panic };
+  return { accept: panic ? (i) => admitted[i]! : (i) => ok[i]!, panic };
 }
 
 /**
