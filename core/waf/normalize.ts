@@ -109,7 +109,8 @@ export function cssDecode(s: string): string {
   );
 }
 
-const SLASHES = /[\\/]+/g;
+// A run of slashes after a scheme ("php://") is part of a URL, not a path spelling.
+const SLASHES = /(?<!:)[\\/]{2,}|\\/g;
 const SELF_SEGMENT = /\/(?:\.\/)+/g;
 
 /** Path spellings made one: backslashes become slashes, runs of slashes one, "/./" gone. Dot-dot stays. */

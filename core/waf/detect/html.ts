@@ -43,7 +43,7 @@ export function scriptUri(value: string): boolean {
 
 /** javascript: followed by code: an identifier chain then a call, template, assignment or index. */
 const JS_URI_CODE =
-  /(?:^|[\s"'`(=,;])(?:j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:\s*(?:\/\/[^\n]{0,256}\n\s*|\/\*[\s\S]{0,256}?\*\/\s*)?[\w$.[\]'"]{1,128}\s*[(`=[]/;
+  /(?:^|[\s"'`(=,;/])(?:j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:\s*(?:\/\/[^\n]{0,256}\n\s*|\/\*[\s\S]{0,256}?\*\/\s*)?[\w$.[\]'"]{1,128}\s*[(`=[]/;
 /** An event handler with code in it, outside a tag: " onmouseover=alert(1), ' autofocus onfocus=x(1) '. */
 const HANDLER_CODE = /(?:^|["'`]|[\s/])on[a-z]{3,32}\s*=\s*["'`]?\s*[\w$.[\]]{1,128}\s*[(`=.[]/;
 /** Script in CSS: expression(), a binding, a behavior, or a script URL inside url(). */

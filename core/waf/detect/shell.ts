@@ -25,11 +25,15 @@ interface Word {
   after: string;
   /** The word ended at $IFS: a space spelled so that a filter does not see one. */
   ifs: boolean;
-  /** The value has a path, URL or IP address in it somewhere. */
+  /** The value has shell syntax (a separator, pipe, redirection, substitution), a URL or an IP address. */
   pathy: boolean;
+  /** A strong command word in the segment before its separator: "python3 x.py && python3 y.py" is a snippet. */
+  head: string;
 }
 
 const SEPARATORS = ";|&\n";
+/** A brace expansion {cmd,arg,…}: no space inside, at least one comma (GraphQL's "{ user {" is not one). */
+const BRACE = /^\{[^\s{},]{1,64},[^\s{}]{0,60}\}/;
 const MAX_WORD = 256;
 
 /** The command words in text (bounded: at most 64, each read at most MAX_WORD characters). */
@@ -42,7 +46,10 @@ function commandWords(text: string): Word[] {
   let inBrace = 0;
   let pending: Word | undefined;
   let prevSingleToken = true;
-  const pathy = /[/\\]|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/.test(text);
+  // The last strong command word of the current segment, and of the segment before the last separator.
+  let segment = "";
+  let before = "";
+  const pathy = /[;|&<>`]|\$\(|:\/\/|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/.test(text);
   while (i < n && out.length < 64) {
     const c = text[i]!;
     if (c === " " || c === "\t") {
@@ -52,6 +59,8 @@ function commandWords(text: string): Word[] {
     if (SEPARATORS.includes(c)) {
       let j = i + 1;
       if ((c === "|" || c === "&") && text[j] === c) j++;
+      before = segment;
+      segment = "";
       if (c === "\n") {
         // A newline separates commands when it follows a single token (host=a%0aid); after prose it is text.
         if (!prevSingleToken) {
@@ -87,7 +96,7 @@ function commandWords(text: string): Word[] {
       i++;
       continue;
     }
-    if (c === "{" && (sep !== "" || i === 0 || text[i - 1] === " ")) {
+    if (c === "{" && (sep !== "" || i === 0 || text[i - 1] === " ") && BRACE.test(text.slice(i, i + 128))) {
       inBrace++;
       sep = "{";
       i++;
@@ -121,8 +130,11 @@ function commandWords(text: string): Word[] {
       continue;
     }
     if (pending && pending.next === "") pending.next = w.text;
+    const name = commandName(w.text);
+    if (STRONG_UNIX.has(name) || STRONG_WINDOWS.has(name)) segment = w.text;
     if (sep !== "") {
-      pending = { text: w.text, at: i, end: w.end, sep, next: "", after: "", ifs: w.ifs, pathy };
+      const head = sep === "^" || sep === "(" ? "" : before;
+      pending = { text: w.text, at: i, end: w.end, sep, next: "", after: "", ifs: w.ifs, pathy, head };
       out.push(pending);
       sep = "";
     } else if (pending === undefined) {
@@ -220,17 +232,24 @@ function commandName(word: string): string {
   return word.slice(slash + 1).replace(/\.(?:exe|com|bat|cmd|ps1)$/, "");
 }
 
+/** Commands that count even after a shell snippet's own first command: downloaders, network shells, recon. */
+const SNIPPET_DANGER = new Set(
+  "nc ncat netcat socat wget curl telnet tftp mkfifo xterm busybox whoami powershell pwsh certutil bitsadmin mshta rundll32 regsvr32".split(
+    " ",
+  ),
+);
+
 /** An argument that looks like one: an option, a path, a number, a host or file name, a variable, a quote. */
 const ARGUMENT = /^(?:[-/~$.'"\\]|\d|[a-z]:[\\/]|\S*[./\\]\S)/;
 
 function globMatch(pattern: string, words: ReadonlySet<string>): string | undefined {
   if (pattern.length > 32) return undefined;
+  // Only ? and * are wildcards here; every other character (a stray "[" included) is literal.
   const re = new RegExp(
     `^${pattern
-      .replace(/[.+^${}()|\\]/g, "\\$&")
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
       .replace(/\?/g, ".")
-      .replace(/\*/g, "[^/]{0,16}")
-      .replace(/\[!/g, "[^")}$`,
+      .replace(/\*/g, "[^/]{0,16}")}$`,
   );
   for (const w of words) if (w.length >= 2 && re.test(w)) return w;
   return undefined;
@@ -239,7 +258,7 @@ function globMatch(pattern: string, words: ReadonlySet<string>): string | undefi
 function classify(word: Word, strong: ReadonlySet<string>, weak: ReadonlySet<string>): boolean {
   let name = commandName(word.text);
   if (name === "") return false;
-  if (/[?*[]/.test(name)) {
+  if (/[?*]/.test(name)) {
     // A glob in command position is itself an evasion; it counts when it can only mean a known command.
     if (!word.text.includes("/") && !word.text.includes("\\")) return false;
     name = globMatch(name, strong) ?? globMatch(name, weak) ?? "";
@@ -247,9 +266,13 @@ function classify(word: Word, strong: ReadonlySet<string>, weak: ReadonlySet<str
   }
   const sub = word.sep === "$(" || word.sep === "`" || word.sep === "{" || word.ifs;
   if (sub) return strong.has(name) || weak.has(name);
+  // In a line that starts with a command of its own (a snippet in a forum post), only the words an attack
+  // needs count: the shell line would already be the attack if it reached a shell.
+  const snippet = word.head !== "" && word.sep !== "$(" && word.sep !== "`";
+  if (snippet && !SNIPPET_DANGER.has(name)) return false;
   // At the value's start (or after "(") a word is only a command with an argument shaped like one.
   const start = word.sep === "^" || word.sep === "(";
-  // A strong word at the start needs a path, URL or address somewhere: "python -m venv" is a search.
+  // A strong word at the start needs shell syntax, a URL or an address too: "ipconfig /all" is a search.
   if (strong.has(name)) return !start || (ARGUMENT.test(word.next) && word.pathy);
   if (!weak.has(name)) return false;
   if (start) return word.next.startsWith("-");

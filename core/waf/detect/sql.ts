@@ -8,7 +8,8 @@ import type { Hit } from "./hit.ts";
 // Token classes, one character each in a fingerprint:
 //   s string   1 number/NULL/TRUE   n identifier   v @variable   f known function   k keyword
 //   E statement (SELECT, DROP, …)   U UNION   B clause (ORDER BY, GROUP BY, HAVING)   & AND/OR/XOR/&&/||
-//   o comparison (=, <>, LIKE, IN, …)   a arithmetic or unary (+ - * / NOT)   ( ) , ;   c trailing comment
+//   o equality comparison (=, <>, !=)   g ordering comparison (<, >, <=, >=)   i word operator (LIKE, IN, IS)
+//   a arithmetic or unary (+ - * / NOT)   ( ) , ;   c trailing comment
 //   x anything else (breaks every shape)
 
 const words = (list: string, cls: string): Array<[string, string]> =>
@@ -22,11 +23,14 @@ const WORDS = new Map<string, string>([
   ...words("union intersect", "U"),
   ...words("having limit", "B"),
   ...words("and or xor div", "&"),
-  ...words("like rlike regexp is in between sounds glob", "o"),
+  ...words("like rlike regexp is in between sounds glob", "i"),
+  ...words("order group", "O"),
+  ...words("by", "y"),
+  ...words("all distinct", "d"),
   ...words("not", "a"),
   ...words("null true false", "1"),
   ...words(
-    "from where into table database schema set values as on join all distinct top when then else end case exists procedure offset outfile dumpfile",
+    "from where into table database schema set values as on join top when then else end case procedure offset outfile dumpfile",
     "k",
   ),
 ]);
@@ -38,7 +42,7 @@ const FUNCTIONS = new Set(
     "char chr nchar concat concat_ws group_concat ascii ord hex unhex substring substr mid left right length " +
     "if ifnull nullif coalesce count extractvalue updatexml load_file cast convert md5 sha1 exp floor rand " +
     "randomblob utl_inaddr dbms_pipe elt make_set row_to_json db_name host_name suser_name is_srvrolemember " +
-    "waitfor json_keys name_const geometrycollection multipoint polygon linestring iif lower upper"
+    "exists waitfor json_keys name_const geometrycollection multipoint polygon linestring iif lower upper"
   ).split(" "),
 );
 
@@ -119,15 +123,6 @@ function tokenize(text: string, quote: string): string {
       let k = j;
       while (k < n && text.charCodeAt(k) === 32) k++;
       const call = text[k] === "(";
-      if (w === "order" || w === "group") {
-        // ORDER BY / GROUP BY (two words, one clause); alone they are ordinary words.
-        const by = /^\s+by\b/.exec(text.slice(j, j + 8));
-        if (by) {
-          out += "B";
-          i = j + by[0].length;
-          continue;
-        }
-      }
       const cls = WORDS.get(w);
       // An unknown word before "(" is as good as an identifier; a dotted one is a package function.
       out += cls ?? (call && (FUNCTIONS.has(w) || w.includes(".")) ? "f" : "n");
@@ -142,7 +137,9 @@ function tokenize(text: string, quote: string): string {
     } else if (ch === "=" || ch === "<" || ch === ">" || (ch === "!" && text[i + 1] === "=")) {
       let j = i + 1;
       while (j < n && j < i + 3 && "=<>".includes(text[j]!)) j++;
-      out += "o";
+      const op = text.slice(i, j);
+      // "2 < 3 and 5 > 4" is arithmetic prose; only equality-like operators make a bare tautology.
+      out += op === "<" || op === ">" || op === "<=" || op === ">=" ? "g" : "o";
       i = j;
     } else if ("+-*/%^~!".includes(ch)) {
       out += "a";
@@ -178,12 +175,19 @@ function closeQuote(text: string, from: number, q: string): number {
   }
 }
 
-/** Folding: parentheses go, SELECT * reads as a value, unary operators go, arithmetic joins its operands. */
+/**
+ * Folding: ORDER/GROUP then BY is one clause (comments between them already gone) and either word alone an
+ * identifier; UNION ALL and UNION DISTINCT are UNION; parentheses go, SELECT * reads as a value, unary operators go, arithmetic joins its operands.
+ */
 export function fold(raw: string): string {
   return raw
+    .replace(/Oy/g, "B")
+    .replace(/[Oy]/g, "n")
+    .replace(/Ud/g, "U")
+    .replace(/d/g, "k")
     .replace(/[()]/g, "")
     .replace(/Ea/g, "E1")
-    .replace(/(^|[&o,;EUkBa])a+/g, "$1")
+    .replace(/(^|[&ogi,;EUkBa])a+/g, "$1")
     .replace(/([1snvf])(?:a[1snvf])+/g, "$1")
     .slice(0, 8);
 }
@@ -193,21 +197,22 @@ const BODY = "(?:[1vfsc]|n[,ks]|k|$)";
 /** Shapes of an injection after the value's start closed a string (quote contexts). */
 const QUOTED = new RegExp(
   [
-    "^s&[1snvf]o[1snvfE]", // ' or 'a'='a   ' and 1=1
+    "^s&[1snvf][ogi][1snvfE]", // ' or 'a'='a   ' and 1=1   ' and 2>1   ' or 1 in (…)
     "^s&[1snvfE](?:c|;)", // ' or 1--
     "^s&[fvE]", // ' and sleep(5)   ' or @@version   '||(select …)
     "^s[1n]?UE(?:[1vfs]|n[,k])", // ' union select 1,2
     `^s;E${BODY}`, // '; drop table t--
     "^s;?c", // admin'--
     "^sB", // ' order by 3--   ' having 1=1
-    "^so[1snv](?:c|;|&|$)", // '='   '=0--
-    "^so[Ef]", // '=(select …)   '=sleep(5)
+    "^s[og][1snv](?:c|;|&|$)", // '='   '=0--
+    "^s[og][Ef]", // '=(select …)   '=sleep(5)
   ].join("|"),
 );
 /** Shapes when the value is pasted unquoted (a numeric parameter). */
 const BARE = new RegExp(
   [
-    "^[1v]&[1snvf]o[1snvfE]", // 1 or 1=1
+    "^[1v]&[1snvf][oi][1snvfE]", // 1 or 1=1   1 and 1 in (select …)
+    "^[1v]&[1snvf]g[1snvfE](?:c|;)", // 1 and 2>1--
     "^n&1o1", // x or 1=1
     "^1&[fvE]", // 1 and sleep(5)
     "^1&1(?:c|;)", // 1 or 1--

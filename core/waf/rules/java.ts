@@ -2,7 +2,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the patterns describe literal ${…} payloads.
 import { keywordInside } from "../detect/inside.ts";
 import { T } from "../pipelines.ts";
-import { EVERYWHERE, INPUT, type ManagedRule, rule } from "./types.ts";
+import { EVERYWHERE, type ManagedRule, rule } from "./types.ts";
 
 /** OGNL that needs no surrounding expression: access-control overrides, context maps, static calls. */
 const OGNL_DIRECT =
@@ -35,7 +35,7 @@ export const JAVA_RULES: readonly ManagedRule[] = [
     paranoia: 1,
     severity: "critical",
     description: "Java deserialization or class-loading gadget",
-    on: INPUT,
+    on: EVERYWHERE,
     t: T.normal,
     any: ".",
     needs: ["java", "class.module", "getruntime"],
@@ -91,7 +91,7 @@ export const JAVA_RULES: readonly ManagedRule[] = [
     severity: "critical",
     description:
       "Java gadget or dangerous class name (commons-collections, JdbcRowSetImpl, TemplatesImpl, ScriptEngine, …)",
-    on: INPUT,
+    on: EVERYWHERE,
     t: T.normal,
     any: ".",
     needs: [

@@ -36,7 +36,7 @@ export const LFI_RULES: readonly ManagedRule[] = [
     severity: "critical",
     description: "Path traversal (../ or ..\\)",
     on: INPUT_PATH,
-    t: T.normal,
+    t: T.path,
     any: "./\\",
     // Two steps up: one "../" alone is common in prose; a single step to a known file is 930120's job.
     needs: [".."],
@@ -50,7 +50,7 @@ export const LFI_RULES: readonly ManagedRule[] = [
     // The file must end the value (no words after it): "/etc/hosts file format" is a question, not an attack.
     description: "Access to an operating-system file",
     on: INPUT_PATH,
-    t: T.normal,
+    t: T.path,
     any: "/\\.",
     needs: [
       "/etc/",
@@ -85,7 +85,7 @@ export const LFI_RULES: readonly ManagedRule[] = [
     severity: "critical",
     description: "Request for a restricted file (.env, .git, .htaccess, keys, backups)",
     on: ["path"],
-    t: T.normal,
+    t: T.path,
     any: "",
     re: /\/\.(?:git|svn|hg|bzr|aws|ssh|idea|docker|kube)(?:\/|$)|\/(?:\.env(?:\.[\w-]+)?|\.gitconfig|\.git-credentials|\.htaccess|\.htpasswd|\.ds_store|\.npmrc|\.pypirc|\.bash_history|\.vscode\/sftp\.json|id_[rd]sa(?:\.pub)?|wp-config\.php(?:\.\w+|~)|config\.(?:php|inc|ya?ml)\.(?:bak|old|orig|save|swp)|[\w-]+\.(?:sql|bak|old|swp)(?:\.gz|\.zip)?|web\.config|\.user\.ini|php\.ini|server-status|phpinfo\.php)$/,
   }),
@@ -96,7 +96,7 @@ export const LFI_RULES: readonly ManagedRule[] = [
     severity: "critical",
     description: "Stream wrapper in input (php://, file://, expect://, phar://, zip://, data://)",
     on: INPUT_PATH,
-    t: T.normal,
+    t: T.path,
     any: ":",
     needs: ["://"],
     re: /\b(?:php|file|expect|phar|zip|data|glob|ogg|rar|zlib|compress\.zlib|jar|netdoc|gopher|dict):\/\//,

@@ -1,6 +1,7 @@
 // 932: remote command execution: Unix and Windows shells, PowerShell, Shellshock.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the patterns describe literal ${…} payloads.
 import { detectUnixCommand, detectWindowsCommand } from "../detect/shell.ts";
+import { withUrlParams } from "../detect/url-values.ts";
 import { T } from "../pipelines.ts";
 import { EVERYWHERE, INPUT, type ManagedRule, rule } from "./types.ts";
 
@@ -11,10 +12,10 @@ export const RCE_RULES: readonly ManagedRule[] = [
     paranoia: 1,
     severity: "critical",
     description: "Unix command in command position (after ; | & a newline, in $(…), backticks or {a,b})",
-    on: INPUT,
+    on: [...INPUT, "referer", "ua"],
     t: T.normal,
     any: "",
-    detect: detectUnixCommand,
+    detect: withUrlParams(detectUnixCommand),
   }),
   rule({
     id: "932105",
@@ -26,8 +27,8 @@ export const RCE_RULES: readonly ManagedRule[] = [
     on: INPUT,
     t: T.normal,
     any: "$?*",
-    needs: ["ifs", "/?", "?/", "$("],
-    re: /\$\{?ifs\b|(?:^|[\s;|&`(])\/[?*[\]a-z]{0,8}[?*][?*[\]a-z]{0,8}\/[?*[\]a-z/]{1,32}|\$\(\s*[a-z/.]{1,32}[\s)]/,
+    needs: ["ifs", "/?", "?/", "/*", "*/"],
+    re: /\$\{?ifs\b|(?:^|[\s;|&`(])\/[?*[\]a-z]{0,8}[?*][?*[\]a-z]{0,8}\/[?*[\]a-z/]{1,32}/,
   }),
   rule({
     id: "932110",
@@ -35,10 +36,10 @@ export const RCE_RULES: readonly ManagedRule[] = [
     paranoia: 1,
     severity: "critical",
     description: "Windows command (cmd.exe or PowerShell) in command position",
-    on: INPUT,
+    on: [...INPUT, "referer", "ua"],
     t: T.normal,
     any: "",
-    detect: detectWindowsCommand,
+    detect: withUrlParams(detectWindowsCommand),
   }),
   rule({
     id: "932120",
@@ -62,7 +63,8 @@ export const RCE_RULES: readonly ManagedRule[] = [
     t: T.cmd,
     any: "/-",
     needs: ["/bin/", "/dev/", "nc ", "ncat", "netcat", "mkfifo", "python", "perl", "bash"],
-    re: /\/bin\/(?:ba|z|k|c|tc|da)?sh\b|\/dev\/(?:tcp|udp)\/|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*(?:-e|-c)\s|\bmkfifo\s+\/tmp\/|\bpython[23]?\s+-c\s|\bperl\s+-e\s|\bbash\s+-[ic]\b/,
+    // A shell path run (after a separator or a command, or with options), not a setting that names one.
+    re: /(?:[;|&`(]\s*|\s)\/bin\/(?:ba|z|k|c|tc|da)?sh\b|\/bin\/(?:ba|z|k|c|tc|da)?sh\s+-[a-z]|\/dev\/(?:tcp|udp)\/|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*(?:-e|-c)\s|\bmkfifo\s+\/tmp\/|\bpython[23]?\s+-c\s|\bperl\s+-e\s|\bbash\s+-[ic]\b/,
   }),
   rule({
     id: "932170",

@@ -13,6 +13,6 @@ export const SCANNERS_RULES: readonly ManagedRule[] = [
     on: ["ua"],
     t: T.normal,
     any: "",
-    re: /\b(?:sqlmap|nikto|nmap|masscan|acunetix|netsparker|nessus|openvas|wpscan|dirbuster|gobuster|feroxbuster|ffuf|wfuzz|zgrab|nuclei|w3af|havij|arachni|jaeles|whatweb|skipfish|zmeu|morfeus|commix|xsstrike|burpsuite|burpcollaborator|appscan|webinspect|fimap|paros|sqlninja|pangolin|bsqlbf|grabber|mysqloit|nstealth|dirb|jorgee|zgrab|nmap scripting engine|masscan-ng|hydra)\b/,
+    re: /\b(?:sqlmap|nikto|nmap|masscan|acunetix|netsparker|nessus|openvas|wpscan|dirbuster|gobuster|feroxbuster|ffuf|wfuzz|zgrab|nuclei|w3af|havij|arachni|jaeles|whatweb|skipfish|zmeu|morfeus|commix|xsstrike|burpsuite|burpcollaborator|appscan|webinspect|fimap|paros|sqlninja|pangolin|bsqlbf|grabber|mysqloit|nstealth|dirb|jorgee|nmap scripting engine|masscan-ng|hydra|fuzz faster u fool|nikto|dirsearch|httpx|interactsh|xray|sqlmap|brutus|webshag|uniscan|vega|wapiti|joomscan|droopescan|cmsmap|bbqsql)\b/,
   }),
 ];

@@ -1,6 +1,7 @@
 // 942: SQL injection.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the patterns describe literal ${…} payloads.
 import { detectSqli } from "../detect/sql.ts";
+import { withUrlParams } from "../detect/url-values.ts";
 import { T } from "../pipelines.ts";
 import { INPUT, INPUT_PATH, type ManagedRule, rule } from "./types.ts";
 
@@ -11,23 +12,11 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     paranoia: 1,
     severity: "critical",
     description: "SQL injection by token fingerprint, read in each quote context (none, ', \", `)",
-    on: INPUT_PATH,
+    on: [...INPUT_PATH, "referer", "ua"],
     t: T.normal,
     // Always runs: "1 order by 3" has no telling character; the tokenizer reads at most 16 tokens.
     any: "",
-    detect: detectSqli,
-  }),
-  rule({
-    id: "942110",
-    category: "sqli",
-    paranoia: 1,
-    severity: "critical",
-    description: "Numeric SQL tautology (1 or 1=1, 1 and 2>1)",
-    on: INPUT,
-    t: T.sql,
-    any: "=<>",
-    needs: ["or", "and", "xor", "||", "&&", "having"],
-    re: /(?:^|[\s(=])-?\d+\s+(?:or|and|xor|\|\||&&)\s+\(?-?\d+\s*(?:=|<>|!=|<=>|<|>)\s*-?\d+\b|\bhaving\s+\d+\s*=\s*\d+/,
+    detect: withUrlParams(detectSqli),
   }),
   rule({
     id: "942120",
@@ -137,7 +126,19 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     any: "",
     // After an operator or a parenthesis, not after a bare quote: "'select count(*)' is slow" is prose.
     needs: ["select"],
-    re: /(?:[(=]|\|\||\b(?:or|and|union|rlike|regexp|like|in)\s)\s*\(?\s*select\s+\(?\s*(?:\*|[\w@.()`,\s]{1,80}?\bfrom\b|(?:sleep|pg_sleep|benchmark|user|version|database|current_user|@@\w+|concat|char|count|case\s+when)\b)|^\s*select\s+[\w*,\s@.()`]{1,80}?\bfrom\s+[\w.`]+(?:\s+where\b|\s*;|\s*$)/,
+    re: /(?:[(=]|\|\||\b(?:or|and|union|rlike|regexp|like|in)\s)\s*\(?\s*select\s+\(?\s*(?:\*|[\w@.()`,\s]{1,80}?\bfrom\b|(?:sleep|pg_sleep|benchmark|user|version|database|current_user|@@\w+|concat|char|count|case\s+when)\b)/,
+  }),
+  rule({
+    id: "942181",
+    category: "sqli",
+    paranoia: 2,
+    severity: "error",
+    description: "A whole SQL query as a value (SELECT … FROM … WHERE), as a raw-query parameter carries it",
+    on: INPUT,
+    t: T.sql,
+    any: "",
+    needs: ["select"],
+    re: /^\s*select\s+[\w*,\s@.()`]{1,80}?\bfrom\s+[\w.`]+(?:\s+where\b|\s*;|\s*$)/,
   }),
   rule({
     id: "942190",

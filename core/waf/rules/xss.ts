@@ -1,6 +1,7 @@
 // 941: cross-site scripting.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the patterns describe literal ${…} payloads.
 import { detectCssScript, detectXss } from "../detect/html.ts";
+import { withUrlParams } from "../detect/url-values.ts";
 import { T } from "../pipelines.ts";
 import { INPUT, INPUT_PATH, type ManagedRule, rule } from "./types.ts";
 
@@ -12,10 +13,10 @@ export const XSS_RULES: readonly ManagedRule[] = [
     severity: "critical",
     description:
       "XSS by HTML structure: a script-running tag, an event handler, a script URI, script in a style",
-    on: INPUT_PATH,
+    on: [...INPUT_PATH, "referer", "ua"],
     t: T.normal,
     any: "<=:{",
-    detect: detectXss,
+    detect: withUrlParams(detectXss),
   }),
   rule({
     id: "941160",
@@ -51,7 +52,8 @@ export const XSS_RULES: readonly ManagedRule[] = [
     t: T.normal,
     any: ".",
     needs: ["document", "window", "string", "location", "innerhtml"],
-    re: /\bdocument\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\(|location\s*=)|\bwindow\s*\.\s*location\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\blocation\s*\.\s*(?:href|hash)\s*=|\.innerhtml\s*=/,
+    // document.cookie used in code (concatenated, assigned, passed), not named in a sentence.
+    re: /[=+(,]\s*document\s*\.\s*(?:cookie|domain)\b|\bdocument\s*\.\s*(?:cookie|domain)\s*[=+;),]|\bdocument\s*\.\s*(?:write(?:ln)?\s*\(|location\s*=)|\bwindow\s*\.\s*location\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\blocation\s*\.\s*(?:href|hash)\s*=|\.innerhtml\s*=/,
   }),
   rule({
     id: "941180",
