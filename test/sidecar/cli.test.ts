@@ -105,8 +105,8 @@ describe("switchyard-l4 CLI", () => {
     expect(execStarts.length).toBe(2); // the file one, and the --config-url one (commented)
     for (const line of execStarts) {
       const args = line.replace(/^#? ?ExecStart=/, "").split(/\s+/);
-      expect(args[1]).toBe("/opt/switchyard/bin/switchyard-l4.mjs");
-      const opts = parseCliArgs(args.slice(2));
+      expect(args[0]).toBe("/usr/bin/switchyard-l4"); // where the .deb installs the release's executable
+      const opts = parseCliArgs(args.slice(1));
       expect(opts.admin).toEqual({ host: "127.0.0.1", port: 9901 });
       expect(opts.config ?? opts.configUrl).toBeTruthy();
     }

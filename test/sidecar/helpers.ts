@@ -160,10 +160,17 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = "con
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs `bin/switchyard-l4.mjs` with the project's Node 22; stdout lines are collected as parsed JSON. */
-export function spawnSidecar(args: string[]) {
-  const child: ChildProcess = spawn(NODE, [path.join(ROOT, "bin/switchyard-l4.mjs"), ...args], {
-    cwd: ROOT,
+/**
+ * Runs `bin/switchyard-l4.mjs` with the project's Node 22 (or `program`, e.g. a release's executable, from `cwd`);
+ * stdout lines are collected as parsed JSON.
+ */
+export function spawnSidecar(
+  args: string[],
+  program: string[] = [NODE, path.join(ROOT, "bin/switchyard-l4.mjs")],
+  cwd = ROOT,
+) {
+  const child: ChildProcess = spawn(program[0]!, [...program.slice(1), ...args], {
+    cwd,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: LogLine[] = [];
