@@ -30,7 +30,7 @@ static napi_value pair(napi_env env, napi_value a, napi_value b) {
   return out;
 }
 static conn* arg_conn(napi_env env, napi_value v) {
-  return table_get((uint32_t)arg_f64(env, v));
+  return table_get((uint64_t)arg_f64(env, v));
 }
 
 static int parse_addr(const char* ip, int port, struct sockaddr_storage* sa, socklen_t* len) {
@@ -378,6 +378,13 @@ static napi_value js_abort(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// nextConnectionId(n): the next accepted connection gets id n (tests: ids past 2^32 without 2^32 accepts).
+static napi_value js_next_connection_id(napi_env env, napi_callback_info info) {
+  ARGS(1)
+  E->next_id = (uint64_t)arg_f64(env, argv[0]) - 1;
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor fns[] = {
       {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
@@ -393,6 +400,7 @@ NAPI_MODULE_INIT() {
       {"skip", NULL, js_skip, NULL, NULL, NULL, napi_default, NULL},
       {"sweep", NULL, js_sweep, NULL, NULL, NULL, napi_default, NULL},
       {"abort", NULL, js_abort, NULL, NULL, NULL, napi_default, NULL},
+      {"nextConnectionId", NULL, js_next_connection_id, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   return exports;

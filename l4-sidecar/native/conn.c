@@ -27,14 +27,14 @@ static void table_grow(void) {
 }
 void table_put(conn* c) {
   if (!E->table || (E->table_used + 1) * 2 > E->table_mask + 1) table_grow();
-  uint32_t i = c->id & E->table_mask;
+  uint32_t i = (uint32_t)(c->id & E->table_mask);
   while (E->table[i] && E->table[i] != (conn*)1) i = (i + 1) & E->table_mask;
   if (!E->table[i]) E->table_used++;
   E->table[i] = c;
 }
-conn* table_get(uint32_t id) {
+conn* table_get(uint64_t id) {
   if (!E->table) return NULL;
-  uint32_t i = id & E->table_mask;
+  uint32_t i = (uint32_t)(id & E->table_mask);
   while (E->table[i]) {
     if (E->table[i] != (conn*)1 && E->table[i]->id == id) return E->table[i];
     i = (i + 1) & E->table_mask;
@@ -42,7 +42,7 @@ conn* table_get(uint32_t id) {
   return NULL;
 }
 static void table_del(conn* c) {
-  uint32_t i = c->id & E->table_mask;
+  uint32_t i = (uint32_t)(c->id & E->table_mask);
   while (E->table[i]) {
     if (E->table[i] == c) {
       E->table[i] = (conn*)1;  // tombstone: keeps probe chains intact
@@ -185,7 +185,7 @@ void finish(conn* c, int reset_mask) {
     if (reset_mask & (1 << d)) reset_fd(c->fd[d]);
     else close(c->fd[d]);
   }
-  uint32_t id = c->id;
+  uint64_t id = c->id;
   int lid = c->l->id;
   double in = c->bytes[0] - c->reported[0], out = c->bytes[1] - c->reported[1];
   int by = c->closed_by == C_NONE ? C_CLIENT : c->closed_by;

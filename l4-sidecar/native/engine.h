@@ -52,7 +52,9 @@ typedef struct {
 
 struct conn {
   side s[2];
-  uint32_t id;
+  // 64-bit: a 32-bit counter wraps after 2^32 accepts, and a long-lived connection would share its id with a new
+  // one. JavaScript gets it as a double, exact up to 2^53 (centuries at a million accepts a second).
+  uint64_t id;
   listener* l;
   int fd[2];
   enum state state;
@@ -104,7 +106,7 @@ typedef struct {
   listener* listeners[MAX_LISTENERS];
   conn* connecting;
   conn* to_free;
-  uint32_t next_id;
+  uint64_t next_id;
   uint32_t live;  // connections not yet freed
   int splice;     // bulk transfers through pipes (SWITCHYARD_L4_SPLICE=0 turns it off)
   int nlisteners;
@@ -133,7 +135,7 @@ static inline int64_t now_ms(void) {
 
 // conn.c: the connection table, the connection state machine and the splice.
 void table_put(conn* c);
-conn* table_get(uint32_t id);
+conn* table_get(uint64_t id);
 void connecting_add(conn* c);
 void connecting_remove(conn* c);
 void ready_add(conn* c);

@@ -5,6 +5,7 @@ import { once } from "node:events";
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/index.ts";
+import { nativeEngine } from "../../l4-sidecar/src/io/native.ts";
 import {
   backend,
   blackhole,
@@ -66,6 +67,39 @@ describe.each(["native", "raw", "socket"])("%s data path", (mode) => {
     expect(sidecar.status().services[0]!.backends[0]).toMatchObject({ active: 0 });
   });
 
+  it("a client that resets while its backend connect is pending frees everything at once", async () => {
+    const hole = await blackhole();
+    const { sidecar, port, connections } = await startSidecar(tcpConfig([hole], { connect_timeout: "30s" }));
+    const c = await connect(port);
+    await waitFor(() => sidecar.status().services[0]!.backends[0]!.active === 1, 2000, "connect under way");
+    c.resetAndDestroy();
+    await waitFor(() => connections().length === 1, 5000, "log line");
+    // Every path watches the client while its backend connects (the streams read it meanwhile), so the reset
+    // is noticed at once, not when connect_timeout ends the attempt.
+    const status = sidecar.status();
+    expect(status.listeners[0]).toMatchObject({ active: 0 });
+    expect(status.services[0]!.backends[0]).toMatchObject({ active: 0, total: 0 });
+    // It never reached the backend, so it is not a connect failure either.
+    expect(status.services[0]!.backends[0]!.connect_errors).toEqual({ refused: 0, timeout: 0, failed: 0 });
+    expect(connections()[0]!.closed_by).toBe("client-reset");
+  });
+
+  it("close() called twice while a connection is open: both calls get the drain, settled when it ends", async () => {
+    const b = await echoBackend();
+    const { sidecar, port } = await startSidecar(tcpConfig([b.address]));
+    const c = await connect(port);
+    c.write("x");
+    await once(c, "data");
+    const listener = sidecar.listeners.get("l")!;
+    let settled = 0;
+    const first = listener.close().then(() => settled++);
+    const second = listener.close().then(() => settled++);
+    expect(settled).toBe(0);
+    c.end();
+    await Promise.all([first, second]);
+    expect(settled).toBe(2);
+  });
+
   it("600 connections, 100 at a time: every one served, no socket left open afterwards", async () => {
     const b = await echoBackend();
     const { sidecar, port, connections } = await startSidecar(tcpConfig([b.address]));
@@ -89,20 +123,28 @@ describe.each(["native", "raw", "socket"])("%s data path", (mode) => {
 describe("native data path", () => {
   useDataPath("native");
 
-  it("a client that resets while its backend connect is pending frees everything at once", async () => {
-    const hole = await blackhole();
-    const { sidecar, port, connections } = await startSidecar(tcpConfig([hole], { connect_timeout: "5s" }));
-    const c = await connect(port);
-    await waitFor(() => sidecar.status().services[0]!.backends[0]!.active === 1, 2000, "connect under way");
-    c.resetAndDestroy();
-    await waitFor(() => connections().length === 1, 2000, "log line");
-    // The streams in JavaScript do not read a client before its backend is connected, so they learn of the
-    // reset only once the connect ends (up to connect_timeout); the engine watches both sockets throughout.
-    const status = sidecar.status();
-    expect(status.listeners[0]).toMatchObject({ active: 0 });
-    expect(status.services[0]!.backends[0]).toMatchObject({ active: 0, total: 0 });
-    // It never reached the backend, so it is not a connect failure either.
-    expect(status.services[0]!.backends[0]!.connect_errors).toEqual({ refused: 0, timeout: 0, failed: 0 });
+  it("connection ids go past 2^32 without meeting an older connection's id", async () => {
+    const b = await echoBackend();
+    const { sidecar, port, connections } = await startSidecar(tcpConfig([b.address]));
+    const ids = () => [
+      ...(sidecar.listeners.get("l") as unknown as { conns: Map<number, unknown> }).conns.keys(),
+    ];
+    const first = await connect(port);
+    first.write("a");
+    await once(first, "data");
+    const [old] = ids() as [number];
+    // Where a 32-bit counter would be after 2^32 more accepts: it would hand out `old` again.
+    nativeEngine()!.nextConnectionId(old + 2 ** 32);
+    const second = await connect(port);
+    second.write("b");
+    await once(second, "data");
+    expect(ids()).toEqual([old, old + 2 ** 32]);
+    first.end();
+    await waitFor(() => connections().length === 1, 2000, "first logged");
+    second.write("still");
+    const [echo] = (await once(second, "data")) as [Buffer];
+    expect(echo.toString()).toBe("still");
+    expect(ids()).toEqual([old + 2 ** 32]);
   });
 
   it("listens on a host name (its first address, as net.Server does)", async () => {

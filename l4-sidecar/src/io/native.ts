@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { getSystemErrorName } from "node:util";
 import { rawTcpAvailable } from "./raw.ts";
 
-/** What a native listener receives. Connection ids are unique within the process. */
+/** What a native listener receives. Connection ids are unique within the process (64-bit, exact as doubles). */
 export interface NativeOwner {
   onAccept(cid: number, ip: string, port: number): void;
   onConnected(cid: number): void;
@@ -47,6 +47,8 @@ export interface NativeEngine {
   sweep(lid: number): Float64Array;
   /** Resets every connection of the listener, each reported as closed by shutdown. */
   abort(lid: number): void;
+  /** The next accepted connection gets this id (ids are 64-bit; tests start them past 2^32). */
+  nextConnectionId(id: number): void;
 }
 
 interface Addon extends NativeEngine {
