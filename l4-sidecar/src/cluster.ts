@@ -208,10 +208,17 @@ export async function runWorker(): Promise<number> {
   const stop = new Promise<number>((resolve) => {
     process.on("message", async (m: ToWorker) => {
       if (m.t === "config") {
-        const { config, problems } = checkConfig(m.raw);
+        let config: Config | undefined;
         let errors: string[];
-        if (!config) errors = problems.map((p) => `${p.path}: ${p.message}`);
-        else errors = (await sidecar.apply(config, m.version)).map((e) => e.message);
+        try {
+          const checked = checkConfig(m.raw);
+          config = checked.config;
+          if (!config) errors = checked.problems.map((p) => `${p.path}: ${p.message}`);
+          else errors = (await sidecar.apply(config, m.version)).map((e) => e.message);
+        } catch (err) {
+          // A worker keeps serving its last good config whatever a new one does to the checker.
+          errors = [`the config could not be applied: ${(err as Error).name}: ${(err as Error).message}`];
+        }
         // States set before this worker started (or before a reload), for backends still in the config.
         if (config) for (const a of m.operator) tryOperator(sidecar, a);
         _started ||= errors.length === 0;

@@ -1,6 +1,6 @@
 // What the single-process and the --workers runs share: the first config, the reload triggers (SIGHUP, file
 // watch, URL poll) and the stop signal. Both run.ts and cluster.ts import it; neither imports the other.
-import { type Config, checkConfig, renderProblem } from "../../core/config/index.ts";
+import { type Config, type ConfigCheck, checkConfig, renderProblem } from "../../core/config/index.ts";
 import type { CliOptions } from "./args.ts";
 import { configVersion, type Reloader, watchFile } from "./reload.ts";
 import type { ConfigSourceReader } from "./source.ts";
@@ -9,6 +9,8 @@ export interface Initial {
   config: Config;
   version: string;
   raw: unknown;
+  /** Fields the config sets that cannot apply where it runs, rendered with their paths. */
+  warnings: string[];
 }
 
 /** The first config, validated; a string with every problem when it cannot be used. */
@@ -22,11 +24,20 @@ export async function loadInitial(source: ConfigSourceReader): Promise<Initial |
       ? (err as Error).message
       : `${source.where}: ${(err as Error).message}`;
   }
-  const { config, problems } = checkConfig(raw);
+  let checked: ConfigCheck;
+  let version: string;
+  try {
+    checked = checkConfig(raw);
+    version = configVersion(raw);
+  } catch (err) {
+    // The checker must report problems, not throw; if it does, the config still cannot be used.
+    return `${source.where}: the config could not be checked: ${(err as Error).name}: ${(err as Error).message}`;
+  }
+  const { config, problems, warnings } = checked;
   if (!config) {
     return `${source.where}: the Switchyard config has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `  ${renderProblem(p)}`).join("\n")}`;
   }
-  return { config, version: configVersion(raw), raw };
+  return { config, version, raw, warnings: warnings.map(renderProblem) };
 }
 
 /** Installs the reload triggers (SIGHUP, file watch, URL poll); returns a function that removes them. */

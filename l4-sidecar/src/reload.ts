@@ -1,10 +1,11 @@
 // Reloads: read the source, validate, and only then apply. An invalid config is rejected, logged with every
-// problem, counted, and the running one keeps serving. Reloads run one at a time; a request that arrives during
-// one runs once more afterwards, so the last change always wins.
+// problem, counted, and the running one keeps serving; so is one that makes anything on the way throw (the
+// checker, the apply), since a running sidecar must never exit because of a config. Reloads run one at a time;
+// a request that arrives during one runs once more afterwards, so the last change always wins.
 import { createHash } from "node:crypto";
 import { watch } from "node:fs";
 import path from "node:path";
-import { type Config, checkConfig, renderProblem } from "../../core/config/index.ts";
+import { type Config, type ConfigCheck, checkConfig, renderProblem } from "../../core/config/index.ts";
 import type { Logger } from "./log.ts";
 import type { ReloadStats } from "./metrics.ts";
 import type { ConfigSourceReader } from "./source.ts";
@@ -26,12 +27,20 @@ export class Reloader {
   private readonly apply: ApplyConfig;
   private readonly stats: ReloadStats;
   private readonly log: Logger;
+  private readonly check: (raw: unknown) => ConfigCheck;
 
-  constructor(source: ConfigSourceReader, apply: ApplyConfig, stats: ReloadStats, log: Logger) {
+  constructor(
+    source: ConfigSourceReader,
+    apply: ApplyConfig,
+    stats: ReloadStats,
+    log: Logger,
+    check: (raw: unknown) => ConfigCheck = checkConfig,
+  ) {
     this.source = source;
     this.apply = apply;
     this.stats = stats;
     this.log = log;
+    this.check = check;
   }
 
   /** Reloads now (or right after the reload in progress); resolves with what happened. */
@@ -42,14 +51,35 @@ export class Reloader {
     }
     this.running = (async () => {
       let outcome: ReloadOutcome;
-      do {
-        this.again = false;
-        outcome = await this.once(reason);
-      } while (this.again);
-      this.running = undefined;
+      try {
+        do {
+          this.again = false;
+          outcome = await this.guarded(reason);
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
       return outcome;
     })();
     return this.running;
+  }
+
+  /** One reload; anything thrown on the way is a failed reload, logged and counted, never a crash. */
+  private async guarded(reason: string): Promise<ReloadOutcome> {
+    try {
+      return await this.once(reason);
+    } catch (err) {
+      this.stats.failed++;
+      this.log.error(
+        {
+          reason,
+          source: this.source.where,
+          err: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        },
+        "config reload failed; keeping the running config",
+      );
+      return "failed";
+    }
   }
 
   private async once(reason: string): Promise<ReloadOutcome> {
@@ -68,7 +98,7 @@ export class Reloader {
     }
     const version = configVersion(raw);
     if (version === this.version) return "unchanged";
-    const { config, problems } = checkConfig(raw);
+    const { config, problems, warnings } = this.check(raw);
     if (!config) {
       this.stats.invalid++;
       this.log.error(
@@ -77,6 +107,11 @@ export class Reloader {
       );
       return "invalid";
     }
+    if (warnings.length)
+      this.log.warn(
+        { reason, source: this.source.where, warnings: warnings.map(renderProblem) },
+        "config warnings",
+      );
     const errors = await this.apply(config, version, raw);
     this.version = version;
     if (errors.length) {

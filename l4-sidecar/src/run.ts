@@ -72,6 +72,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${initial}\n`);
     return 1;
   }
+  for (const w of initial.warnings) process.stderr.write(`warning: ${w}\n`);
   if (opts.check) {
     process.stdout.write(
       `${source.where}: OK (version ${initial.version})\n${summarizeConfig(initial.config)}\n`,

@@ -8,7 +8,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../core/config/index.ts";
+import { checkConfig, parseConfig } from "../../core/config/index.ts";
 import { ReloadStats } from "../../l4-sidecar/src/metrics.ts";
 import { Reloader, watchFile } from "../../l4-sidecar/src/reload.ts";
 import { fileSource } from "../../l4-sidecar/src/source.ts";
@@ -44,6 +44,20 @@ function doc(
     listeners: listeners.map((l) => ({ name: l.name, listen: `127.0.0.1:${l.port}`, service: l.service })),
   };
 }
+
+/**
+ * A config that made the checker throw (RangeError: too deep for its recursion) instead of reporting a problem:
+ * a rules expression nested 5,000 parentheses deep. Once the parser caps its depth it is merely invalid; the
+ * tests below hold either way, and `throwingCheck` keeps the throw itself covered.
+ */
+function crashing(base: ReturnType<typeof doc>) {
+  const expression = `${"(".repeat(5000)}ip.src eq 1.2.3.4${")".repeat(5000)}`;
+  return { ...base, waf: { rules: [{ expression, action: "block" }] } };
+}
+const throwingCheck = (raw: unknown) => {
+  if ((raw as { waf?: unknown }).waf) throw new RangeError("Maximum call stack size exceeded");
+  return checkConfig(raw);
+};
 
 /** Writes a file atomically, as editors and config managers do. */
 function writeAtomic(file: string, text: string) {
@@ -113,6 +127,37 @@ describe("reload (in process)", () => {
       "services[0].backends: a service needs at least one backend",
     ]);
     expect(await roundTrip(port, "")).toBe("A");
+  });
+
+  it("a config that makes the checker throw is a failed reload, logged and counted; the next good one applies", async () => {
+    const [a, b] = [await named("A"), await named("B")];
+    const port = await freePort();
+    const file = path.join(dir, "crash.json");
+    const good = (addr: string) => doc([{ name: "l", port, service: "sa" }], { sa: [addr] });
+    const { sidecar, log, lines } = await startSidecar(good(a.address));
+    for (const check of [checkConfig, throwingCheck]) {
+      const stats = new ReloadStats();
+      const reloader = new Reloader(fileSource(file), (c, v) => sidecar.apply(c, v), stats, log, check);
+      writeFileSync(file, JSON.stringify(crashing(good(b.address))));
+      // Before, the throw escaped as a rejection (unhandled where the triggers call reload) and `running` kept it,
+      // so every later reload returned the same rejected promise.
+      const outcome = await reloader.reload("test");
+      expect(["failed", "invalid"]).toContain(outcome);
+      if (check === throwingCheck) {
+        expect(outcome).toBe("failed");
+        expect(lines.at(-1)).toMatchObject({
+          msg: "config reload failed; keeping the running config",
+          err: "RangeError: Maximum call stack size exceeded",
+        });
+      }
+      expect(await roundTrip(port, "")).toBe("A");
+      writeFileSync(file, JSON.stringify(good(b.address)));
+      expect(await reloader.reload("test")).toBe("ok");
+      expect(await roundTrip(port, "")).toBe("B");
+      expect(stats.ok).toBe(1);
+      expect(stats.failed + stats.invalid).toBe(1);
+      await sidecar.apply(parseConfig(good(a.address)));
+    }
   });
 
   it("drops no connection when reloading under a steady load", async () => {
@@ -198,6 +243,33 @@ describe("reload triggers (the real program)", () => {
     );
     expect(await roundTrip(port, "")).toBe("B");
 
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  });
+
+  it("survives a config that crashed the checker, from the watched file and on SIGHUP: still serving, then a good one applies", async () => {
+    const [a, b] = [await named("A"), await named("B")];
+    const port = await freePort();
+    const file = path.join(dir, "crash-live.json");
+    const good = (addr: string) => doc([{ name: "l", port, service: "s" }], { s: [addr] });
+    writeAtomic(file, JSON.stringify(good(a.address)));
+    const p = spawnSidecar(["--config", file]);
+    await p.waitForLog("started");
+    const refusals = () =>
+      p.lines.filter(
+        (l) =>
+          l.msg === "config reload failed; keeping the running config" ||
+          l.msg === "config rejected; keeping the running config",
+      ).length;
+    writeAtomic(file, JSON.stringify(crashing(good(b.address))));
+    await waitFor(() => refusals() === 1, 10_000, "the crashing config refused");
+    p.child.kill("SIGHUP");
+    await waitFor(() => refusals() === 2, 10_000, "refused again on SIGHUP");
+    expect(p.child.exitCode).toBe(null);
+    expect(await roundTrip(port, "")).toBe("A");
+    writeAtomic(file, JSON.stringify(good(b.address)));
+    await waitFor(() => p.lines.some((l) => l.msg === "config loaded"), 10_000, "the good config");
+    expect(await roundTrip(port, "")).toBe("B");
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);
   });
