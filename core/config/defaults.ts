@@ -39,6 +39,36 @@ export const DEFAULTS = {
   waf: { paranoia: 1, threshold: 5, mode: "block", bodyLimit: "128kb", maxArgs: 255, oversize: "score" },
 } as const;
 
+/**
+ * Request headers that claim who the client is or which URL it asked for. Frameworks and backends believe
+ * them (X-Real-IP as the client address, X-Original-URL as the real path), so from a client that is not a
+ * trusted proxy they are removed; forwarding.strip_untrusted adds more. X-Forwarded-For/-Proto/-Host and
+ * Forwarded are rewritten from what the edge saw rather than removed.
+ */
+export const UNTRUSTED_HEADERS = [
+  "x-real-ip",
+  "true-client-ip",
+  "x-client-ip",
+  "x-cluster-client-ip",
+  "client-ip",
+  "x-originating-ip",
+  "x-remote-ip",
+  "x-remote-addr",
+  "fastly-client-ip",
+  "x-forwarded-port",
+  "x-forwarded-prefix",
+  "x-forwarded-server",
+  "x-forwarded-scheme",
+  "x-forwarded-ssl",
+  "x-forwarded-uri",
+  "x-original-forwarded-for",
+  "x-original-url",
+  "x-original-uri",
+  "x-rewrite-url",
+  "x-override-url",
+  "x-host",
+] as const;
+
 export const LIMITS = {
   maxWeight: 1000,
 } as const;

@@ -65,7 +65,26 @@ export const FIELDS: Readonly<Record<string, FieldDef>> = {
   "http.host": { type: T.string, read: (f) => f.host(), description: "Host name of the request URL." },
   "http.request.method": { type: T.string, read: (f) => f.method(), description: "Method in upper case." },
   "http.request.uri": { type: T.string, read: (f) => f.uri(), description: 'Path and query, e.g. "/a?b=1".' },
-  "http.request.uri.path": { type: T.string, read: (f) => f.path(), description: "Path, without the query." },
+  "http.request.uri.path": {
+    type: T.string,
+    read: (f) => f.path(),
+    description: "Path, without the query, normalised (forwarding.normalize_path).",
+  },
+  "raw.http.request.uri.path": {
+    type: T.string,
+    read: (f) => f.rawPath(),
+    description: "Path, without the query, exactly as received.",
+  },
+  "raw.http.request.uri": {
+    type: T.string,
+    read: (f) => f.uri(true),
+    description: "Path and query as received.",
+  },
+  "raw.http.request.full_uri": {
+    type: T.string,
+    read: (f) => f.fullUri(true),
+    description: "Scheme, host, path and query as received.",
+  },
   "http.request.uri.query": { type: T.string, read: (f) => f.query(), description: "Query, without the ?." },
   "http.request.uri.args": {
     type: strArrMap,

@@ -17,8 +17,10 @@ export interface RuleRequest {
   clientIp: string;
   /** Upper-case method, e.g. "GET". */
   method?: string;
-  /** The absolute request URL, e.g. "https://example.com/a?b=1". */
+  /** The absolute request URL as received, e.g. "https://example.com/a?b=1". */
   url?: string;
+  /** The normalised path (core/routing/normalize-path.ts); absent: the path of `url`, as received. */
+  path?: string;
   headers?: RuleHeaders;
   /** Two-letter country code (request.cf.country). */
   country?: string;
@@ -35,7 +37,7 @@ export interface FetchLikeRequest {
 }
 
 /** Builds the rules view of a Fetch request. The client IP comes from the caller (never X-Forwarded-For). */
-export function ruleRequestFrom(req: FetchLikeRequest, clientIp: string): RuleRequest {
+export function ruleRequestFrom(req: FetchLikeRequest, clientIp: string, path?: string): RuleRequest {
   // request.cf is read only when a rule asks for country or asn: workerd builds the object anew on every read,
   // which costs more than the rest of this view.
   let cf: FetchLikeRequest["cf"] | null = null;
@@ -47,6 +49,7 @@ export function ruleRequestFrom(req: FetchLikeRequest, clientIp: string): RuleRe
     clientIp,
     method: req.method,
     url: req.url,
+    path,
     headers: req.headers,
     get country() {
       const v = cfOf()?.country;
@@ -108,20 +111,26 @@ export class RequestFields {
   host(): string {
     return this.split().host;
   }
+  /** The normalised path (Cloudflare's http.request.uri.path); the raw one when none was given. */
   path(): string {
+    return this.req.path ?? this.split().path;
+  }
+  /** The path exactly as received (raw.http.request.uri.path). */
+  rawPath(): string {
     return this.split().path;
   }
   query(): string {
     return this.split().query;
   }
-  /** Path and query as sent: "/a/b?c=1". */
-  uri(): string {
+  /** Path and query: "/a/b?c=1"; the raw path with `raw`. */
+  uri(raw = false): string {
     const s = this.split();
-    return s.hasQuery ? `${s.path}?${s.query}` : s.path;
+    const path = raw ? s.path : this.path();
+    return s.hasQuery ? `${path}?${s.query}` : path;
   }
-  fullUri(): string {
+  fullUri(raw = false): string {
     const s = this.split();
-    return `${s.scheme}://${s.host}${this.uri()}`;
+    return `${s.scheme}://${s.host}${this.uri(raw)}`;
   }
   ssl(): boolean {
     return this.split().scheme === "https";

@@ -7,6 +7,8 @@
 //               Workers Analytics Engine)
 //   config      compiled runtime for the live config (KV over env.SWITCHYARD) → or 500 SY_CONFIG_INVALID
 //   trust       client in forwarding.trusted_proxies? then keep its X-Request-Id (and X-Forwarded-For later)
+//   normalise   the path per RFC 3986 §6 + merged slashes, for matching, rules and forwarding (raw kept for
+//               raw.http.request.uri.path and forward_raw_path) → or 400 SY_PATH_REJECTED (forwarding.path)
 //   match       host → path → method/headers/query/cookies → route (Gateway API precedence) → or 404 SY_NO_ROUTE
 //   waf         custom rules (block|log|skip|allow) → managed rules, anomaly score → or 403 SY_WAF_BLOCKED
 //   rate-limit  each of the route's rate_limits: RateLimiter Durable Object per (policy, key) → pass, or 429
@@ -38,6 +40,7 @@ import { loadConfig } from "./stages/config.ts";
 import { early } from "./stages/early.ts";
 import { logRequest } from "./stages/log.ts";
 import { matchRoute } from "./stages/match.ts";
+import { normalizeRequestPath } from "./stages/normalize.ts";
 import { type ProxyOptions, proxy } from "./stages/proxy.ts";
 import { respond } from "./stages/respond.ts";
 import { trustClient } from "./stages/trust.ts";
@@ -55,6 +58,7 @@ export function createApp(options: AppOptions = {}) {
   app.use(observe());
   app.use(loadConfig());
   app.use(trustClient());
+  app.use(normalizeRequestPath());
   app.use(matchRoute());
   app.use(waf());
   app.use(rateLimit(options));

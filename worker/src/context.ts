@@ -39,8 +39,10 @@ export interface RequestContext {
   /** The client is in forwarding.trusted_proxies: its X-Forwarded-For and X-Request-Id are kept. */
   trusted: boolean;
   startedAt: number;
-  /** The request URL, parsed once for every stage (read only). */
+  /** The request URL, parsed once for every stage; its path is the normalised one after the normalise stage. */
   url: URL;
+  /** The path exactly as received (set by the normalise stage). */
+  rawPath?: string;
   /** Normalized host of the request (lower case, no port). */
   host: string;
   runtime?: Runtime;

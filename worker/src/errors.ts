@@ -6,6 +6,7 @@ export type ErrorSource = "downstream" | "upstream" | "internal" | "config";
 
 export const ERROR_CODES = {
   SY_NO_ROUTE: { status: 404, source: "downstream" },
+  SY_PATH_REJECTED: { status: 400, source: "downstream" },
   SY_RATE_LIMITED: { status: 429, source: "downstream" },
   SY_WAF_BLOCKED: { status: 403, source: "downstream" },
   SY_CONFIG_MISSING: { status: 500, source: "config" },

@@ -5,6 +5,7 @@
 // when it is a JSON string), so requests only look things up. Balancer positions, in-flight counts, outlier
 // state and retry budgets therefore live per isolate and start fresh with a new config, as design.md says.
 import { createSelector, type Selector } from "../../core/balance/index.ts";
+import { UNTRUSTED_HEADERS } from "../../core/config/defaults.ts";
 import { renderProblem } from "../../core/config/errors.ts";
 import { checkConfig } from "../../core/config/parse.ts";
 import type { Config, HashKey, Route, Service, Sticky } from "../../core/config/schema/index.ts";
@@ -67,6 +68,8 @@ export interface Runtime {
   rateLimits: Map<string, CompiledPolicy>;
   trusted: IpSet;
   internalHeaders: readonly string[];
+  /** Headers removed from untrusted clients' requests: the built-in list and forwarding.strip_untrusted. */
+  untrustedHeaders: readonly string[];
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: a short stable name for a backend URL (integrity comes from the HMAC). */
@@ -147,6 +150,9 @@ export function compileRuntime(config: Config): Runtime {
     rateLimits,
     trusted: IpSet.parse(config.forwarding.trusted_proxies),
     internalHeaders: config.forwarding.internal_headers.map((h) => h.toLowerCase()),
+    untrustedHeaders: [
+      ...new Set([...UNTRUSTED_HEADERS, ...config.forwarding.strip_untrusted.map((h) => h.toLowerCase())]),
+    ],
   };
 }
 

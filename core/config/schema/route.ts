@@ -259,6 +259,10 @@ export const routeSchema = meta(
       redirect: z.optional(redirectSchema),
       respond: z.optional(respondSchema),
       rewrite: z.optional(rewriteSchema),
+      forward_raw_path: meta(z.optional(z.boolean()), {
+        description:
+          "Send the backend the path as the client sent it rather than the normalised one (forwarding.normalize_path); matching and rules still see the normalised path. Default false.",
+      }),
       request_headers: meta(z.optional(headerModifiersSchema), {
         description: "Header changes on the way to the backend.",
       }),

@@ -51,6 +51,8 @@ export interface ForwardFacts {
   forwarded: boolean;
   /** Lower-case names stripped from requests and responses. */
   internal: readonly string[];
+  /** Lower-case client-identity and original-URL names stripped when the client is not trusted. */
+  untrusted: readonly string[];
 }
 
 /** RFC 7239 node: IPv6 addresses are quoted and bracketed. */
@@ -60,6 +62,7 @@ const forwardedNode = (ip: string) => (ip.includes(":") ? `"[${ip}]"` : ip);
 export function upstreamRequestHeaders(incoming: Headers, facts: ForwardFacts): Headers {
   const headers = stripHopByHop(new Headers(incoming), isWebSocketUpgrade(incoming));
   for (const name of facts.internal) headers.delete(name);
+  if (!facts.trusted) for (const name of facts.untrusted) headers.delete(name);
   const prior = facts.trusted ? incoming.get("x-forwarded-for") : null;
   if (facts.clientIp) headers.set("x-forwarded-for", prior ? `${prior}, ${facts.clientIp}` : facts.clientIp);
   else if (!facts.trusted) headers.delete("x-forwarded-for");

@@ -81,7 +81,11 @@ export function proxy({ fetcher = (input, init) => fetch(input, init), now = Dat
     const url = sy.url;
 
     // prepare (once; the same request goes to whichever backend is selected)
-    const path = rewritePath(url.pathname, route.rewrite, sy.route!);
+    const path = rewritePath(
+      route.forward_raw_path ? (sy.rawPath ?? url.pathname) : url.pathname,
+      route.rewrite,
+      sy.route!,
+    );
     const headers = upstreamRequestHeaders(req.headers, {
       clientIp: sy.clientIp,
       trusted: sy.trusted,
@@ -90,6 +94,7 @@ export function proxy({ fetcher = (input, init) => fetch(input, init), now = Dat
       requestId: sy.requestId,
       forwarded: sy.runtime!.config.forwarding.forwarded,
       internal: sy.runtime!.internalHeaders,
+      untrusted: sy.runtime!.untrustedHeaders,
     });
     applyHeaderModifiers(headers, route.request_headers);
     const resilience = resilientRequest(c, target);

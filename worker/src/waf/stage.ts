@@ -37,7 +37,7 @@ export async function decide(
   const body = await readBodyPrefix(req, bodyLimit);
   const inspection = collectTargets({
     method: req.method,
-    path: fields.path(),
+    path: fields.rawPath(),
     query: fields.query(),
     headers: req.headers,
     body,

@@ -1,0 +1,39 @@
+// The path normaliser on its own: RFC 3986 §6.2.2 escapes, §5.2.4 dot segments, merged slashes, escaped slashes.
+import { describe, expect, it } from "vitest";
+import { normalizePath, PathRejected } from "../../core/routing/normalize-path.ts";
+
+describe("normalizePath", () => {
+  it.each([
+    ["/%61dmin/x", "/admin/x"],
+    ["//admin/x", "/admin/x"],
+    ["/a/./b/../c", "/a/c"],
+    ["/a/%2e%2E/b", "/b"],
+    ["/%7euser/%7E", "/~user/~"],
+    ["/%c3%a9%3f", "/%C3%A9%3F"],
+    ["/a/b/..", "/a/"],
+    ["/a/b/.", "/a/b/"],
+    ["/..", "/"],
+    ["/../../x", "/x"],
+    ["/a//", "/a/"],
+    ["/", "/"],
+    ["", "/"],
+    ["/%", "/%"],
+    ["/%zz/%4", "/%zz/%4"],
+    ["/a%252Fb", "/a%252Fb"],
+    ["/%2561dmin", "/%2561dmin"],
+  ])("%s → %s", (input, output) => {
+    expect(normalizePath(input)).toBe(output);
+  });
+
+  it("keeps escaped slashes (upper-cased), decodes them, or rejects them", () => {
+    expect(normalizePath("/a%2fb%5c", "keep")).toBe("/a%2Fb%5C");
+    expect(normalizePath("/a%2f%2f..%2fb", "decode")).toBe("/b");
+    expect(() => normalizePath("/a%2Fb", "reject")).toThrow(PathRejected);
+    expect(normalizePath("/a/b", "reject")).toBe("/a/b");
+  });
+
+  it("is idempotent", () => {
+    for (const p of ["/%61//b/../%7e/%c3", "/a%2fb/./", "/.%2e/x"])
+      expect(normalizePath(normalizePath(p))).toBe(normalizePath(p));
+  });
+});
