@@ -2,12 +2,16 @@
 // paranoia 1, body read from a Request clone) for a typical GET (5 headers, 3 query args) and an 8 KiB form.
 // Repeating one form lets the engine's clean-value memo answer for its fields; the "unseen values" case
 // rotates through more distinct forms than the memo holds, as real form posts with their own values are.
+// Last, each detector and pattern rule on 128 KiB of crafted input (a unit repeated: "<a", "' or a", "${", …):
+// the worst time per rule, best of 5, which has to stay linear (under 20 ms on this machine).
 // Standalone: `npx node bench/waf.bench.ts`; `npm run bench` calls the exported run() for the figures.
 import { fileURLToPath } from "node:url";
 import { bench, do_not_optimize, run as mitataRun } from "mitata";
 import { parseConfig } from "../core/config/parse.ts";
 import { RequestFields, ruleRequestFrom } from "../core/rules/index.ts";
 import { collectTargets } from "../core/waf/inspect.ts";
+import { MANAGED_RULES } from "../core/waf/managed-rules.ts";
+import { PipelineTree } from "../core/waf/pipelines.ts";
 import { compileWaf } from "../core/waf/policy.ts";
 import { decide } from "../worker/src/waf/stage.ts";
 
@@ -86,6 +90,60 @@ function inspectOnly(body?: string) {
   ).score;
 }
 
+/** Repeated units that once made a pattern or a detector superlinear (see test/core/waf.redos.test.ts). */
+const CRAFTED = [
+  "<a",
+  "<img src=",
+  "<a onx",
+  "' or a",
+  "'",
+  "../",
+  "%2e%2e%2f",
+  "${",
+  "${${",
+  "#{",
+  "{{",
+  "select ",
+  "(",
+  ";ls ",
+  "`",
+  "$(",
+  "{a,",
+  "\n",
+  "/*!",
+  "/etc/passwd",
+  "javascript:",
+  "a ",
+];
+
+/** Per rule, the slowest crafted unit at 128 KiB (best of 5 runs), after its transformations. */
+function crafted(): { worst_ms: number; worst: string; detectors: Array<{ name: string; value: number }> } {
+  const tree = new PipelineTree();
+  const perRule = new Map<string, number>();
+  let worst = { ms: 0, what: "" };
+  for (const unit of CRAFTED) {
+    const raw = unit.repeat(Math.ceil(131072 / unit.length)).slice(0, 131072);
+    const memo: Array<string | undefined> = [raw];
+    for (const r of MANAGED_RULES) {
+      const text = tree.text(tree.intern(r.t), memo);
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        if (r.detect) r.detect(text);
+        else r.re!.test(text);
+        best = Math.min(best, performance.now() - t0);
+      }
+      perRule.set(r.id, Math.max(perRule.get(r.id) ?? 0, best));
+      if (best > worst.ms) worst = { ms: best, what: `${r.id} on ${JSON.stringify(unit)}` };
+    }
+  }
+  const detectors = MANAGED_RULES.filter((r) => r.detect).map((r) => ({
+    name: `${r.id}_128k_ms`,
+    value: perRule.get(r.id)!,
+  }));
+  return { worst_ms: worst.ms, worst: worst.what, detectors };
+}
+
 export async function run({ quick = false }: { quick?: boolean } = {}) {
   if ((await once(getRequest)) !== "pass" || (await once(formRequest)) !== "pass") {
     throw new Error("the benchmark requests must pass the WAF; a rule change made them match");
@@ -104,6 +162,8 @@ export async function run({ quick = false }: { quick?: boolean } = {}) {
   bench("baseline: build the GET Request alone", () => do_not_optimize(getRequest()));
   const out = await mitataRun({ format: quick ? "quiet" : "mitata" });
   const p50 = (i: number) => (out.benchmarks[i]?.runs[0]?.stats?.p50 ?? Number.NaN) / 1000;
+  const worst = crafted();
+  if (!quick) console.log(`crafted 128 KiB input: worst ${worst.worst_ms.toFixed(2)} ms (${worst.worst})`);
   return {
     get_median_us: p50(0),
     form_8k_median_us: p50(1),
@@ -111,8 +171,12 @@ export async function run({ quick = false }: { quick?: boolean } = {}) {
     form_8k_inspect_only_median_us: p50(3),
     form_8k_unseen_inspect_only_median_us: p50(4),
     request_build_median_us: p50(5),
-    target_get_us: 50,
+    crafted_128k_worst_ms: worst.worst_ms,
+    crafted_128k: worst.detectors,
+    target_get_us: 30,
     target_form_8k_us: 200,
+    target_form_8k_unseen_inspect_only_us: 400,
+    target_crafted_128k_worst_ms: 20,
   };
 }
 

@@ -81,6 +81,7 @@ function unitOf(name: string): Unit {
 /** Targets whose figure is not `<what>_median_<unit>`. */
 const TARGET_OF: Record<string, string> = {
   "route_match.target_10000_us": "route_match.routes_10000.indexed_median_us",
+  "waf.target_crafted_128k_worst_ms": "waf.crafted_128k_worst_ms",
 };
 
 function addFigure(sec: SectionWriter, name: string, value: number, target?: string): void {

@@ -11,7 +11,8 @@ export const STRONG_UNIX = set(`
   nmap traceroute tcpdump systemctl service insmod rmmod modprobe lsmod dmesg ldd strace ltrace gcc cc make
   wget2 fetch lynx aria2c rsync scp sftp openssl gpg pkill killall shutdown reboot halt poweroff init
   setsid chattr lsattr visudo su doas pkexec rbash pwsh whereis which printenv uptime lscpu lsblk lsof
-  hostnamectl timeout stdbuf expect awk gawk mawk nawk sed tee xargs dd
+  hostnamectl timeout stdbuf expect awk gawk mawk nawk sed tee xargs dd gdb c89 c99 vim flock cpulimit
+  ionice taskset lwp-download lwp-request wget zip7 7z nmap
 `);
 
 export const WEAK_UNIX = set(`

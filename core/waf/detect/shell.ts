@@ -25,13 +25,17 @@ interface Word {
   after: string;
   /** The word ended at $IFS: a space spelled so that a filter does not see one. */
   ifs: boolean;
-  /** The value has shell syntax (a separator, pipe, redirection, substitution), a URL or an IP address. */
+  /** The value has a substitution or a URL: what a command at its very start reaches out to. */
   pathy: boolean;
   /** A strong command word in the segment before its separator: "python3 x.py && python3 y.py" is a snippet. */
   head: string;
 }
 
 const SEPARATORS = ";|&\n";
+/** Characters that a word reader copies as they are (letters, digits, most punctuation). */
+const PLAIN = new Uint8Array(128);
+for (let c = 33; c < 127; c++) PLAIN[c] = 1;
+for (const c of ";|&<>`()'\"\\^$%,{}") PLAIN[c.charCodeAt(0)] = 0;
 /** A brace expansion {cmd,arg,…}: no space inside, at least one comma (GraphQL's "{ user {" is not one). */
 const BRACE = /^\{[^\s{},]{1,64},[^\s{}]{0,60}\}/;
 const MAX_WORD = 256;
@@ -49,7 +53,7 @@ function commandWords(text: string): Word[] {
   // The last strong command word of the current segment, and of the segment before the last separator.
   let segment = "";
   let before = "";
-  const pathy = /[;|&<>`]|\$\(|:\/\/|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/.test(text);
+  const pathy = /`|\$\(|:\/\//.test(text);
   while (i < n && out.length < 64) {
     const c = text[i]!;
     if (c === " " || c === "\t") {
@@ -74,6 +78,8 @@ function commandWords(text: string): Word[] {
       sep = text.slice(i, j);
       // "a & b" with spaces around a single & is how prose joins words; the command after it needs arguments.
       if (c === "&" && j === i + 1 && text[i - 1] === " " && text[j] === " ") sep = " & ";
+      // ";top x" (the word glued to the separator) is how an injection is typed; prose puts a space after ";".
+      else if (c !== "\n" && j < n && text[j] !== " " && text[j] !== "\t") sep = `${sep}!`;
       i = j;
       continue;
     }
@@ -165,6 +171,14 @@ function readWord(text: string, from: number, inBrace: boolean): { text: string;
   let i = from;
   const n = text.length;
   while (i < n && out.length < MAX_WORD) {
+    // A run of characters that need no interpretation is copied in one piece.
+    let j = i;
+    while (j < n && j - i < MAX_WORD && PLAIN[text.charCodeAt(j)] === 1) j++;
+    if (j > i) {
+      out += text.slice(i, j);
+      i = j;
+      continue;
+    }
     const c = text[i]!;
     if (
       c === " " ||
@@ -272,23 +286,37 @@ function classify(word: Word, strong: ReadonlySet<string>, weak: ReadonlySet<str
   if (snippet && !SNIPPET_DANGER.has(name)) return false;
   // At the value's start (or after "(") a word is only a command with an argument shaped like one.
   const start = word.sep === "^" || word.sep === "(";
-  // A strong word at the start needs shell syntax, a URL or an address too: "ipconfig /all" is a search.
+  // A strong word at the start needs a URL or a substitution too: "ipconfig /all" is a search,
+  // "python3 manage.py migrate && …" a snippet.
   if (strong.has(name)) return !start || (ARGUMENT.test(word.next) && word.pathy);
   if (!weak.has(name)) return false;
   if (start) return word.next.startsWith("-");
   // A Markdown table cell (| cat |) is not a pipe.
-  if (word.sep === "|" && word.after === "|" && word.next === "") return false;
-  if (word.next === "") return word.sep !== " & ";
+  if (word.sep.startsWith("|") && word.after === "|" && word.next === "") return false;
+  if (word.next === "" || word.sep.endsWith("!")) return word.sep !== " & ";
   return ARGUMENT.test(word.next) && (word.sep !== " & " || /^[-/~$]/.test(word.next));
 }
 
+const SHELLISH = /[;|&\n`{(]|\$\(|\$\{?ifs|:\/\//;
 let lastText = "";
 let lastWords: Word[] = [];
 
-/** Words in command position, memoised for the last text (the Unix and Windows rules read the same value). */
+/**
+ * Words in command position, memoised for the last text (the Unix and Windows rules read the same value).
+ * As with SQL, the value may land inside a quoted argument (cmd "$input"): then what follows its first quote
+ * is read as shell too (" | type c:\\boot.ini | ").
+ */
 function wordsOf(text: string): Word[] {
   if (text !== lastText) {
-    lastWords = commandWords(text);
+    // Without a separator, substitution, brace or URL there is no command position to look at.
+    lastWords = SHELLISH.test(text) ? commandWords(text) : [];
+    for (const q of ['"', "'"]) {
+      const at = text.indexOf(q);
+      if (at !== -1 && /^\s*[;|&`\n]/.test(text.slice(at + 1, at + 8))) {
+        for (const w of commandWords(text.slice(at + 1)))
+          lastWords.push({ ...w, at: w.at + at + 1, end: w.end + at + 1 });
+      }
+    }
     lastText = text;
   }
   return lastWords;

@@ -118,6 +118,7 @@ function tokenize(text: string, quote: string): string {
     } else if (isWord(c)) {
       let j = i + 1;
       while (j < n && isWord(text.charCodeAt(j))) j++;
+      // Lower case already (the rule's pipeline ends with it); a direct call may pass anything.
       const w = text.slice(i, j).toLowerCase();
       i = j;
       let k = j;
@@ -188,7 +189,7 @@ export function fold(raw: string): string {
     .replace(/[()]/g, "")
     .replace(/Ea/g, "E1")
     .replace(/(^|[&ogi,;EUkBa])a+/g, "$1")
-    .replace(/([1snvf])(?:a[1snvf])+/g, "$1")
+    .replace(/([1snv])(?:a[1snv])+/g, "$1")
     .slice(0, 8);
 }
 
@@ -206,6 +207,8 @@ const QUOTED = new RegExp(
     "^sB", // ' order by 3--   ' having 1=1
     "^s[og][1snv](?:c|;|&|$)", // '='   '=0--
     "^s[og][Ef]", // '=(select …)   '=sleep(5)
+    "^saf", // '+sleep(5)+'
+    "^sf[1sn]?(?:s|c|$)", // " sleep(10) "
   ].join("|"),
 );
 /** Shapes when the value is pasted unquoted (a numeric parameter). */
@@ -219,16 +222,29 @@ const BARE = new RegExp(
     "^[1n]?UE(?:[1vfs]|n[,k])", // 1 union select 1,2
     `^[1n];E${BODY}`, // 1; drop table t
     "^1B1", // 1 order by 3
+    "^f[1sn]?$", // sleep(20)   version()
   ].join("|"),
 );
 
 const CONTEXTS = ["", "'", '"', "`"];
 
 /** The fingerprint and quote context of an injection in text (already decoded and lower case), if any. */
+/** Characters or words without which no shape can match: most values have none and are not tokenized. */
+const ANY_SQL =
+  /['"`;()=<>&|#*!]|--|\b(?:or|and|xor|div|union|intersect|order|group|having|limit|select|exec|drop|delete|insert|update|waitfor)\b/;
+/** The same for a value read unquoted (quotes do not help there). */
+const ANY_BARE =
+  /[;()=<>&|#!*]|--|\b(?:or|and|xor|div|union|intersect|order|group|having|limit|select|exec|drop|delete|insert|update|waitfor|like|in|is|between)\b/;
+/** Token classes at least one of which every shape needs after the start. */
+const TELLING = /[&UE;cBogif]/;
+
 export function sqlInjection(text: string): { fingerprint: string; context: string } | undefined {
+  if (!ANY_SQL.test(text)) return undefined;
   for (const q of CONTEXTS) {
-    if (q !== "" && !text.includes(q)) continue;
-    const f = fold(tokenize(text, q));
+    if (q === "" ? !ANY_BARE.test(text) : !text.includes(q)) continue;
+    const raw = tokenize(text, q);
+    if (!TELLING.test(raw)) continue;
+    const f = fold(raw);
     if ((q === "" ? BARE : QUOTED).test(f)) return { fingerprint: f, context: q || "none" };
   }
   return undefined;

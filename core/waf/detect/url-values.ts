@@ -3,14 +3,18 @@
 // or the first segment. This runs it on each parameter or segment too.
 import type { Hit } from "./hit.ts";
 
-/** At most this many parameters of one URL are read. */
+/** At most this many parameters or segments are read, and segments only of a path up to SEGMENTED_MAX long. */
 const MAX_PARAMS = 32;
+const SEGMENTED_MAX = 2048;
 
 export function withUrlParams(detect: (text: string) => Hit | undefined): (text: string) => Hit | undefined {
   return (text) => {
     const found = detect(text);
     if (found) return found;
-    if (text.startsWith("/") && !text.startsWith("//")) return segments(text, detect);
+    if (text.startsWith("/") && !text.startsWith("//")) {
+      // Each segment is read to the end of the path, so a long path would be read many times over.
+      return text.length <= SEGMENTED_MAX ? segments(text, detect) : undefined;
+    }
     const q = text.indexOf("?");
     if (q === -1 || !/^(?:[a-z][a-z0-9+.-]{0,15}:)?\/\//.test(text)) return undefined;
     let start = q + 1;

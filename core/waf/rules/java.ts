@@ -78,10 +78,10 @@ export const JAVA_RULES: readonly ManagedRule[] = [
     severity: "critical",
     description: "Java serialized object (base64 rO0AB…, hex ACED0005) in input",
     on: ["path", "names", "values", "cookies", "headers"],
-    t: ["utf8Overlong", "urlDecodeUni"],
+    t: T.none,
     any: "",
     needs: ["rO0AB", "aced0005", "ACED0005", "H4sIAAAAAAAA"],
-    // Base64 is case-sensitive, so this pipeline stops before lower-casing.
+    // Base64 is case-sensitive, so the raw value is read (the markers are letters and digits, never escaped).
     re: /rO0AB[A-Za-z0-9+/]{4}|\b(?:aced|ACED)0005|H4sIAAAAAAAA[A-Za-z0-9+/]{0,8}(?:rO0|KzAA)/,
   }),
   rule({
