@@ -1,5 +1,6 @@
 // String helpers with Cloudflare's semantics: ASCII-only case mapping, byte lengths, url_decode,
 // wildcard patterns, and Rust-regex syntax mapped onto JavaScript RegExp.
+import { backtrackingRisk } from "./regex-safety.ts";
 
 /** Lower-cases ASCII letters only, as Cloudflare's lower() does (other bytes are unaffected). */
 export function asciiLower(s: string): string {
@@ -204,13 +205,15 @@ export function compileRegex(source: string): RegExp | string {
     }
     out += c;
   }
+  let re: RegExp;
   try {
-    return new RegExp(out, `${flags}u`);
+    re = new RegExp(out, `${flags}u`);
   } catch {
     try {
-      return new RegExp(out, flags);
+      re = new RegExp(out, flags);
     } catch (e) {
       return `invalid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`;
     }
   }
+  return backtrackingRisk(out, flags) ?? re;
 }

@@ -1,6 +1,7 @@
 // routes: which requests the worker sends where (match), and what it does with them (action + modifiers).
 // Matching precedence follows the Kubernetes Gateway API, not list order; see core/routing/precedence.ts.
 import * as z from "zod/mini";
+import { backtrackingRisk } from "../../rules/regex-safety.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { headerName, headerRecord, headerValue, hostname, name } from "../fields.ts";
 import { meta } from "../zod.ts";
@@ -10,10 +11,11 @@ import { routeWafSchema, routeWhenSchema } from "./waf.ts";
 const regexError = (pattern: string): string | undefined => {
   try {
     new RegExp(pattern);
-    return undefined;
   } catch (e) {
     return `${JSON.stringify(pattern)} is not a valid regular expression: ${(e as Error).message}`;
   }
+  const risk = backtrackingRisk(pattern);
+  return risk && `${JSON.stringify(pattern)} is refused: ${risk}`;
 };
 
 const regex = (description: string) =>
