@@ -3,7 +3,7 @@
 // stage reads the body and undoes its Content-Encoding; this decodes its charset and parses it (body/*.ts).
 import { type Anomaly, NOT_AS_DECLARED, OVERSIZE, OVERSIZE_IN_FILE, snippet } from "./anomalies.ts";
 import { decodeBody } from "./body/charset.ts";
-import { parseJson, walkJson, walkJsonLines } from "./body/json.ts";
+import { addTooDeep, nestsTooDeep, parseJson, walkJson, walkJsonLines } from "./body/json.ts";
 import { addMultipart } from "./body/multipart.ts";
 import { type BodySink, value } from "./body/sink.ts";
 import { declaredKind, looksBinary, sniffKind } from "./body/sniff.ts";
@@ -44,6 +44,8 @@ export interface InspectInput {
   host?: string;
   /** Allowed methods, content types and charsets (waf.managed); the defaults when absent. */
   protocol?: ProtocolPolicy;
+  /** The engine's paranoia level: checks above it are not run (default 4: all). */
+  paranoia?: number;
 }
 
 export interface Inspection {
@@ -93,8 +95,9 @@ function addPairs(text: string, where: string, targets: Target[]): number {
 }
 
 /** The body's names and values, by its declared format or, failing that, by what it looks like. */
-function addBody(body: InspectBody, sink: BodySink, seen: { json: boolean }): number {
+function addBody(body: InspectBody, sink: BodySink, seen: { json: boolean; text: string }): number {
   const text = body.text ?? (body.bytes ? decodeBody(body.bytes, body.contentType).text : "");
+  seen.text = text;
   if (text === "") return 0;
   const declared = declaredKind(body.contentType);
   const kind = declared ?? sniffKind(text);
@@ -113,6 +116,12 @@ function addBody(body: InspectBody, sink: BodySink, seen: { json: boolean }): nu
       let n: number | undefined;
       if (!body.truncated) {
         if (kind === "json") {
+          // Deeper than the walk goes: skip the parse (its cost grows with depth) and read the text itself.
+          if (text.length > 64 && nestsTooDeep(text)) {
+            addTooDeep(text, sink);
+            seen.json = true;
+            return 0;
+          }
           const parsed = parseJson(text);
           if (parsed) n = walkJson(parsed.doc, text, sink);
         } else n = walkJsonLines(text, sink);
@@ -154,11 +163,16 @@ function addBody(body: InspectBody, sink: BodySink, seen: { json: boolean }): nu
 export function collectTargets(input: InspectInput): Inspection {
   const targets: Target[] = [{ part: "path", location: "path", raw: input.path }];
   let argCount = input.query === "" ? 0 : addPairs(input.query, "args", targets);
+  let cookie = "";
+  // Read once here: Headers.forEach is not cheap, and the protocol checks read them again.
+  const headerList: Array<[string, string]> = [];
   input.headers.forEach((value, name) => {
     const n = name.toLowerCase();
+    headerList.push([n, value]);
     if (n === "user-agent") targets.push({ part: "ua", location: "header:user-agent", raw: value });
     else if (n === "referer") targets.push({ part: "referer", location: "header:referer", raw: value });
     else if (n === "cookie") {
+      cookie = value;
       for (const c of value.split(";")) {
         const eq = c.indexOf("=");
         if (eq === -1) continue;
@@ -171,7 +185,7 @@ export function collectTargets(input: InspectInput): Inspection {
     } else targets.push({ part: "headers", location: `header:${n}`, raw: value });
   });
   const anomalies: Anomaly[] = [];
-  const seen = { json: false };
+  const seen = { json: false, text: "" };
   const body = input.body;
   if (body) {
     if (body.anomalies) anomalies.push(...body.anomalies);
@@ -179,7 +193,16 @@ export function collectTargets(input: InspectInput): Inspection {
   }
   const hasBody = body !== undefined && (body.truncated || (body.bytes ?? body.text ?? "").length > 0);
   const facts = { hasBody, jsonBody: seen.json, bodyContentType: body?.contentType || undefined };
-  requestAnomalies({ ...input, ...facts }, input.protocol ?? DEFAULT_PROTOCOL, anomalies);
-  argumentAnomalies(targets, input.method, anomalies);
+  requestAnomalies(
+    { ...input, ...facts, headers: headerList },
+    input.protocol ?? DEFAULT_PROTOCOL,
+    anomalies,
+  );
+  const scope = {
+    method: input.method,
+    texts: [input.query, seen.text, cookie],
+    paranoia: input.paranoia ?? 4,
+  };
+  argumentAnomalies(targets, scope, anomalies);
   return { targets, argCount, anomalies };
 }

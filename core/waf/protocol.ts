@@ -109,7 +109,8 @@ const SMUGGLED_REQUEST =
 const SPLIT_RESPONSE =
   /[\r\n][ \t]{0,8}(?:content-(?:type|length|disposition)|set-cookie|location|refresh|x-xss-protection|access-control-[a-z-]{1,32})[ \t]{0,8}:|[\r\n][ \t]{0,8}http\/\d(?:\.\d)?[ \t]+\d{3}/i;
 const LDAP_INJECTION = /\)[ \t]{0,8}\([ \t]{0,8}(?:[|&!]|[\w.;-]{1,64}[ \t]{0,8}[<>~]?=)|\*\)[ \t]{0,8}\(/;
-const NEEDS_A_LOOK = /[\r\n)%]|http\//i;
+/** What every argument check below needs, raw or URL-encoded once: CR, LF, ")" or "http/". */
+const NEEDS_A_LOOK = /[\r\n)]|%0[ad]|%29|http(?:\/|%2f)/i;
 
 /** URL-decodes as a server would ("+" as space in arguments), tolerating malformed escapes. */
 export function urlDecode(s: string, plus: boolean): string {
@@ -122,6 +123,10 @@ export function urlDecode(s: string, plus: boolean): string {
   }
 }
 
+/** CR or LF in a value, raw or URL-encoded (%0d, %0a). */
+const hasLineBreak = (v: string) =>
+  v.includes("\n") || v.includes("\r") || (v.includes("%0") && /%0[ad]/i.test(v));
+
 const isIp = (host: string) => {
   const h = host.replace(/:\d+$/, "");
   return /^\d{1,3}(?:\.\d{1,3}){3}$/.test(h) || /^\[[0-9a-f:.]+\]$/i.test(h);
@@ -132,7 +137,8 @@ export interface ProtocolInput {
   path: string;
   query: string;
   host?: string;
-  headers: { forEach(cb: (value: string, name: string) => void): void };
+  /** Header names (lower case) and values. */
+  headers: ReadonlyArray<readonly [string, string]>;
   /** There is a body (Content-Length above 0, Transfer-Encoding, or bytes read). */
   hasBody: boolean;
   /** The body was parsed as JSON (its \uXXXX escapes are ordinary). */
@@ -141,109 +147,175 @@ export interface ProtocolInput {
   bodyContentType?: string;
 }
 
+/** The headers the checks read, picked out in one pass over the headers. */
+interface Picked {
+  contentLength?: string;
+  transferEncoding?: string;
+  userAgent?: string;
+  accept?: string;
+  contentType?: string;
+  range?: string;
+  requestRange?: string;
+  connection?: string;
+  acceptEncoding?: string;
+  cacheControl?: string;
+  devcap?: string;
+  cookie?: string;
+  host?: string;
+}
+
+function finding(out: Anomaly[], id: string, location: string, snippet: string): void {
+  out.push({ id, location, snippet });
+}
+
 /** Request line and header findings; argument findings come from argumentAnomalies. */
 export function requestAnomalies(input: ProtocolInput, policy: ProtocolPolicy, out: Anomaly[]): void {
-  const add = (id: string, location: string, snippet: string) => out.push({ id, location, snippet });
   const method = input.method.toUpperCase();
-  if (!policy.allowedMethods.has(method)) add("920800", "method", method);
-  const h = new Map<string, string>();
+  if (!policy.allowedMethods.has(method)) finding(out, "920800", "method", method);
+  const h: Picked = {};
   let unicodeEscape = "";
-  input.headers.forEach((value, name) => {
-    const n = name.toLowerCase();
-    h.set(n, value);
-    if (RESTRICTED_HEADERS.has(n)) add("920816", `header:${n}`, value);
-    if (n !== "referer" && /%0[ad]|[\r\n]/i.test(value)) add("921803", `header:${n}`, value);
-    if (unicodeEscape === "" && !input.jsonBody && value.includes("\\") && /\\u[0-9a-f]{4}/i.test(value)) {
-      unicodeEscape = n;
+  for (const [name, value] of input.headers) {
+    switch (name) {
+      case "content-length":
+        h.contentLength = value;
+        break;
+      case "transfer-encoding":
+        h.transferEncoding = value;
+        break;
+      case "user-agent":
+        h.userAgent = value;
+        break;
+      case "accept":
+        h.accept = value;
+        break;
+      case "content-type":
+        h.contentType = value;
+        break;
+      case "range":
+        h.range = value;
+        break;
+      case "request-range":
+        h.requestRange = value;
+        break;
+      case "connection":
+        h.connection = value;
+        break;
+      case "accept-encoding":
+        h.acceptEncoding = value;
+        break;
+      case "cache-control":
+        h.cacheControl = value;
+        break;
+      case "x-up-devcap-post-charset":
+        h.devcap = value;
+        break;
+      case "cookie":
+        h.cookie = value;
+        break;
+      case "host":
+        h.host = value;
+        break;
+      default:
+        if (RESTRICTED_HEADERS.has(name)) finding(out, "920816", `header:${name}`, value);
     }
-  });
-  if (unicodeEscape !== "") add("920819", `header:${unicodeEscape}`, h.get(unicodeEscape)!);
-  if (!input.jsonBody && /\\|%5c/i.test(input.query)) {
-    const q = urlDecode(input.query, true);
-    if (/\\u[0-9a-f]{4}/i.test(q)) add("920819", "query", q);
+    if (name !== "referer" && hasLineBreak(value)) finding(out, "921803", `header:${name}`, value);
+    if (unicodeEscape === "" && !input.jsonBody && value.includes("\\") && /\\u[0-9a-f]{4}/i.test(value)) {
+      unicodeEscape = `header:${name}`;
+      finding(out, "920819", unicodeEscape, value);
+    }
   }
-  const cl = h.get("content-length");
-  const te = h.get("transfer-encoding");
-  const ua = h.get("user-agent");
-  const accept = h.get("accept");
-  const ct = h.get("content-type") ?? input.bodyContentType;
+  if (!input.jsonBody && (input.query.includes("\\") || /%5c/i.test(input.query))) {
+    const q = urlDecode(input.query, true);
+    if (/\\u[0-9a-f]{4}/i.test(q)) finding(out, "920819", "query", q);
+  }
+  const { contentLength: cl, transferEncoding: te, userAgent: ua, accept } = h;
+  const ct = h.contentType ?? input.bodyContentType;
   const hasBody = input.hasBody || (cl !== undefined && cl !== "0") || te !== undefined;
   if (
     (method === "GET" || method === "HEAD") &&
     ((cl !== undefined && !/^0*$/.test(cl)) || te !== undefined)
   ) {
-    add(
-      "920801",
-      "method",
-      `${method} with ${te !== undefined ? "Transfer-Encoding" : `Content-Length ${cl}`}`,
-    );
+    const what = te !== undefined ? "Transfer-Encoding" : `Content-Length ${cl}`;
+    finding(out, "920801", "method", `${method} with ${what}`);
   }
-  if (cl !== undefined && !/^\d+$/.test(cl)) add("920802", "header:content-length", cl);
+  if (cl !== undefined && !/^\d+$/.test(cl)) finding(out, "920802", "header:content-length", cl);
   if (te !== undefined) {
-    if (cl !== undefined) add("920803", "header:transfer-encoding", `${te} + Content-Length ${cl}`);
-    if (te.trim().toLowerCase() !== "chunked") add("921800", "header:transfer-encoding", te);
+    if (cl !== undefined) finding(out, "920803", "header:transfer-encoding", `${te} + Content-Length ${cl}`);
+    if (te.trim().toLowerCase() !== "chunked") finding(out, "921800", "header:transfer-encoding", te);
   }
-  rangeChecks(h, input.path, add);
-  const connection = h.get("connection")?.toLowerCase();
+  if (h.requestRange !== undefined) finding(out, "920804", "header:request-range", h.requestRange);
+  if (h.range !== undefined) rangeChecks(h.range, input.path, out);
+  const connection = h.connection?.toLowerCase();
   if (connection?.includes("keep-alive") && connection.includes("close")) {
-    add("920805", "header:connection", connection);
+    finding(out, "920805", "header:connection", connection);
   }
-  const knownEmptyAccept = ua !== undefined && /AppleWebKit|Android|Business|Enterprise|Entreprise/.test(ua);
-  if (accept === "" && method !== "OPTIONS" && !knownEmptyAccept) add("920806", "header:accept", "");
+  // Clients CRS knows to send an empty or no Accept are let be.
+  if (
+    accept === "" &&
+    method !== "OPTIONS" &&
+    !/AppleWebKit|Android|Business|Enterprise|Entreprise/.test(ua ?? "")
+  ) {
+    finding(out, "920806", "header:accept", "");
+  }
   if (
     accept === undefined &&
     method !== "OPTIONS" &&
     method !== "CONNECT" &&
     !/AppleWebKit|Android/.test(ua ?? "")
   ) {
-    add("920809", "header:accept", "(none)");
+    finding(out, "920809", "header:accept", "(none)");
   }
-  if (ua === "") add("920807", "header:user-agent", "");
-  if (ua === undefined) add("920808", "header:user-agent", "(none)");
-  const host = h.get("host") ?? input.host;
-  if (host !== undefined && isIp(host)) add("920810", "header:host", host);
-  if (hasBody && ct === undefined) add("920811", "header:content-type", "(none)");
-  if (ct !== undefined) contentTypeChecks(ct, policy, add);
+  if (ua === "") finding(out, "920807", "header:user-agent", "");
+  if (ua === undefined) finding(out, "920808", "header:user-agent", "(none)");
+  const host = h.host ?? input.host;
+  if (host !== undefined && /^[\d[]/.test(host) && isIp(host)) finding(out, "920810", "header:host", host);
+  if (hasBody && ct === undefined) finding(out, "920811", "header:content-type", "(none)");
+  if (ct !== undefined) contentTypeChecks(ct, policy, out);
   if (accept?.includes("charset")) {
     for (const m of accept.matchAll(/charset\s*=\s*"?([^",;\s]+)/gi)) {
       if (!policy.allowedCharsets.has(m[1]!.toLowerCase())) {
-        add("920818", "header:accept", accept);
+        finding(out, "920818", "header:accept", accept);
         break;
       }
     }
   }
-  const ae = h.get("accept-encoding");
+  const ae = h.acceptEncoding;
   if (ae !== undefined) {
-    if (ae.length > 100) add("920817", "header:accept-encoding", ae);
-    if (ae.trim() !== "" && !CODINGS.test(ae.toLowerCase())) add("920822", "header:accept-encoding", ae);
+    if (ae.length > 100) finding(out, "920817", "header:accept-encoding", ae);
+    if (ae.trim() !== "" && !CODINGS.test(ae.toLowerCase()))
+      finding(out, "920822", "header:accept-encoding", ae);
   }
-  const cc = h.get("cache-control");
-  if (cc !== undefined && !cacheControlOk(cc)) add("920821", "header:cache-control", cc);
-  if (h.has("x-up-devcap-post-charset") && /^up/i.test(ua ?? "")) {
-    add("920824", "header:x-up-devcap-post-charset", h.get("x-up-devcap-post-charset")!);
+  if (h.cacheControl !== undefined && !cacheControlOk(h.cacheControl)) {
+    finding(out, "920821", "header:cache-control", h.cacheControl);
   }
-  const cookie = h.get("cookie");
+  if (h.devcap !== undefined && /^up/i.test(ua ?? ""))
+    finding(out, "920824", "header:x-up-devcap-post-charset", h.devcap);
+  const cookie = h.cookie;
   if (cookie?.includes("$") && /(?:^|[;,]\s*)"?\$version"?\s*=\s*"?1/i.test(cookie)) {
-    add("921808", "cookie:$Version", cookie);
+    finding(out, "921808", "cookie:$Version", cookie);
   }
-  const path = urlDecode(input.path, false);
-  if (/[\r\n]/.test(path)) add("921805", "path", path);
+  pathChecks(input, out);
+}
+
+function pathChecks(input: ProtocolInput, out: Anomaly[]): void {
+  const path = input.path.includes("%") ? urlDecode(input.path, false) : input.path;
+  if (hasLineBreak(path)) finding(out, "921805", "path", path);
   const basename = path.slice(path.lastIndexOf("/") + 1).toLowerCase();
   const dot = basename.lastIndexOf(".");
   if (basename.endsWith("~") || (dot !== -1 && RESTRICTED_EXTENSIONS.has(basename.slice(dot + 1)))) {
-    add("920820", "path", basename);
+    finding(out, "920820", "path", basename);
   }
-  if (/unix(?::|%3a)/i.test(input.path + input.query)) {
+  if (
+    (input.path.includes("nix") || input.query.includes("nix")) &&
+    /unix(?::|%3a)/i.test(input.path + input.query)
+  ) {
     const uri = urlDecode(`${input.path}?${input.query}`, false).toLowerCase();
     const at = uri.indexOf("unix:");
-    if (at !== -1 && uri.indexOf("|", at) !== -1) add("921807", "path", uri.slice(at));
+    if (at !== -1 && uri.indexOf("|", at) !== -1) finding(out, "921807", "path", uri.slice(at));
   }
 }
 
-function rangeChecks(h: Map<string, string>, path: string, add: (id: string, l: string, s: string) => void) {
-  if (h.has("request-range")) add("920804", "header:request-range", h.get("request-range")!);
-  const range = h.get("range");
-  if (range === undefined) return;
+function rangeChecks(range: string, path: string, out: Anomaly[]): void {
   const eq = range.indexOf("=");
   const specs = (eq === -1 ? "" : range.slice(eq + 1)).split(",");
   let bad = eq === -1;
@@ -252,15 +324,12 @@ function rangeChecks(h: Map<string, string>, path: string, add: (id: string, l: 
     if (!m || (m[1] === "" && m[2] === "")) bad = true;
     else if (m[1] !== "" && m[2] !== "" && Number(m[2]) < Number(m[1])) bad = true;
   }
-  if (bad) add("920804", "header:range", range);
-  if (specs.length > (/\.pdf$/i.test(path) ? 62 : 5)) add("920815", "header:range", range);
+  if (bad) finding(out, "920804", "header:range", range);
+  if (specs.length > (/\.pdf$/i.test(path) ? 62 : 5)) finding(out, "920815", "header:range", range);
 }
 
-function contentTypeChecks(
-  ct: string,
-  policy: ProtocolPolicy,
-  add: (id: string, l: string, s: string) => void,
-) {
+function contentTypeChecks(ct: string, policy: ProtocolPolicy, out: Anomaly[]): void {
+  const add = (id: string, location: string, snippet: string) => finding(out, id, location, snippet);
   const { type, params, problems } = parseHeaderParams(ct);
   if (!/^[\w!#$&^.+-]+\/[\w!#$&^.+-]+$/.test(type) || problems.length > 0)
     add("920812", "header:content-type", ct);
@@ -301,34 +370,59 @@ function cacheControlOk(cc: string): boolean {
 }
 
 /** Findings in argument names and values (query, body, cookies): smuggling, splitting, injection, pollution. */
-export function argumentAnomalies(targets: readonly Target[], method: string, out: Anomaly[]): void {
-  const add = (id: string, t: Target, s: string) => out.push({ id, location: t.location, snippet: s });
+export interface ArgumentScope {
+  /** The request method, for the _method check. */
+  method: string;
+  /** The query, the body text and the Cookie header, read once to skip the per-value checks when nothing in
+   * them could match (the common case). */
+  texts: readonly string[];
+  /** The highest paranoia level whose checks count (the engine's); checks above it are skipped. */
+  paranoia: number;
+}
+
+/** Whether any argument check could match somewhere in these texts. */
+const anyNeedsALook = (texts: readonly string[]) => texts.some((t) => NEEDS_A_LOOK.test(t));
+
+export function argumentAnomalies(targets: readonly Target[], scope: ArgumentScope, out: Anomaly[]): void {
+  const look = anyNeedsALook(scope.texts);
+  const names_ = scope.paranoia >= 3;
+  const override = scope.paranoia >= 2 && scope.texts.some((t) => t.includes("_method"));
+  if (!look && !names_ && !override) return;
+  const method = scope.method;
+  // Each id scores once per request, so only its first place is recorded (a form of 30,000 repeated names
+  // would otherwise make 30,000 findings).
+  const fired = new Set<string>();
+  const add = (id: string, t: Target, s: string) => {
+    if (fired.has(id)) return;
+    fired.add(id);
+    out.push({ id, location: t.location, snippet: s });
+  };
   const names = new Set<string>();
-  const arrays = new Map<string, boolean>();
+  const arrays = new Set<string>();
   // The value after a "_method" name (names come just before their values).
   let methodValue = false;
   for (const t of targets) {
     const p = t.part;
     if (p !== "names" && p !== "values" && p !== "cookies") continue;
     const raw = t.raw;
-    if (methodValue && p === "values") {
+    if (override && methodValue && p === "values") {
       const v = urlDecode(raw, true);
       if (/^[a-z]{3,10}$/i.test(v) && v.toUpperCase() !== method.toUpperCase()) add("920823", t, v);
     }
     methodValue = p === "names" && raw === "_method";
-    if (p === "names" && t.location !== "json_names") {
-      const base = raw.replace(/\[.*$/s, "");
-      if (raw.includes("[")) {
+    if (names_ && p === "names" && t.location !== "json_names") {
+      const bracket = raw.indexOf("[");
+      if (bracket !== -1) {
         add("921813", t, raw);
         if (/\][^[\]]/.test(raw)) add("921812", t, raw);
-        arrays.set(base, true);
+        arrays.add(raw.slice(0, bracket));
       } else {
         // Pollution: the same plain name twice, or a plain name next to its array form (a=1&a[]=2).
-        if (names.has(raw) || arrays.has(base)) add("921812", t, raw);
+        if (names.has(raw) || (arrays.size > 0 && arrays.has(raw))) add("921812", t, raw);
         names.add(raw);
       }
     }
-    if (!NEEDS_A_LOOK.test(raw)) continue;
+    if (!look || !NEEDS_A_LOOK.test(raw)) continue;
     const v = urlDecode(raw, true);
     if (p === "names" && /[\r\n]/.test(v)) add("921804", t, v);
     if (p === "values" && t.location.startsWith("args:") && /[\r\n]/.test(v)) add("921810", t, v);

@@ -46,11 +46,31 @@ export function walkJson(doc: unknown, raw: string, sink: BodySink): number {
       stack.push({ key: path ? `${path}.${k}` : k });
     }
   }
-  if (tooDeep) {
-    sink.anomalies.push({ id: TOO_DEEP, location: "body", snippet: `depth>${MAX_JSON_DEPTH}` });
-    value(sink, "body:raw", raw);
-  }
+  if (tooDeep) addTooDeep(raw, sink);
   return n;
+}
+
+/** Whether brackets nest deeper than MAX_JSON_DEPTH (outside strings): one pass, no parse. */
+export function nestsTooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** A document nested past the cap: its raw text is inspected, its depth reported, and it is not parsed. */
+export function addTooDeep(text: string, sink: BodySink): void {
+  sink.anomalies.push({ id: TOO_DEEP, location: "body", snippet: `depth>${MAX_JSON_DEPTH}` });
+  value(sink, "body:raw", text);
 }
 
 /** Parses text as JSON; undefined when it is not JSON. */

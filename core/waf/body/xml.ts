@@ -99,12 +99,15 @@ export function addXml(text: string, sink: BodySink): number {
       stack.pop();
       continue;
     }
-    const nameEnd = tag.search(/[\s/]|$/);
-    const el = tag.slice(0, nameEnd).slice(0, 64);
-    ATTR.lastIndex = nameEnd;
-    for (let m = ATTR.exec(tag); m !== null; m = ATTR.exec(tag)) {
-      value(sink, `body:xml:${el}@${m[1]!.slice(0, 64)}`, decodeXmlEntities(m[2] ?? m[3] ?? ""));
-      n++;
+    let nameEnd = 0;
+    while (nameEnd < tag.length && !/[\s/]/.test(tag[nameEnd]!)) nameEnd++;
+    const el = tag.slice(0, Math.min(nameEnd, 64));
+    if (tag.includes("=", nameEnd)) {
+      ATTR.lastIndex = nameEnd;
+      for (let m = ATTR.exec(tag); m !== null; m = ATTR.exec(tag)) {
+        value(sink, `body:xml:${el}@${m[1]!.slice(0, 64)}`, decodeXmlEntities(m[2] ?? m[3] ?? ""));
+        n++;
+      }
     }
     if (!tag.endsWith("/")) {
       if (stack.length >= MAX_STACK) stack.shift();

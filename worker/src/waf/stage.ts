@@ -43,6 +43,7 @@ export async function decide(
     body,
     host: fields.host(),
     protocol,
+    paranoia: engine.managed.settings.paranoia,
   });
   return engine.evaluateManaged(inspection, custom.matches);
 }
