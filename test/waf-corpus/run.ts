@@ -115,20 +115,20 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** One table: a row per family, a column per paranoia level (detected/total and rate), then false positives. */
 export function formatTable(title: string, reports: CorpusReport[]): string {
-  const head = reports.map((r) => `PL${r.paranoia}`.padStart(16)).join("");
+  const head = reports.map((r) => `PL${r.paranoia}`.padStart(18)).join("");
   const lines = [title, `${"family".padEnd(14)}${head}`];
   for (const [i, c] of reports[0]!.categories.entries()) {
     const cells = reports.map((r) => {
       const x = r.categories[i]!;
-      return `${x.detected}/${x.total} ${pct(x.rate)}`.padStart(16);
+      return `${x.detected}/${x.total} ${pct(x.rate)}`.padStart(18);
     });
     lines.push(`${c.category.padEnd(14)}${cells.join("")}`);
   }
   lines.push(
-    `${"all attacks".padEnd(14)}${reports.map((r) => `${r.attacks.detected}/${r.attacks.total} ${pct(r.attacks.rate)}`.padStart(16)).join("")}`,
+    `${"all attacks".padEnd(14)}${reports.map((r) => `${r.attacks.detected}/${r.attacks.total} ${pct(r.attacks.rate)}`.padStart(18)).join("")}`,
   );
   lines.push(
-    `${"false pos.".padEnd(14)}${reports.map((r) => `${r.benign.falsePositives.length}/${r.benign.total} ${pct(r.benign.falsePositives.length / r.benign.total)}`.padStart(16)).join("")}`,
+    `${"false pos.".padEnd(14)}${reports.map((r) => `${r.benign.falsePositives.length}/${r.benign.total} ${pct(r.benign.falsePositives.length / r.benign.total)}`.padStart(18)).join("")}`,
   );
   return lines.join("\n");
 }

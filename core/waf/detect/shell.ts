@@ -97,7 +97,8 @@ function commandWords(text: string): Word[] {
       continue;
     }
     if (c === "(" || c === ")") {
-      if (c === "(" && (sep !== "" || i === 0)) sep = "(";
+      // A subshell after a separator is command position; at the value's start it is only a parenthesis.
+      if (c === "(" && (sep !== "" || i === 0)) sep = sep === "^" || i === 0 ? "^" : "(";
       else if (pending) pending.after ||= c;
       i++;
       continue;
@@ -269,7 +270,12 @@ function globMatch(pattern: string, words: ReadonlySet<string>): string | undefi
   return undefined;
 }
 
-function classify(word: Word, strong: ReadonlySet<string>, weak: ReadonlySet<string>): boolean {
+function classify(
+  word: Word,
+  strong: ReadonlySet<string>,
+  weak: ReadonlySet<string>,
+  loose = false,
+): boolean {
   let name = commandName(word.text);
   if (name === "") return false;
   if (/[?*]/.test(name)) {
@@ -278,19 +284,21 @@ function classify(word: Word, strong: ReadonlySet<string>, weak: ReadonlySet<str
     name = globMatch(name, strong) ?? globMatch(name, weak) ?? "";
     return name !== "";
   }
-  const sub = word.sep === "$(" || word.sep === "`" || word.sep === "{" || word.ifs;
+  const sub = word.sep === "$(" || word.sep === "`" || word.sep === "{" || word.sep === "(" || word.ifs;
   if (sub) return strong.has(name) || weak.has(name);
   // In a line that starts with a command of its own (a snippet in a forum post), only the words an attack
   // needs count: the shell line would already be the attack if it reached a shell.
   const snippet = word.head !== "" && word.sep !== "$(" && word.sep !== "`";
   if (snippet && !SNIPPET_DANGER.has(name)) return false;
-  // At the value's start (or after "(") a word is only a command with an argument shaped like one.
-  const start = word.sep === "^" || word.sep === "(";
+  // At the value's start a word is only a command with an argument shaped like one.
+  const start = word.sep === "^";
   // A strong word at the start needs a URL or a substitution too: "ipconfig /all" is a search,
   // "python3 manage.py migrate && …" a snippet.
   if (strong.has(name)) return !start || (ARGUMENT.test(word.next) && word.pathy);
   if (!weak.has(name)) return false;
   if (start) return word.next.startsWith("-");
+  // Paranoia 2: a weak word right after a separator counts whatever follows it (";cat notes").
+  if (loose && word.sep !== " & ") return true;
   // A Markdown table cell (| cat |) is not a pipe.
   if (word.sep.startsWith("|") && word.after === "|" && word.next === "") return false;
   if (word.next === "" || word.sep.endsWith("!")) return word.sep !== " & ";
@@ -323,17 +331,23 @@ function wordsOf(text: string): Word[] {
 }
 
 /** The first Unix command in command position, if any. */
-export function detectUnixCommand(text: string): CommandHit | undefined {
+export function detectUnixCommand(text: string, loose = false): CommandHit | undefined {
   for (const w of wordsOf(text)) {
-    if (classify(w, STRONG_UNIX, WEAK_UNIX)) return { at: w.at, end: w.end, note: w.text, dialect: "unix" };
+    if (classify(w, STRONG_UNIX, WEAK_UNIX, loose))
+      return { at: w.at, end: w.end, note: w.text, dialect: "unix" };
   }
   return undefined;
 }
 
+/** Paranoia 2: any known Unix or Windows word after a separator, whatever its arguments. */
+export function detectCommandLoose(text: string): CommandHit | undefined {
+  return detectUnixCommand(text, true) ?? detectWindowsCommand(text, true);
+}
+
 /** The first Windows (cmd.exe or PowerShell) command in command position, if any. */
-export function detectWindowsCommand(text: string): CommandHit | undefined {
+export function detectWindowsCommand(text: string, loose = false): CommandHit | undefined {
   for (const w of wordsOf(text)) {
-    if (classify(w, STRONG_WINDOWS, WEAK_WINDOWS))
+    if (classify(w, STRONG_WINDOWS, WEAK_WINDOWS, loose))
       return { at: w.at, end: w.end, note: w.text, dialect: "windows" };
   }
   return undefined;

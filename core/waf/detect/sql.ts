@@ -228,7 +228,6 @@ const BARE = new RegExp(
 
 const CONTEXTS = ["", "'", '"', "`"];
 
-/** The fingerprint and quote context of an injection in text (already decoded and lower case), if any. */
 /** Characters or words without which no shape can match: most values have none and are not tokenized. */
 const ANY_SQL =
   /['"`;()=<>&|#*!]|--|\b(?:or|and|xor|div|union|intersect|order|group|having|limit|select|exec|drop|delete|insert|update|waitfor)\b/;
@@ -238,22 +237,34 @@ const ANY_BARE =
 /** Token classes at least one of which every shape needs after the start. */
 const TELLING = /[&UE;cBogif]/;
 
-export function sqlInjection(text: string): { fingerprint: string; context: string } | undefined {
+/** Looser shapes for paranoia 2: a closed string or a number followed by any boolean, comparison, UNION or statement. */
+const QUOTED_LOOSE = /^s(?:[&;][1snvfE]|[og][1snvf]|U|E[1vf])/;
+const BARE_LOOSE = /^[1v](?:&[1snvf]|U|;[Ek]|B)|^[1n]&[1nv][ogi]/;
+
+/** The fingerprint and quote context of an injection in text (already decoded and lower case), if any. */
+export function sqlInjection(
+  text: string,
+  loose = false,
+): { fingerprint: string; context: string } | undefined {
   if (!ANY_SQL.test(text)) return undefined;
   for (const q of CONTEXTS) {
     if (q === "" ? !ANY_BARE.test(text) : !text.includes(q)) continue;
     const raw = tokenize(text, q);
     if (!TELLING.test(raw)) continue;
     const f = fold(raw);
-    if ((q === "" ? BARE : QUOTED).test(f)) return { fingerprint: f, context: q || "none" };
+    const shapes = q === "" ? (loose ? BARE_LOOSE : BARE) : loose ? QUOTED_LOOSE : QUOTED;
+    if (shapes.test(f)) return { fingerprint: f, context: q || "none" };
   }
   return undefined;
 }
 
-/** The detector as a rule uses it: where the injection starts (the whole value; fingerprints have no span). */
-export function detectSqli(text: string): Hit | undefined {
-  const found = sqlInjection(text);
-  return found
+const hitOf = (text: string, found: { fingerprint: string; context: string } | undefined): Hit | undefined =>
+  found
     ? { at: 0, end: Math.min(text.length, 64), note: `${found.context}:${found.fingerprint}` }
     : undefined;
-}
+
+/** The detector as a rule uses it: where the injection starts (the whole value; fingerprints have no span). */
+export const detectSqli = (text: string): Hit | undefined => hitOf(text, sqlInjection(text));
+
+/** Paranoia 2: the looser shapes. */
+export const detectSqliLoose = (text: string): Hit | undefined => hitOf(text, sqlInjection(text, true));

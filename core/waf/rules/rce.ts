@@ -1,11 +1,22 @@
 // 932: remote command execution: Unix and Windows shells, PowerShell, Shellshock.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the patterns describe literal ${…} payloads.
-import { detectUnixCommand, detectWindowsCommand } from "../detect/shell.ts";
+import { detectCommandLoose, detectUnixCommand, detectWindowsCommand } from "../detect/shell.ts";
 import { withUrlParams } from "../detect/url-values.ts";
 import { T } from "../pipelines.ts";
 import { EVERYWHERE, INPUT, type ManagedRule, rule } from "./types.ts";
 
 export const RCE_RULES: readonly ManagedRule[] = [
+  rule({
+    id: "932101",
+    category: "rce",
+    paranoia: 2,
+    severity: "critical",
+    description: "Any known command word after a shell separator, whatever its arguments (;cat notes)",
+    on: [...INPUT, "referer", "ua"],
+    t: T.normal,
+    any: "",
+    detect: withUrlParams(detectCommandLoose),
+  }),
   rule({
     id: "932100",
     category: "rce",

@@ -1,11 +1,23 @@
 // 942: SQL injection.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the patterns describe literal ${…} payloads.
-import { detectSqli } from "../detect/sql.ts";
+import { detectSqli, detectSqliLoose } from "../detect/sql.ts";
 import { withUrlParams } from "../detect/url-values.ts";
 import { T } from "../pipelines.ts";
 import { INPUT, INPUT_PATH, type ManagedRule, rule } from "./types.ts";
 
 export const SQLI_RULES: readonly ManagedRule[] = [
+  rule({
+    id: "942101",
+    category: "sqli",
+    paranoia: 2,
+    severity: "critical",
+    description:
+      "SQL injection by token fingerprint, looser shapes (a closed string or number, then any operator)",
+    on: [...INPUT_PATH, "referer", "ua"],
+    t: T.normal,
+    any: "",
+    detect: withUrlParams(detectSqliLoose),
+  }),
   rule({
     id: "942100",
     category: "sqli",
