@@ -16,6 +16,7 @@ import {
   serviceSchema,
   wafSchema,
 } from "./schema/index.ts";
+import { tcpServiceWarnings } from "./tcp-warnings.ts";
 
 export interface ConfigCheck {
   config?: Config;
@@ -65,7 +66,11 @@ function checkOrThrow(raw: unknown): ConfigCheck {
   if (result.success) problems.push(...expressionProblems(result.data), ...routeProblems(result.data));
   problems.sort(byDocumentOrder);
   if (problems.length > 0 || !result.success) return { problems, warnings: [] };
-  return { config: deepFreeze(result.data), problems: [], warnings: routeWarnings(result.data) };
+  return {
+    config: deepFreeze(result.data),
+    problems: [],
+    warnings: [...routeWarnings(result.data), ...tcpServiceWarnings(doc)],
+  };
 }
 
 /** Parses and validates a config; throws ConfigError (code SY_CONFIG_INVALID) with every problem. */

@@ -1,5 +1,5 @@
 // Pure health state machines shared by the worker and the sidecar.
-export { type Ejection, type EjectionOptions, ejection } from "./ejection.ts";
+export { type Ejection, type EjectionOptions, ejection, ejectionCap } from "./ejection.ts";
 export { type Hysteresis, type HysteresisOptions, hysteresis } from "./hysteresis.ts";
 export {
   isOperatorState,
@@ -9,3 +9,4 @@ export {
   probed,
   takesNew,
 } from "./operator.ts";
+export { inPanic } from "./panic.ts";

@@ -3,6 +3,7 @@
 // more than max_ejection_percent of the pool at once. Pure: time comes in, nothing is scheduled.
 // ejection.ts stays the sidecar's simple connect-failure form; this one needs two counters, a multiplier and a
 // pool-wide cap, so it is a separate machine rather than a rewrite.
+import { ejectionCap } from "./ejection.ts";
 
 /** One attempt's result as outlier detection sees it. */
 export type OutlierObservation = "success" | "5xx" | "gateway-failure";
@@ -48,7 +49,7 @@ export function outlierDetector(size: number, o: OutlierOptions): OutlierDetecto
     until: 0,
     times: 0,
   }));
-  const cap = o.maxEjectionPercent <= 0 ? 0 : Math.max(1, Math.floor((size * o.maxEjectionPercent) / 100));
+  const cap = ejectionCap(size, o.maxEjectionPercent);
   const ejectedCount = (now: number) => states.filter((s) => s.until > now).length;
 
   return {

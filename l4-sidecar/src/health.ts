@@ -40,12 +40,17 @@ export class HealthChecker {
     this.timers.clear();
   }
 
+  /** The interval plus up to `jitter` at random, so checks of many services (and sidecars) do not fire together. */
+  private nextDelay(): number {
+    return this.check.interval + Math.floor(Math.random() * this.check.jitter);
+  }
+
   private schedule(b: BackendState, machine: Hysteresis, delay: number): void {
     if (this.stopped) return;
     const t = setTimeout(async () => {
       this.timers.delete(t);
       if (!probed(b.operator)) {
-        this.schedule(b, machine, this.check.interval);
+        this.schedule(b, machine, this.nextDelay());
         return;
       }
       const ok = await probe(b.host, b.port, this.check);
@@ -60,7 +65,7 @@ export class HealthChecker {
           "backend health changed",
         );
       }
-      this.schedule(b, machine, this.check.interval);
+      this.schedule(b, machine, this.nextDelay());
     }, delay);
     t.unref();
     this.timers.add(t);

@@ -5,7 +5,14 @@ import { isIP } from "node:net";
 import { createSelector, type Selector } from "../../core/balance/index.ts";
 import { parseHostPort } from "../../core/config/address.ts";
 import type { Service } from "../../core/config/index.ts";
-import { type Ejection, ejection, type OperatorState, takesNew } from "../../core/health/index.ts";
+import {
+  type Ejection,
+  ejection,
+  ejectionCap,
+  inPanic,
+  type OperatorState,
+  takesNew,
+} from "../../core/health/index.ts";
 
 export type ConnectFailure = "refused" | "timeout" | "failed";
 
@@ -83,6 +90,9 @@ export class ServicePool {
   readonly service: Service;
   readonly backends: readonly PoolBackend[];
   private readonly selector: Selector;
+  /** Panic mode at the last pick (see pick), and who hears when it changes. */
+  panic = false;
+  onPanic?: (panic: boolean, usable: number, ready: number) => void;
 
   /** `states` is the service's persistent address → state map; entries are created as needed. */
   constructor(service: Service, states: Map<string, BackendState>) {
@@ -115,16 +125,42 @@ export class ServicePool {
 
   /**
    * Picks a backend for a new connection: in the ready operator state, available, not in `tried` and below its
-   * max_connections; undefined when none is left.
+   * max_connections; undefined when none is left. In panic (fewer than panic_threshold percent of the ready
+   * backends available, as in the worker) availability is ignored: health is more likely wrong than most
+   * backends dead, and a failed connect still fails over.
    */
   pick(key: string | undefined, tried: ReadonlySet<number>, now: number): number | undefined {
+    const panic = this.inPanic(now);
     return this.selector.select(key, (i) => {
       if (tried.has(i)) return false;
       const b = this.backends[i]!;
       if (!takesNew(b.state.operator)) return false;
       if (b.maxConnections !== undefined && b.state.active >= b.maxConnections) return false;
-      return b.state.available(now);
+      return panic || b.state.available(now);
     });
+  }
+
+  /** Whether the pool is in panic mode at `now`; calls onPanic when that changes. */
+  inPanic(now: number): boolean {
+    let ready = 0;
+    let usable = 0;
+    for (const b of this.backends) {
+      if (!takesNew(b.state.operator)) continue;
+      ready++;
+      if (b.state.available(now)) usable++;
+    }
+    const panic = inPanic(usable, ready, this.service.panic_threshold);
+    if (panic !== this.panic) {
+      this.panic = panic;
+      this.onPanic?.(panic, usable, ready);
+    }
+    return panic;
+  }
+
+  private ejectedCount(now: number): number {
+    let n = 0;
+    for (const b of this.backends) if (b.state.ejection?.ejected(now)) n++;
+    return n;
   }
 
   started(i: number): void {
@@ -142,7 +178,10 @@ export class ServicePool {
     const state = this.backends[i]!.state;
     if (failure) state.connectErrors[failure]++;
     else state.total++;
-    const ejected = state.ejection?.observe(failure === undefined, now) ?? false;
+    const passive = this.service.passive;
+    const room =
+      !passive || this.ejectedCount(now) < ejectionCap(this.backends.length, passive.max_ejection_percent);
+    const ejected = state.ejection?.observe(failure === undefined, now, room) ?? false;
     if (ejected) {
       state.ejections++;
       state.ejectedAt = now;

@@ -255,7 +255,15 @@ export class Sidecar {
         states = new Map();
         this.backendStates.set(s.name, states);
       }
-      pools.set(s.name, new ServicePool(s, states));
+      const pool = new ServicePool(s, states);
+      pool.onPanic = (panic, usable, ready) =>
+        this.log[panic ? "warn" : "info"](
+          { service: s.name, healthy: usable, backends: ready, threshold_percent: s.panic_threshold },
+          panic
+            ? "panic mode: too few healthy backends, balancing across all of them"
+            : "panic mode over: balancing across healthy backends again",
+        );
+      pools.set(s.name, pool);
     }
     // Forget backends that left the config once their last connection is gone (they stop showing in metrics).
     for (const [service, states] of this.backendStates) {

@@ -99,6 +99,42 @@ describe("switchyard-l4 CLI", () => {
     expect(await ok.exited).toBe(0);
   });
 
+  it("--check warns, with the path, about fields a TCP service sets that cannot apply to it; the config still passes", async () => {
+    const f = file(
+      "tcp-http-fields.json",
+      JSON.stringify({
+        services: [
+          {
+            name: "db",
+            backends: [{ address: "127.0.0.1:5433" }],
+            retry: { attempts: 2 },
+            sticky: {},
+            passive: { failures: 2, consecutive_5xx: 3 },
+            hash: { header: "x-user" },
+            balance: "ring-hash",
+          },
+        ],
+        listeners: [{ name: "db", listen: "127.0.0.1:5432", service: "db" }],
+      }),
+    );
+    const p = spawnSidecar(["--config", f, "--check"]);
+    expect(await p.exited).toBe(0);
+    const warnings = p
+      .stderr()
+      .split("\n")
+      .filter((l) => l.startsWith("warning: "))
+      .map((l) => l.slice(9, l.indexOf(":", 9)));
+    expect(warnings).toEqual([
+      "services[0].retry",
+      "services[0].sticky",
+      "services[0].hash",
+      "services[0].passive.consecutive_5xx",
+    ]);
+    expect(p.stderr()).toContain(
+      "services[0].passive.consecutive_5xx: ignored for a TCP service: a TCP connection has no HTTP status",
+    );
+  });
+
   it("the shipped systemd unit starts the program with flags it accepts", () => {
     const unit = readFileSync(path.join(ROOT, "l4-sidecar/deploy/switchyard-l4.service"), "utf8");
     const execStarts = unit.split("\n").filter((l) => /^#? ?ExecStart=/.test(l));

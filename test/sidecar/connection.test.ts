@@ -161,6 +161,35 @@ describe("connection decisions", () => {
     expect(pool.backends.every((b) => b.state.total === 0)).toBe(true);
   });
 
+  it("panic_threshold: with too few backends up, balances across all of them (0 turns it off)", () => {
+    const spread = (threshold: number) => {
+      const { policy, pool } = setup({}, { health: {}, panic_threshold: threshold });
+      pool.backends[0]!.state.healthy = false;
+      pool.backends[1]!.state.healthy = false; // 1 of 3 up: 33% < 50%
+      const seen = new Set<string>();
+      for (let i = 0; i < 9; i++) {
+        const { conn, action } = policy.accepted(peer());
+        seen.add(backendOf(action));
+        conn.closed(0, 0, "client");
+      }
+      return [...seen].sort();
+    };
+    expect(spread(0)).toEqual(["10.0.0.3:1"]);
+    expect(spread(50)).toEqual(["10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1"]);
+  });
+
+  it("max_ejection_percent: passive health never ejects more of the pool than that at once", () => {
+    const addresses = ["10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1", "10.0.0.4:1"];
+    const { policy, ejected } = setup(
+      { connect_attempts: 4 },
+      { passive: { failures: 1, eject: "30s", max_ejection_percent: 50 }, panic_threshold: 0 },
+      addresses,
+    );
+    const { conn } = policy.accepted(peer());
+    for (let i = 0; i < 4; i++) conn.connectFailed("SY_CONNECT_REFUSED");
+    expect(ejected).toHaveLength(2); // 50% of 4
+  });
+
   describe("PROXY headers", () => {
     const header = proxyHeader("v1", {
       srcAddress: "192.0.2.9",

@@ -3,6 +3,7 @@
 
 import { once } from "node:events";
 import http from "node:http";
+import type net from "node:net";
 import { describe, expect, it } from "vitest";
 import { healthCheckSchema } from "../../core/config/schema/health.ts";
 import { probe } from "../../l4-sidecar/src/probe.ts";
@@ -91,6 +92,7 @@ describe("health in the balancer", () => {
             send: "PING\r\n",
             expect: "+PONG",
             interval: "100ms",
+            jitter: "0s",
             timeout: "100ms",
             unhealthy: 3,
             healthy: 2,
@@ -121,6 +123,42 @@ describe("health in the balancer", () => {
     const checksAtRecovery = state().checks;
     await waitFor(() => state().healthy, 3000, "backend a back up");
     expect(state().checks - checksAtRecovery).toBeGreaterThanOrEqual(2);
+  });
+
+  it("HTTP checks send the configured method and need the body text, as the worker's checks do", async () => {
+    const methods = new Set<string>();
+    let body = "degraded";
+    const server = http.createServer((req, res) => {
+      methods.add(req.method ?? "");
+      res.end(body);
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    onCleanup(() => new Promise((r) => server.close(r)));
+    const address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const { sidecar } = await startSidecar(
+      tcpConfig(
+        [address],
+        {},
+        {
+          health: {
+            path: "/h",
+            method: "OPTIONS",
+            body: "ok",
+            interval: "30ms",
+            jitter: "0s",
+            unhealthy: 1,
+            healthy: 1,
+          },
+        },
+      ),
+    );
+    const state = () => sidecar.pools.get("svc")!.backends[0]!.state;
+    // A 200 without the text is down…
+    await waitFor(() => !state().healthy, 3000, "down on a body without the text");
+    body = "all ok";
+    await waitFor(() => state().healthy, 3000, "up once the body has it");
+    expect([...methods]).toEqual(["OPTIONS"]);
   });
 
   it("passive: consecutive connect failures eject a backend for the configured time", async () => {

@@ -107,7 +107,7 @@ describe("operator states and health checks", () => {
     const a = await backend((s) => s.end());
     const b = await named("B");
     const { sidecar, port } = await startSidecar(
-      tcpConfig([a.address, b.address], {}, { health: { interval: "20ms", timeout: "1s" } }),
+      tcpConfig([a.address, b.address], {}, { health: { interval: "20ms", jitter: "0s", timeout: "1s" } }),
     );
     await waitFor(() => a.accepted >= 2, 5000, "probes of A");
     sidecar.setOperator({ service: "svc", backends: [a.address], state: "drain" });

@@ -90,6 +90,7 @@ describe("redis behind the sidecar", () => {
               send: "PING\r\n",
               expect: "+PONG",
               interval: "200ms",
+              jitter: "0s",
               timeout: "200ms",
               unhealthy: 2,
               healthy: 2,

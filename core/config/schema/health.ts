@@ -42,15 +42,14 @@ export const healthCheckSchema = meta(
           'HTTP check: statuses that count as up: codes and ranges, e.g. [200, 204], "200-299" or ["200-299", 404]. Default: any 2xx or 3xx.',
       }),
       method: meta(z.optional(z.enum(["GET", "HEAD", "OPTIONS"])), {
-        description: `HTTP check (worker): the request method. Default "${DEFAULTS.activeHealth.method}".`,
+        description: `HTTP check: the request method. Default "${DEFAULTS.activeHealth.method}".`,
       }),
       body: meta(z.optional(z.string().check(z.minLength(1))), {
-        description:
-          'HTTP check (worker): text the response body must contain, e.g. "ok". Default: not checked.',
+        description: 'HTTP check: text the response body must contain, e.g. "ok". Default: not checked.',
       }),
       jitter: z.prefault(
         duration(
-          `Worker: a random extra delay up to this is added to each interval, so checks of many services do not fire together. Default "${DEFAULTS.activeHealth.jitter}".`,
+          `A random extra delay up to this is added to each interval, so checks of many services (and sidecars) do not fire together. Default "${DEFAULTS.activeHealth.jitter}".`,
         ),
         DEFAULTS.activeHealth.jitter,
       ),
@@ -135,7 +134,7 @@ export const passiveHealthSchema = meta(
     max_ejection_percent: meta(
       z._default(z.number().check(z.minimum(0), z.maximum(100)), DEFAULTS.outlier.maxEjectionPercent),
       {
-        description: `Worker: most backends ejected at once, as a percentage of the service (at least one unless 0). Default ${DEFAULTS.outlier.maxEjectionPercent}.`,
+        description: `Most backends ejected at once, as a percentage of the service (at least one unless 0). Default ${DEFAULTS.outlier.maxEjectionPercent}.`,
       },
     ),
   }),

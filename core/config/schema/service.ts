@@ -74,7 +74,7 @@ export const serviceSchema = meta(
     panic_threshold: meta(
       z._default(z.number().check(z.minimum(0), z.maximum(100)), DEFAULTS.outlier.panicThreshold),
       {
-        description: `Worker: when fewer than this percentage of backends is healthy (checks and ejections), balance across all of them and log it; 0 turns it off. Default ${DEFAULTS.outlier.panicThreshold}.`,
+        description: `When fewer than this percentage of backends is healthy (checks and ejections), balance across all of them and log it; 0 turns it off. Default ${DEFAULTS.outlier.panicThreshold}.`,
       },
     ),
     sticky: z.optional(stickySchema),
