@@ -161,16 +161,17 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = "con
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Runs `bin/switchyard-l4.mjs` with the project's Node 22 (or `program`, e.g. a release's executable, from `cwd`);
- * stdout lines are collected as parsed JSON.
+ * Runs `bin/switchyard-l4.mjs` with the project's Node 22 (or `program`, e.g. a release's executable, from `cwd`
+ * with exactly `env`); stdout lines are collected as parsed JSON.
  */
 export function spawnSidecar(
   args: string[],
-  program: string[] = [NODE, path.join(ROOT, "bin/switchyard-l4.mjs")],
-  cwd = ROOT,
+  opts: { program?: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ) {
-  const child: ChildProcess = spawn(program[0]!, [...program.slice(1), ...args], {
-    cwd,
+  const [file, ...pre] = opts.program ?? [NODE, path.join(ROOT, "bin/switchyard-l4.mjs")];
+  const child: ChildProcess = spawn(file!, [...pre, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: opts.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: LogLine[] = [];

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, onCleanup, ROOT, sleep, spawnSidecar, waitFor } from "./helpers.ts";
+import { freePort, onCleanup, ROOT, spawnSidecar, waitFor } from "./helpers.ts";
 
 const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
 const dist = path.join(ROOT, "dist/sidecar");
@@ -120,11 +120,11 @@ describe("sidecar release", () => {
         listeners: [{ name: "redis", listen: `127.0.0.1:${listen}`, service: "redis" }],
       }),
     );
-    const sidecar = spawnSidecar(
-      ["--config", config, "--admin", `127.0.0.1:${admin}`],
-      [path.join(debRoot, "usr/bin/switchyard-l4")],
-      tmp,
-    );
+    const sidecar = spawnSidecar(["--config", config, "--admin", `127.0.0.1:${admin}`], {
+      program: [path.join(debRoot, "usr/bin/switchyard-l4")],
+      cwd: tmp,
+      env,
+    });
     await sidecar.waitForLog("listening");
     expect(cli(listen, "SET", "release", "works")).toBe("OK");
     for (let i = 0; i < 50; i++) expect(cli(listen, "INCR", "hits")).toBe(String(i + 1));
@@ -137,7 +137,6 @@ describe("sidecar release", () => {
     expect(status.listeners.find((l) => l.name === "redis")?.data_path).toBe("native");
     sidecar.child.kill("SIGTERM");
     expect(await sidecar.exited).toBe(0);
-    await sleep(0);
   });
 
   it("installs a systemd unit that systemd-analyze verifies, with a low exposure rating", () => {
