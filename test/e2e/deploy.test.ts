@@ -177,4 +177,28 @@ describe("switchyard deploy against the API stand-in", { timeout: 240_000 }, () 
     expect(JSON.parse(ns.get(versionKey(2))!.value).routes).toHaveLength(301);
     expect(ns.get(CONFIG_KEY)?.metadata).toMatchObject({ version: 1 });
   });
+
+  it("refuses an environment without its own vars.SWITCHYARD (wrangler does not inherit vars) before any upload", async () => {
+    const doc = { ...wranglerConfig("envs", config(2)), env: { staging: { name: "envs-staging" } } };
+    writeFileSync(join(dir, "envs.json"), JSON.stringify(doc));
+    const uploads = api.uploads.length;
+    const r = await switchyard(["deploy", "--config", "envs.json", "--env", "staging"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      "env.staging has no vars.SWITCHYARD. wrangler does not inherit vars into an environment",
+    );
+    expect(api.uploads.length).toBe(uploads);
+  });
+
+  it("refuses a config over the variable limit when there is no KV binding to carry it", async () => {
+    const { kv_namespaces: _, ...noKv } = wranglerConfig("nokv", config(300));
+    writeFileSync(join(dir, "nokv.json"), JSON.stringify(noKv));
+    const r = await switchyard(["deploy", "--config", "nokv.json"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /vars\.SWITCHYARD is \d+ KB, over Cloudflare's 5\.0 KB variable limit, and there is no KV binding/,
+    );
+    expect(r.out).toContain("nothing was deployed");
+    expect(api.scripts.has("nokv")).toBe(false);
+  });
 });
