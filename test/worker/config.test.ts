@@ -86,15 +86,51 @@ describe("config", () => {
     const res = await call("http://x.test/logged?q=1", { headers: { "cf-connecting-ip": "198.51.100.4" } });
     await res.text();
     expect(logs).toHaveLength(1);
-    expect(JSON.parse(logs[0]!)).toMatchObject({
+    const line = JSON.parse(logs[0]!);
+    expect(line).toMatchObject({
+      level: "info",
       request_id: res.headers.get("x-request-id"),
-      client_ip: "198.51.100.4",
+      client: "198.51.100.4",
       method: "GET",
       host: "x.test",
       path: "/logged",
       route: "r",
       service: "a",
       status: 200,
+      msg: "request",
     });
+    // The sidecar's vocabulary: ISO 8601 time, duration in ms; the old names are gone.
+    expect(new Date(line.time).toISOString()).toBe(line.time);
+    expect(line.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(line)).not.toContain("ts");
+    expect(Object.keys(line)).not.toContain("client_ip");
+    expect(Object.keys(line)).not.toContain("ms");
+    // Fixed order: the line always starts the same way and ends with duration_ms, msg.
+    expect(Object.keys(line).slice(0, 3)).toEqual(["level", "time", "request_id"]);
+    expect(Object.keys(line).slice(-2)).toEqual(["duration_ms", "msg"]);
+  });
+
+  it("logs Switchyard's errors and 5xx answers at level warn, with the error code", async () => {
+    const config = {
+      services: [{ name: "a", backends: [{ url: url(upstreams.a) }] }],
+      routes: [{ name: "r", match: { host: "x.test" }, service: "a" }],
+    };
+    const { call, logs } = makeCaller(config);
+    await (await call("http://elsewhere.test/")).text();
+    const line = JSON.parse(logs[0]!);
+    expect(line).toMatchObject({ level: "warn", status: 404, error: "SY_NO_ROUTE", msg: "request" });
+  });
+
+  it("escapes what the client sent in the log line (quotes, backslashes, control characters)", async () => {
+    const config = {
+      services: [{ name: "a", backends: [{ url: url(upstreams.a) }] }],
+      routes: [{ name: "r", service: "a" }],
+    };
+    const { call, logs } = makeCaller(config);
+    const res = await call('http://x.test/a"b\\c', { headers: { "cf-connecting-ip": 'a"b\\c\td' } });
+    await res.text();
+    const line = JSON.parse(logs[0]!);
+    expect(line.client).toBe('a"b\\c\td');
+    expect(line.path).toBe(new URL('http://x.test/a"b\\c').pathname);
   });
 });

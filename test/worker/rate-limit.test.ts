@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../core/config/index.ts";
 import { type AppOptions, createApp } from "../../worker/src/app.ts";
 import type { LimiterNamespace } from "../../worker/src/rate-limit/client.ts";
-import { LimiterClient } from "../../worker/src/rate-limit/client.ts";
+import { LimiterClient, MAX_KEYS } from "../../worker/src/rate-limit/client.ts";
 import { compilePolicy } from "../../worker/src/rate-limit/policies.ts";
 import { limiterClient } from "../../worker/src/rate-limit/stage.ts";
 import { upstreams, url } from "./helpers.ts";
@@ -255,4 +255,89 @@ describe("rate limiting, approximate mode", () => {
     const calls = isolates[0]!.stats.objectCalls + isolates[1]!.stats.objectCalls;
     expect(calls).toBeLessThanOrEqual(100 / 5);
   });
+});
+
+/** A stand-in for the RateLimiter namespace that grants every lease in full and counts calls. */
+function grantingNamespace(refuse = false) {
+  const calls = { lease: 0, check: 0 };
+  const decision = (allowed: boolean) => ({
+    allowed,
+    remaining: allowed ? 1_000_000 : 0,
+    resetMs: 60_000,
+    retryAfterMs: allowed ? 0 : 30_000,
+  });
+  const stub = {
+    check: async () => {
+      calls.check++;
+      return decision(!refuse);
+    },
+    lease: async (_call: unknown, want: number) => {
+      calls.lease++;
+      return { granted: refuse ? 0 : want, decision: decision(!refuse) };
+    },
+  };
+  const ns: LimiterNamespace = { idFromName: (n) => n, get: () => stub };
+  return { ns, calls };
+}
+
+const approximatePolicy = (name: string, extra: Partial<RateLimitInput> = {}) =>
+  compilePolicy({
+    name,
+    key: "ip.src",
+    limit: 100_000_000,
+    period: 60_000,
+    algorithm: "gcra",
+    action: "block",
+    mode: "approximate",
+    on_error: "allow",
+    deadline: 5000,
+    headers: true,
+    ...extra,
+  } as Parameters<typeof compilePolicy>[0]).policy;
+
+describe("rate limiting, approximate mode in steady state", () => {
+  it("refills leases in the background: only a key's first request waits, and ≤ 0.1 object calls per request", async () => {
+    const { ns, calls } = grantingNamespace();
+    const client = new LimiterClient(ns);
+    const policy = approximatePolicy("steady");
+    const background: Promise<unknown>[] = [];
+    const sources: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const r = await client.limit(policy, "203.0.113.7", Date.now(), (p) => background.push(p));
+      sources.push(r.source);
+      // What waitUntil would do: the refill completes while later requests arrive.
+      if (background.length > 0) await Promise.all(background.splice(0));
+    }
+    expect(sources[0]).toBe("object");
+    expect(sources.slice(1).every((s) => s === "lease")).toBe(true);
+    expect(client.stats.waits).toBe(0);
+    expect(calls.lease / 2000).toBeLessThanOrEqual(0.1);
+    expect(client.stats.backgroundRefills).toBeGreaterThan(0);
+  });
+
+  it("keeps its lease and refusal maps bounded with 200,000 distinct keys", async () => {
+    const leases = new LimiterClient(grantingNamespace().ns);
+    const policy = approximatePolicy("many-keys");
+    for (let i = 0; i < 200_000; i++) await leases.limit(policy, `k${i}`);
+    expect(leases.sizes().leases).toBeLessThanOrEqual(MAX_KEYS);
+    expect(leases.sizes().inflight).toBe(0);
+
+    const refusals = new LimiterClient(grantingNamespace(true).ns);
+    const exact = compilePolicy({
+      name: "many-refused",
+      key: "ip.src",
+      limit: 1,
+      period: 60_000,
+      algorithm: "gcra",
+      action: "block",
+      mode: "exact",
+      on_error: "allow",
+      deadline: 5000,
+      headers: true,
+    } as Parameters<typeof compilePolicy>[0]).policy;
+    for (let i = 0; i < 200_000; i++) await refusals.limit(exact, `k${i}`);
+    expect(refusals.sizes().refusals).toBeLessThanOrEqual(MAX_KEYS);
+    // The most recent keys are still remembered: their refusal is answered locally.
+    expect((await refusals.limit(exact, "k199999")).source).toBe("cached-refusal");
+  }, 120_000);
 });

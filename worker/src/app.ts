@@ -1,20 +1,20 @@
-// The one file that knows the order of the stages. Keep this diagram true to what app.use() below builds:
+// The one file that knows the order of the stages. Keep this diagram true to switchyard() and routeSteps() below:
 //
-//   early       request id, client IP (CF-Connecting-IP), normalized host
-//   log         wraps everything below: one structured JSON line per request, whatever happened
-//   admin       paths under admin.prefix (default /__switchyard/) → the admin API and dashboard, never a backend
-//   observe     wraps the rest: one metrics point per request (isolate batch → MetricsAggregator object, and
-//               Workers Analytics Engine)
+//   early       request id, client IP (CF-Connecting-IP), normalized host, the URL parsed once
 //   config      compiled runtime for the live config (KV over env.SWITCHYARD) → or 500 SY_CONFIG_INVALID
+//   admin       paths under admin.prefix (default /__switchyard/) → the admin API and dashboard, never a backend
+//               (with the default prefix when no config is valid, so PUT /config can fix it)
 //   trust       client in forwarding.trusted_proxies? then keep its X-Request-Id (and X-Forwarded-For later)
 //   normalise   the path per RFC 3986 §6 + merged slashes, for matching, rules and forwarding (raw kept for
 //               raw.http.request.uri.path and forward_raw_path) → or 400 SY_PATH_REJECTED (forwarding.path)
 //   match       host → path → method/headers/query/cookies → route (Gateway API precedence) → or 404 SY_NO_ROUTE
+//   ── the route's plan, compiled with the config (routeSteps): a step a route does not need is not there ──
 //   waf         custom rules (block|log|skip|allow) → managed rules, anomaly score → or 403 SY_WAF_BLOCKED
-//   rate-limit  each of the route's rate_limits: RateLimiter Durable Object per (policy, key) → pass, or 429
-//               SY_RATE_LIMITED with Retry-After; RateLimit-Policy/RateLimit headers on every response
+//   rate-limit  each of the route's rate_limits: RateLimiter Durable Object per (policy, key), or a local lease
+//               in approximate mode → pass, or 429 SY_RATE_LIMITED with Retry-After; RateLimit-Policy/RateLimit
+//               headers on every response
 //   respond     after the answer: response header modifiers, internal headers stripped, sticky Set-Cookie
-//   action      redirect → 301/302/303/307/308 | respond → direct answer | forward → on to proxy
+//   answer      redirect → 301/302/303/307/308 | respond → direct answer | proxy:
 //   proxy       up to retry.attempts tries, all inside retry.timeout (worker/src/resilience/):
 //     select      sticky cookie's backend first, else the balancer (hash key from the service), healthy (active
 //                 checks, ejections; all of them in panic mode) and not tried yet where one is left
@@ -24,49 +24,132 @@
 //                 within the retry budget; out of tries → the last answer, or 502 SY_UPSTREAM_UNAVAILABLE /
 //                 SY_UPSTREAM_FAILED, 504 SY_UPSTREAM_TIMEOUT
 //     observe     each outcome feeds outlier detection (ejections reported to the HealthChecker object)
-//   onError     any ProxyError → JSON { error: { code, message }, request_id }
+//   ── after the answer, for every request ──
+//   errors      any ProxyError → JSON { error: { code, message }, request_id }
+//   x-request-id  on every response
+//   observe     one metrics point (isolate batch → MetricsAggregator object, and Workers Analytics Engine);
+//               not for admin requests
+//   log         one structured JSON line per request, whatever happened
 //
-// Short-circuits: config, match and proxy throw ProxyErrors and action may answer itself; the error handler
-// renders errors; respond skips Switchyard's own errors; log and early's X-Request-Id always run.
+// Short-circuits: config, normalise, match and proxy throw ProxyErrors; waf and rate-limit may answer themselves (their own
+// and earlier steps' after-parts still run); respond skips Switchyard's own errors. Hono is the shell: it
+// hands over the request and its context, routes the admin API, and catches what nothing else did.
 import { Hono } from "hono";
 import { adminApi } from "./admin/stage.ts";
-import type { AppEnv } from "./context.ts";
-import { observe } from "./observe/stage.ts";
-import { type RateLimitOptions, rateLimit } from "./rate-limit/stage.ts";
+import { liveConfig, liveRuntime } from "./config-source/live.ts";
+import type { AppEnv, RequestContext } from "./context.ts";
+import type { Env } from "./env.ts";
+import { observeRequest } from "./observe/stage.ts";
+import type { LimiterNamespace } from "./rate-limit/client.ts";
+import { rateLimitStep } from "./rate-limit/stage.ts";
 import { resilienceHealth } from "./resilience/admin-reader.ts";
-import { handleError } from "./respond-error.ts";
-import { routeAction } from "./stages/action.ts";
-import { loadConfig } from "./stages/config.ts";
-import { early } from "./stages/early.ts";
-import { logRequest } from "./stages/log.ts";
+import { errorResponse, handleError } from "./respond-error.ts";
+import type { RoutePlan, Runtime } from "./runtime.ts";
+import { redirectAnswer, respondAnswer } from "./stages/action.ts";
+import { startRequest } from "./stages/early.ts";
+import { logLine } from "./stages/log.ts";
 import { matchRoute } from "./stages/match.ts";
 import { normalizeRequestPath } from "./stages/normalize.ts";
-import { type ProxyOptions, proxy } from "./stages/proxy.ts";
-import { respond } from "./stages/respond.ts";
+import { proxyAnswer } from "./stages/proxy.ts";
+import { respondStep } from "./stages/respond.ts";
 import { trustClient } from "./stages/trust.ts";
-import { waf } from "./waf/stage.ts";
+import { type Ctx, type Deps, runSteps, type Step, type Steps } from "./step.ts";
+import { wafStep } from "./waf/stage.ts";
+import { waitUntilOf } from "./wait-until.ts";
 
-export interface AppOptions extends ProxyOptions, RateLimitOptions {
+export interface AppOptions {
+  /** Where log lines go; console.log by default (Workers Logs / wrangler tail pick it up). */
   log?: (line: string) => void;
+  /** Makes request ids; defaults to crypto.randomUUID. */
+  generateId?: () => string;
+  /** The upstream fetch; injectable so a unit test can play the backend (integration tests use real servers). */
+  fetcher?: typeof fetch;
+  /** Clock for sticky-cookie expiry, in milliseconds. */
+  now?: () => number;
+  /** The RateLimiter namespace; defaults to env.RATE_LIMITER. Tests pass a failing one to check on_error. */
+  namespace?: (env: Env) => LimiterNamespace | undefined;
+}
+
+/** The steps of one route, in the order of the diagram above. Called by compileRuntime, once per route. */
+export function routeSteps(plan: RoutePlan, runtime: Runtime): Steps {
+  const route = plan.route;
+  const sticky = plan.kind === "forward" && plan.targets.some((t) => t.pool.sticky !== undefined);
+  const steps = [
+    wafStep(runtime.waf, plan.waf),
+    rateLimitStep(plan.rateLimits),
+    respondStep(runtime.internalHeaders, route.response_headers, sticky),
+  ].filter((s): s is Step => s !== undefined);
+  const answer =
+    plan.kind === "redirect"
+      ? redirectAnswer(route)
+      : plan.kind === "respond"
+        ? respondAnswer(route)
+        : proxyAnswer(route, plan.pick, runtime);
+  return {
+    steps,
+    answer,
+    names: [...steps.map((s) => s.name), plan.kind === "forward" ? "proxy" : plan.kind],
+  };
 }
 
 export function createApp(options: AppOptions = {}) {
-  const app = new Hono<AppEnv>();
-  app.use(early());
-  app.use(logRequest({ write: options.log }));
-  app.use(adminApi({ healthReader: resilienceHealth }));
-  app.use(observe());
-  app.use(loadConfig());
-  app.use(trustClient());
-  app.use(normalizeRequestPath());
-  app.use(matchRoute());
-  app.use(waf());
-  app.use(rateLimit(options));
-  app.use(respond());
-  app.use(routeAction());
-  app.all("*", proxy(options));
-  app.onError(handleError);
-  return app;
-}
+  const write = options.log ?? ((line: string) => console.log(line));
+  const generateId = options.generateId ?? (() => crypto.randomUUID());
+  const deps: Deps = {
+    fetcher: options.fetcher ?? ((input, init) => fetch(input, init)),
+    now: options.now ?? Date.now,
+    rateLimiter: options.namespace ?? ((env) => env.RATE_LIMITER),
+  };
+  const admin = adminApi({ healthReader: resilienceHealth });
 
-export const app = createApp();
+  /** Everything up to the answer: config, admin, trust, match, then the route's own steps. */
+  async function route(c: Ctx, sy: RequestContext, waitUntil: ((p: Promise<unknown>) => void) | undefined) {
+    let runtime: Runtime | undefined;
+    let configError: unknown;
+    try {
+      runtime = await liveRuntime(c.env, waitUntil);
+    } catch (err) {
+      configError = err;
+    }
+    const answered = await admin(c, sy, runtime);
+    if (answered !== undefined) {
+      sy.admin = true;
+      return answered;
+    }
+    if (runtime === undefined) throw configError;
+    sy.runtime = runtime;
+    const req = c.req.raw;
+    trustClient(sy, runtime, req);
+    normalizeRequestPath(sy, runtime);
+    matchRoute(sy, runtime, req);
+    return runSteps(sy.plan!.steps, c, sy, deps, errorResponse);
+  }
+
+  return new Hono<AppEnv>()
+    .all("*", async function switchyard(c) {
+      const sy = startRequest(c.req.raw, generateId());
+      const waitUntil = waitUntilOf(c);
+      let res: Response;
+      try {
+        res = await route(c, sy, waitUntil);
+      } catch (err) {
+        res = errorResponse(err, sy);
+      }
+      try {
+        res.headers.set("x-request-id", sy.requestId);
+      } catch {
+        res = new Response(res.body, res);
+        res.headers.set("x-request-id", sy.requestId);
+      }
+      const method = c.req.method;
+      if (!sy.admin) {
+        const flushing = observeRequest(c.env, sy, method, res.status, waitUntil);
+        if (flushing) await flushing;
+      }
+      // The KV version being served (0 for wrangler.toml's config, and without a KV binding).
+      const version = c.env?.SWITCHYARD_KV ? liveConfig(c.env).version : 0;
+      write(logLine(sy, method, res.status, version));
+      return res;
+    })
+    .onError(handleError);
+}

@@ -1,5 +1,6 @@
 // The typed per-request context every stage reads and writes (Hono variable "sy"). Stages talk to each other
 // only through it, which keeps each stage replaceable and its order visible in app.ts alone.
+import type { PolicyState } from "../../core/ratelimit/headers.ts";
 import type { RouteMatch } from "../../core/routing/index.ts";
 import type { RequestFields } from "../../core/rules/index.ts";
 import type { WafDecision } from "../../core/waf/engine.ts";
@@ -53,6 +54,8 @@ export interface RequestContext {
   attempts: Attempt[];
   ruleFields?: RequestFields;
   rateLimits: RateLimitVerdict[];
+  /** What the RateLimit/RateLimit-Policy response headers report (policies with headers on). */
+  rateLimitStates?: PolicyState[];
   /** What the WAF decided (absent when the route has no WAF). */
   waf?: WafDecision;
   /** Resilience notes for the log line: the pool was in panic mode, the retry budget stopped a retry. */
@@ -61,6 +64,8 @@ export interface RequestContext {
   /** A Set-Cookie value for sticky sessions, added to the response by the respond stage. */
   setCookie?: string;
   error?: ProxyError;
+  /** The admin API answered (no metrics point for it). */
+  admin: boolean;
 }
 
 export type AppEnv = { Bindings: Env; Variables: { sy: RequestContext } };

@@ -1,11 +1,10 @@
 // The one error handler: any throw becomes a ProxyError and then JSON { error: { code, message }, request_id }.
 import type { Context } from "hono";
-import type { AppEnv } from "./context.ts";
+import type { AppEnv, RequestContext } from "./context.ts";
 import { errorBody, toProxyError } from "./errors.ts";
 
-export function handleError(err: unknown, c: Context<AppEnv>): Response {
+export function errorResponse(err: unknown, sy: RequestContext | undefined): Response {
   const error = toProxyError(err);
-  const sy = c.var.sy;
   if (sy) sy.error = error;
   const requestId = sy?.requestId ?? "";
   if (error.code === "SY_INTERNAL") {
@@ -15,4 +14,9 @@ export function handleError(err: unknown, c: Context<AppEnv>): Response {
     status: error.status,
     headers: { "content-type": "application/json; charset=utf-8", "x-request-id": requestId },
   });
+}
+
+/** Hono's onError: only reached if something throws outside the request path's own handling. */
+export function handleError(err: unknown, c: Context<AppEnv>): Response {
+  return errorResponse(err, c.get("sy"));
 }

@@ -14,10 +14,12 @@ import { compileRouteTable, type RouteTable } from "../../core/routing/index.ts"
 import { IpSet } from "../../core/rules/ip.ts";
 import type { WafPolicyEngine } from "../../core/waf/engine.ts";
 import { type CompiledWaf, compileWaf } from "../../core/waf/policy.ts";
+import { routeSteps } from "./app.ts";
 import { ProxyError } from "./errors.ts";
 import { type CompiledPolicy, compilePolicies } from "./rate-limit/policies.ts";
 import { retryPolicy } from "./resilience/policy.ts";
 import { budgetFor, type ServiceResilience, serviceResilience } from "./resilience/state.ts";
+import type { Steps } from "./step.ts";
 
 export interface BackendTarget {
   /** The backend's base URL, e.g. http://10.0.0.1:8080 (a path here is prepended to request paths). */
@@ -52,10 +54,12 @@ interface PlanCommon {
   waf: WafPolicyEngine | undefined;
   /** The route's rate-limit policies, in the order the route names them. */
   rateLimits: CompiledPolicy[];
+  /** What a request on this route runs, compiled from the above (app.ts, routeSteps). */
+  steps: Steps;
 }
 
 export type RoutePlan =
-  | (PlanCommon & { kind: "forward"; pick: () => Target })
+  | (PlanCommon & { kind: "forward"; pick: () => Target; targets: Target[] })
   | (PlanCommon & { kind: "redirect" })
   | (PlanCommon & { kind: "respond" });
 
@@ -98,12 +102,13 @@ function compilePlan(
     route,
     waf: waf.forRoute(index),
     rateLimits: (route.rate_limit ?? []).map((name) => rateLimits.get(name)!),
+    steps: undefined as unknown as Steps, // set by compileRuntime once the runtime exists
   };
   if (route.redirect) return { kind: "redirect", ...common };
   if (route.respond) return { kind: "respond", ...common };
   if (route.service !== undefined) {
     const only = target(route, services.get(route.service)!);
-    return { kind: "forward", ...common, pick: () => only };
+    return { kind: "forward", ...common, pick: () => only, targets: [only] };
   }
   // A weighted split picks the service with smooth weighted round-robin: exact shares, evenly interleaved.
   const parts = route.split!.map((s) => target(route, services.get(s.service)!));
@@ -111,7 +116,13 @@ function compilePlan(
     "round-robin",
     route.split!.map((s) => s.weight),
   );
-  return { kind: "forward", ...common, pick: () => parts[selector.select(undefined, () => true) ?? 0]! };
+  const any = () => true;
+  return {
+    kind: "forward",
+    ...common,
+    pick: () => parts[selector.select(undefined, any) ?? 0]!,
+    targets: parts,
+  };
 }
 
 function compilePool(s: Service): ServicePool {
@@ -141,7 +152,7 @@ export function compileRuntime(config: Config): Runtime {
   for (const s of config.services) services.set(s.name, compilePool(s));
   const waf = compileWaf(config);
   const rateLimits = compilePolicies(config);
-  return {
+  const runtime: Runtime = {
     config,
     routes: compileRouteTable(config.routes),
     plans: config.routes.map((r, i) => compilePlan(r, i, services, waf, rateLimits)),
@@ -154,6 +165,8 @@ export function compileRuntime(config: Config): Runtime {
       ...new Set([...UNTRUSTED_HEADERS, ...config.forwarding.strip_untrusted.map((h) => h.toLowerCase())]),
     ],
   };
+  for (const plan of runtime.plans) plan.steps = routeSteps(plan, runtime);
+  return runtime;
 }
 
 let cached: { key: unknown; runtime?: Runtime; error?: ProxyError } | undefined;

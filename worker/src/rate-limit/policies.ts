@@ -43,6 +43,8 @@ export function compilePolicy(rl: RateLimit): CompiledPolicy {
       mitigationMs: rl.mitigation_timeout ?? 0,
       mode: rl.mode,
       lease: leaseSize(rl),
+      // A busy key's leases may grow to a tenth of the limit, unless lease_size fixes their size.
+      leaseMax: rl.lease_size ?? Math.max(leaseSize(rl), Math.floor(rl.limit / 10)),
       leaseTtlMs: Math.min(rl.period, 1000),
       deadlineMs: rl.deadline,
       onError: rl.on_error,

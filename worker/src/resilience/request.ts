@@ -3,7 +3,7 @@
 // (sticky pinning, path/host rewrite, the response) and hands select/send to run().
 import type { Context } from "hono";
 import { type AttemptOutcome, idempotent, type RetryPolicy } from "../../../core/retry/index.ts";
-import type { AppEnv } from "../context.ts";
+import type { AppEnv, RequestContext } from "../context.ts";
 import type { ReplayableBody } from "../proxy/body.ts";
 import type { Target } from "../runtime.ts";
 import type { Background } from "./health-client.ts";
@@ -36,8 +36,7 @@ function background(c: Context<AppEnv>): Background {
   }
 }
 
-export function resilientRequest(c: Context<AppEnv>, target: Target): ResilientRequest {
-  const sy = c.var.sy;
+export function resilientRequest(c: Context<AppEnv>, sy: RequestContext, target: Target): ResilientRequest {
   const { pool, retry: policy, budget } = target;
   const state = pool.resilience;
   const ns = c.env?.HEALTH_CHECKER;

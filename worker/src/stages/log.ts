@@ -1,54 +1,50 @@
-// log: always runs, after everything else has settled the response: one structured JSON line per request.
-
-import type { Context, Next } from "hono";
+// log: always runs, after everything else has settled the response: one structured JSON line per request, in
+// the sidecar's vocabulary (level, time, client, duration_ms, msg). Built field by field in a fixed order, each
+// value escaped once, rather than by JSON.stringify over an object made for the purpose: the line is written for
+// every request, and the generic path (an object of ~20 keys, most undefined, walked and escaped) was the
+// largest self-time item of the request path in `npm run profile:worker`.
+//
+// level: "warn" when the answer is a 5xx (the backend's or Switchyard's) or any error Switchyard generated
+// (SY_* codes: no route, WAF block, rate limited, …); "info" otherwise.
 import type { WafDecision } from "../../../core/waf/engine.ts";
 import { matchDetail } from "../../../core/waf/explain.ts";
-import { liveConfig } from "../config-source/live.ts";
-import type { AppEnv } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 
-export interface LogOptions {
-  /** Where lines go; console.log by default (Workers Logs / wrangler tail pick it up). */
-  write?: (line: string) => void;
-}
+const str = JSON.stringify;
 
-export function logRequest({ write = (line) => console.log(line) }: LogOptions = {}) {
-  return async function logStage(c: Context<AppEnv>, next: Next) {
-    await next();
-    const sy = c.var.sy;
-    write(
-      JSON.stringify({
-        ts: new Date(sy.startedAt).toISOString(),
-        request_id: sy.requestId,
-        client_ip: sy.clientIp || undefined,
-        method: c.req.method,
-        host: sy.host,
-        path: sy.url.pathname,
-        route: sy.route?.route.name,
-        service: sy.service?.name,
-        backend: sy.attempts.at(-1)?.backend,
-        retries: sy.attempts.length > 1 ? sy.attempts.length - 1 : undefined,
-        config_version: liveConfig(c.env).version || undefined,
-        status: c.res.status,
-        error: sy.error?.code,
-        attempts: sy.attempts.length > 0 ? sy.attempts : undefined,
-        panic: sy.panic,
-        retry_budget_exhausted: sy.retryBudgetExhausted,
-        rate_limits: sy.rateLimits.length > 0 ? sy.rateLimits : undefined,
-        waf: sy.waf && wafLogFields(sy.waf),
-        ms: Date.now() - sy.startedAt,
-      }),
-    );
-  };
+export function logLine(sy: RequestContext, method: string, status: number, configVersion: number): string {
+  const warn = status >= 500 || sy.error !== undefined;
+  let line = `{"level":"${warn ? "warn" : "info"}","time":"${new Date(sy.startedAt).toISOString()}"`;
+  line += `,"request_id":${str(sy.requestId)}`;
+  if (sy.clientIp) line += `,"client":${str(sy.clientIp)}`;
+  line += `,"method":${str(method)},"host":${str(sy.host)},"path":${str(sy.url.pathname)}`;
+  const route = sy.route?.route.name;
+  if (route !== undefined) line += `,"route":${str(route)}`;
+  if (sy.service !== undefined) line += `,"service":${str(sy.service.name)}`;
+  const attempts = sy.attempts;
+  if (attempts.length > 0) line += `,"backend":${str(attempts[attempts.length - 1]!.backend)}`;
+  if (attempts.length > 1) line += `,"retries":${attempts.length - 1}`;
+  if (configVersion) line += `,"config_version":${configVersion}`;
+  line += `,"status":${status}`;
+  if (sy.error !== undefined) line += `,"error":"${sy.error.code}"`;
+  if (attempts.length > 0) line += `,"attempts":${str(attempts)}`;
+  if (sy.panic) line += `,"panic":true`;
+  if (sy.retryBudgetExhausted) line += `,"retry_budget_exhausted":true`;
+  if (sy.rateLimits.length > 0) line += `,"rate_limits":${str(sy.rateLimits)}`;
+  if (sy.waf !== undefined) line += `,"waf":${wafField(sy.waf)}`;
+  return `${line},"duration_ms":${Date.now() - sy.startedAt},"msg":"request"}`;
 }
 
 /** The decision in the log line: rule ids always; per managed match where, how and what only when one fired. */
-function wafLogFields(d: WafDecision) {
+function wafField(d: WafDecision): string {
+  if (d.matches.length === 0 && !d.notes?.length)
+    return `{"action":"${d.action}","score":${d.score},"rules":[]}`;
   const managed = d.matches.filter((m) => m.source === "managed");
-  return {
+  return str({
     action: d.action,
     score: d.score,
     rules: d.matches.map((m) => m.id),
     matched: managed.length > 0 ? managed.map(matchDetail) : undefined,
     notes: d.notes,
-  };
+  });
 }

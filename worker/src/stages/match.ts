@@ -1,30 +1,31 @@
 // match: host → path → method/headers/query/cookies → route, or 404 SY_NO_ROUTE. The table is compiled in
 // core/routing when the config loads; this stage only looks up.
-import type { Context, Next } from "hono";
 import { matchRequestFrom } from "../../../core/routing/index.ts";
 import { type FetchLikeRequest, RequestFields, ruleRequestFrom } from "../../../core/rules/index.ts";
-import type { AppEnv } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import { ProxyError } from "../errors.ts";
+import type { Runtime } from "../runtime.ts";
 
-export function matchRoute() {
-  return async function matchStage(c: Context<AppEnv>, next: Next) {
-    const sy = c.var.sy;
-    const runtime = sy.runtime!;
-    const url = sy.url;
-    // Built only if a route's `when` asks, then shared with the WAF and rate limits.
-    const rules = () =>
-      (sy.ruleFields ??= new RequestFields(ruleRequestFrom(c.req.raw as FetchLikeRequest, sy.clientIp)));
-    const found = runtime.routes.match(
-      matchRequestFrom(url, c.req.method, c.req.raw.headers, sy.host, rules),
+/**
+ * The request's rule fields, built on first use (after normalise, so http.request.uri.path is the normalised
+ * path) and shared by route `when`, the WAF and rate limits.
+ */
+export function ruleFieldsOf(sy: RequestContext, req: Request): RequestFields {
+  sy.ruleFields ??= new RequestFields(ruleRequestFrom(req as FetchLikeRequest, sy.clientIp, sy.url.pathname));
+  return sy.ruleFields;
+}
+
+export function matchRoute(sy: RequestContext, runtime: Runtime, req: Request): void {
+  const url = sy.url;
+  const found = runtime.routes.match(
+    matchRequestFrom(url, req.method, req.headers, sy.host, () => ruleFieldsOf(sy, req)),
+  );
+  if (!found) {
+    throw new ProxyError(
+      "SY_NO_ROUTE",
+      `no route matches ${req.method} ${sy.host || "(no host)"}${url.pathname}`,
     );
-    if (!found) {
-      throw new ProxyError(
-        "SY_NO_ROUTE",
-        `no route matches ${c.req.method} ${sy.host || "(no host)"}${url.pathname}`,
-      );
-    }
-    sy.route = found;
-    sy.plan = runtime.plans[found.index];
-    await next();
-  };
+  }
+  sy.route = found;
+  sy.plan = runtime.plans[found.index];
 }

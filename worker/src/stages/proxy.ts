@@ -4,24 +4,19 @@
 //   forward  fetch with redirects left to the client; bodies stream both ways; WebSocket upgrades pass through
 // Failures are retried as the route's retry policy allows, on a backend not tried yet, only when it is safe
 // (worker/src/resilience/: timeouts, budget, backoff, hedging, health filter and outlier detection).
-import type { Context } from "hono";
-import type { HashKey } from "../../../core/config/schema/index.ts";
+import type { HashKey, Route } from "../../../core/config/schema/index.ts";
 import { applyHeaderModifiers, parseCookies, rewritePath } from "../../../core/routing/index.ts";
-import type { AppEnv, RequestContext } from "../context.ts";
-import { ProxyError } from "../errors.ts";
+import type { RequestContext } from "../context.ts";
 import { onBodyDone } from "../proxy/accounting.ts";
 import { ReplayableBody } from "../proxy/body.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamUrl } from "../proxy/headers.ts";
 import { resilientRequest } from "../resilience/request.ts";
-import type { ServicePool } from "../runtime.ts";
+import type { Runtime, ServicePool, Target } from "../runtime.ts";
+import type { Answer } from "../step.ts";
 import { affinityCookie, signAffinity, stickyKey, verifyAffinity } from "../sticky.ts";
 
-export interface ProxyOptions {
-  /** The upstream fetch; injectable so a unit test can play the backend (integration tests use real servers). */
-  fetcher?: typeof fetch;
-  /** Clock for sticky-cookie expiry, in milliseconds. */
-  now?: () => number;
-}
+/** Shared by every bodiless request: a ReplayableBody over null holds no state. */
+const NO_BODY = new ReplayableBody(null);
 
 const IP_HOST = /^(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]+\])$/i;
 
@@ -67,14 +62,13 @@ async function affinityFor(pool: ServicePool, secret: string | undefined, req: R
   return { key, pinned } satisfies Affinity;
 }
 
-export function proxy({ fetcher = (input, init) => fetch(input, init), now = Date.now }: ProxyOptions = {}) {
-  return async function proxyStage(c: Context<AppEnv>): Promise<Response> {
-    const sy = c.var.sy;
-    const plan = sy.plan!;
-    if (plan.kind !== "forward")
-      throw new ProxyError("SY_INTERNAL", `route "${plan.route.name}" has no service`);
-    const route = plan.route;
-    const target = plan.pick();
+/** The proxy loop of one forwarding route; `pick` chooses its service (one, or a weighted split). */
+export function proxyAnswer(route: Route, pick: () => Target, runtime: Runtime): Answer {
+  const forwarded = runtime.config.forwarding.forwarded;
+  const internal = runtime.internalHeaders;
+  const untrusted = runtime.untrustedHeaders;
+  return async function proxyStage(c, sy, { fetcher, now }): Promise<Response> {
+    const target = pick();
     const pool = target.pool;
     sy.service = pool;
     const req = c.req.raw;
@@ -92,14 +86,14 @@ export function proxy({ fetcher = (input, init) => fetch(input, init), now = Dat
       proto: url.protocol.slice(0, -1),
       host: req.headers.get("host") ?? url.host,
       requestId: sy.requestId,
-      forwarded: sy.runtime!.config.forwarding.forwarded,
-      internal: sy.runtime!.internalHeaders,
-      untrusted: sy.runtime!.untrustedHeaders,
+      forwarded,
+      internal,
+      untrusted,
     });
     applyHeaderModifiers(headers, route.request_headers);
-    const resilience = resilientRequest(c, target);
-    const body = new ReplayableBody(req.body, resilience.policy.bufferBytes);
-    const affinity = await affinityFor(pool, c.env?.STICKY_SECRET, req, now());
+    const resilience = resilientRequest(c, sy, target);
+    const body = req.body === null ? NO_BODY : new ReplayableBody(req.body, resilience.policy.bufferBytes);
+    const affinity = pool.sticky ? await affinityFor(pool, c.env?.STICKY_SECRET, req, now()) : undefined;
     const key = hashKeyOf(pool.hash, sy, req, url);
 
     // select → forward, retried as the route's retry policy allows (worker/src/resilience/loop.ts)

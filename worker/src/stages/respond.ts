@@ -1,18 +1,25 @@
 // respond: the route's response header modifiers, internal headers stripped, and the sticky-session cookie,
 // applied to whatever answered (backend, redirect or direct response). Errors Switchyard generated itself
-// are left as they are.
-import type { Context, Next } from "hono";
+// are left as they are. Compiled per route: a route with none of the three has no respond step at all.
+import type { HeaderModifiers } from "../../../core/config/schema/index.ts";
 import { applyHeaderModifiers } from "../../../core/routing/index.ts";
-import type { AppEnv } from "../context.ts";
+import type { Step } from "../step.ts";
 
-export function respond() {
-  return async function respondStage(c: Context<AppEnv>, next: Next) {
-    await next();
-    const sy = c.var.sy;
-    if (c.error) return;
-    const headers = c.res.headers;
-    for (const name of sy.runtime!.internalHeaders) headers.delete(name);
-    applyHeaderModifiers(headers, sy.route?.route.response_headers);
-    if (sy.setCookie) headers.append("set-cookie", sy.setCookie);
+export function respondStep(
+  internal: readonly string[],
+  modifiers: HeaderModifiers | undefined,
+  sticky: boolean,
+): Step | undefined {
+  if (internal.length === 0 && modifiers === undefined && !sticky) return undefined;
+  return {
+    name: "respond",
+    after: function respondStage(_c, sy, res, own) {
+      if (own) return res;
+      const headers = res.headers;
+      for (const name of internal) headers.delete(name);
+      applyHeaderModifiers(headers, modifiers);
+      if (sy.setCookie) headers.append("set-cookie", sy.setCookie);
+      return res;
+    },
   };
 }

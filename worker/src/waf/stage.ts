@@ -2,14 +2,16 @@
 // log, skip, allow); then the managed ruleset scores the request and blocks at the threshold (mode block) or
 // only records it (mode log). The decision goes into the context for the log line, and, with
 // waf.explain_header, into an x-switchyard-waf response header. A block is 403 JSON with the request id.
-import type { Context, Next } from "hono";
-import { type FetchLikeRequest, RequestFields, ruleRequestFrom } from "../../../core/rules/index.ts";
+import type { RequestFields } from "../../../core/rules/index.ts";
 import type { WafDecision, WafPolicyEngine } from "../../../core/waf/engine.ts";
 import { explain } from "../../../core/waf/explain.ts";
 import { collectTargets } from "../../../core/waf/inspect.ts";
+import type { CompiledWaf } from "../../../core/waf/policy.ts";
 import type { ProtocolPolicy } from "../../../core/waf/protocol.ts";
-import type { AppEnv } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import { errorBody, ProxyError } from "../errors.ts";
+import { ruleFieldsOf } from "../stages/match.ts";
+import type { Ctx, Step } from "../step.ts";
 import { readBodyPrefix } from "./body.ts";
 
 export const EXPLAIN_HEADER = "x-switchyard-waf";
@@ -48,14 +50,17 @@ export async function decide(
   return engine.evaluateManaged(inspection, custom.matches);
 }
 
-export function waf() {
-  return async function wafStage(c: Context<AppEnv>, next: Next) {
-    const sy = c.var.sy;
-    const compiled = sy.runtime!.waf;
-    const engine = sy.plan?.waf;
-    if (!engine) return next();
-    sy.ruleFields ??= new RequestFields(ruleRequestFrom(c.req.raw as FetchLikeRequest, sy.clientIp));
-    const decision = await decide(engine, c.req.raw, sy.ruleFields, compiled.bodyLimit, compiled.protocol);
+/** The route's WAF step (compiled with its plan); undefined when the route has no WAF or nothing to check. */
+export function wafStep(compiled: CompiledWaf, engine: WafPolicyEngine | undefined): Step | undefined {
+  if (!engine || (engine.custom.length === 0 && !engine.managed.settings.enabled)) return undefined;
+  const before = async function wafStage(c: Ctx, sy: RequestContext): Promise<Response | undefined> {
+    const decision = await decide(
+      engine,
+      c.req.raw,
+      ruleFieldsOf(sy, c.req.raw),
+      compiled.bodyLimit,
+      compiled.protocol,
+    );
     sy.waf = decision;
     if (decision.action === "block") {
       const r = decision.response;
@@ -79,7 +84,15 @@ export function waf() {
       headers.set("content-type", "application/json; charset=utf-8");
       return new Response(JSON.stringify(errorBody(err, sy.requestId)), { status: err.status, headers });
     }
-    await next();
-    if (compiled.explainHeader) c.res.headers.set(EXPLAIN_HEADER, explain(decision));
+    return undefined;
+  };
+  if (!compiled.explainHeader) return { name: "waf", before };
+  return {
+    name: "waf",
+    before,
+    after: function wafExplainHeader(_c, sy, res) {
+      res.headers.set(EXPLAIN_HEADER, explain(sy.waf!));
+      return res;
+    },
   };
 }
