@@ -11,6 +11,7 @@ const MARKER = "BENCH-FIGURES ";
 export async function microSection(ctx: BenchContext): Promise<void> {
   await moduleBench(ctx, "route_match", "Route matching (mitata)", "bench/route-match.bench.ts");
   await moduleBench(ctx, "waf", "WAF per request (mitata)", "bench/waf.bench.ts");
+  await moduleBench(ctx, "log_line", "Worker log line alone (mitata)", "bench/log-line.bench.ts");
   await compileTime(ctx);
 }
 

@@ -16,6 +16,7 @@ import {
   writePassthroughConfig,
   writeSwitchyardConfig,
 } from "../workerd/config.ts";
+import { stageCosts } from "./worker-stages.ts";
 
 const CONNECTIONS = 16;
 
@@ -134,6 +135,8 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
     variants.filter((v) => !v.error),
   );
   report(sec, variants, a, b, c, d);
+  if (wrangler && !("error" in ctx.bundle))
+    await stageCosts(ctx, sec, wrangler, backends).catch((err) => sec.skip("stage costs", errorText(err)));
 }
 
 type Up = (

@@ -68,6 +68,8 @@ export interface AppOptions {
   now?: () => number;
   /** The RateLimiter namespace; defaults to env.RATE_LIMITER. Tests pass a failing one to check on_error. */
   namespace?: (env: Env) => LimiterNamespace | undefined;
+  /** One metrics point per request (default true); the bench turns it off to measure what it costs. */
+  metrics?: boolean;
 }
 
 /** The steps of one route, in the order of the diagram above. Called by compileRuntime, once per route. */
@@ -101,6 +103,7 @@ export function createApp(options: AppOptions = {}) {
     rateLimiter: options.namespace ?? ((env) => env.RATE_LIMITER),
   };
   const admin = adminApi({ healthReader: resilienceHealth });
+  const metrics = options.metrics ?? true;
 
   /** Everything up to the answer: config, admin, trust, match, then the route's own steps. */
   async function route(c: Ctx, sy: RequestContext, waitUntil: ((p: Promise<unknown>) => void) | undefined) {
@@ -142,7 +145,7 @@ export function createApp(options: AppOptions = {}) {
         res.headers.set("x-request-id", sy.requestId);
       }
       const method = c.req.method;
-      if (!sy.admin) {
+      if (metrics && !sy.admin) {
         const flushing = observeRequest(c.env, sy, method, res.status, waitUntil);
         if (flushing) await flushing;
       }
