@@ -35,7 +35,15 @@ export const DEFAULTS = {
   outlier: { consecutive5xx: 5, maxEject: "5m", maxEjectionPercent: 50, panicThreshold: 50 },
   activeHealth: { method: "GET", jitter: "1s" },
   admin: { prefix: "/__switchyard/", refresh: "10s", history: 10 },
-  rateLimit: { algorithm: "gcra", action: "block", mode: "exact", onError: "allow", deadline: "50ms" },
+  rateLimit: {
+    algorithm: "gcra",
+    action: "block",
+    mode: "exact",
+    onError: "allow",
+    deadline: "50ms",
+    ipv6Prefix: 64,
+    ipv4Prefix: 32,
+  },
   waf: { paranoia: 1, threshold: 5, mode: "block", bodyLimit: "128kb", maxArgs: 255, oversize: "score" },
 } as const;
 

@@ -318,7 +318,10 @@ function explainRateLimits(config: Config, route: Route, fields: RequestFields):
     if (rl.match !== undefined && !compileExpression(rl.match).test(fields)) {
       return { ...base, applies: false, reason: `its match ${q(rl.match)} is false for this request` };
     }
-    const parts = (Array.isArray(rl.key) ? rl.key : [rl.key]).map((k) => compileKeyExpression(k)(fields));
+    const ip = { ipv6Prefix: rl.ipv6_prefix, ipv4Prefix: rl.ipv4_prefix };
+    const parts = (Array.isArray(rl.key) ? rl.key : [rl.key]).map((k) =>
+      compileKeyExpression(k, undefined, ip)(fields),
+    );
     const missing = parts.some((p) => p === undefined);
     if (missing && rl.fallback === undefined) {
       return {

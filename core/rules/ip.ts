@@ -75,6 +75,16 @@ export function parseIp(text: string): Ip | undefined {
   return n === undefined ? undefined : { v6: false, n };
 }
 
+/** The network of `ip` with the given prefix length (host bits cleared): 2001:db8:1:2:3::4 /64 → 2001:db8:1:2::. */
+export function ipNetwork(ip: Ip, prefix: number): Ip {
+  if (ip.v6) {
+    const host = (1n << BigInt(128 - Math.max(0, Math.min(128, prefix)))) - 1n;
+    return { v6: true, n: ip.n & ~host & ((1n << 128n) - 1n) };
+  }
+  const bits = Math.max(0, Math.min(32, prefix));
+  return { v6: false, n: bits === 0 ? 0 : (ip.n - (ip.n % 2 ** (32 - bits))) >>> 0 };
+}
+
 /** Canonical text: dotted quad for IPv4, RFC 5952 compressed form for IPv6. */
 export function formatIp(ip: Ip): string {
   if (!ip.v6) return [ip.n >>> 24, (ip.n >>> 16) & 255, (ip.n >>> 8) & 255, ip.n & 255].join(".");

@@ -4,14 +4,21 @@ import type { Expr } from "./ast.ts";
 import { resolveField } from "./check.ts";
 import { RuleError } from "./errors.ts";
 import { FIELDS } from "./fields.ts";
-import { formatIp, type Ip } from "./ip.ts";
+import { formatIp, type Ip, ipNetwork } from "./ip.ts";
 import { parse } from "./parser.ts";
 import type { RequestFields } from "./request.ts";
 
 /** Reads the key of one request; undefined when the request has no such value (no header, no cookie). */
 export type KeyFn = (fields: RequestFields) => string | undefined;
 
-export function compileKeyExpression(expression: string, rule = "key"): KeyFn {
+export interface KeyOptions {
+  /** IPv6 addresses in a key count as their network of this length (a client holds a whole /64). Default 128. */
+  ipv6Prefix?: number;
+  /** IPv4 addresses likewise. Default 32. */
+  ipv4Prefix?: number;
+}
+
+export function compileKeyExpression(expression: string, rule = "key", ip: KeyOptions = {}): KeyFn {
   let tree: Expr;
   try {
     tree = parse(expression);
@@ -19,10 +26,10 @@ export function compileKeyExpression(expression: string, rule = "key"): KeyFn {
     if (e instanceof RuleError) throw e.withRule(rule);
     throw e;
   }
-  return build(tree, expression, rule);
+  return build(tree, expression, rule, ip);
 }
 
-function build(n: Expr, src: string, rule: string): KeyFn {
+function build(n: Expr, src: string, rule: string, ip: KeyOptions): KeyFn {
   const fail = (msg: string): never => {
     throw new RuleError("type", msg, src, n.start).withRule(rule);
   };
@@ -30,7 +37,7 @@ function build(n: Expr, src: string, rule: string): KeyFn {
     const arg = n.args[0]!;
     if (arg.kind === "string" || arg.kind === "int" || arg.kind === "intRange" || arg.kind === "ip")
       return fail(`${n.name}() of a constant is not a key`);
-    const inner = build(arg as Expr, src, rule);
+    const inner = build(arg as Expr, src, rule, ip);
     return n.name === "lower" ? (f) => inner(f)?.toLowerCase() : (f) => inner(f)?.toUpperCase();
   }
   if (n.kind === "field") {
@@ -38,6 +45,17 @@ function build(n: Expr, src: string, rule: string): KeyFn {
     const def = FIELDS[name] ?? fail(`unknown field ${n.name}`);
     if (def.type.k === "map" || def.type.k === "bool")
       return fail(`${n.name} is not a value a key can use; index it, e.g. ${n.name}["name"]`);
+    if (def.type.k === "ip") {
+      const v6 = ip.ipv6Prefix ?? 128;
+      const v4 = ip.ipv4Prefix ?? 32;
+      return (f) => {
+        const addr = def.read(f) as Ip | undefined;
+        if (!addr) return undefined;
+        const prefix = addr.v6 ? v6 : v4;
+        const whole = addr.v6 ? 128 : 32;
+        return prefix >= whole ? formatIp(addr) : `${formatIp(ipNetwork(addr, prefix))}/${prefix}`;
+      };
+    }
     return (f) => stringify(def.read(f));
   }
   if (n.kind === "index" && n.target.kind === "field") {

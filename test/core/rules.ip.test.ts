@@ -1,6 +1,6 @@
 // The CIDR/IP matcher the rules language and the sidecar's allow/deny lists share.
 import { describe, expect, it } from "vitest";
-import { formatIp, IpSet, IpSetError, parseIp, parseIpRange } from "../../core/rules/ip.ts";
+import { formatIp, IpSet, IpSetError, ipNetwork, parseIp, parseIpRange } from "../../core/rules/ip.ts";
 
 describe("parseIp", () => {
   it.each([
@@ -115,5 +115,17 @@ describe("IpSet", () => {
     const s = IpSet.parse(entries);
     expect(s.hasText("10.7.207.9")).toBe(true);
     expect(s.hasText("10.8.0.1")).toBe(false);
+  });
+});
+
+describe("ipNetwork", () => {
+  it("clears host bits for IPv6 and IPv4 prefixes", () => {
+    const net = (ip: string, p: number) => formatIp(ipNetwork(parseIp(ip)!, p));
+    expect(net("2001:db8:1:2:3:4:5:6", 64)).toBe("2001:db8:1:2::");
+    expect(net("2001:db8:1:2:3:4:5:6", 128)).toBe("2001:db8:1:2:3:4:5:6");
+    expect(net("2001:db8::1", 0)).toBe("::");
+    expect(net("198.51.100.200", 24)).toBe("198.51.100.0");
+    expect(net("255.255.255.255", 1)).toBe("128.0.0.0");
+    expect(net("198.51.100.7", 32)).toBe("198.51.100.7");
   });
 });

@@ -236,6 +236,8 @@ describe("rate limiting, approximate mode", () => {
     const { policy } = compilePolicy({
       name: `two-isolates-${Date.now()}`,
       key: "ip.src",
+      ipv6_prefix: 64,
+      ipv4_prefix: 32,
       limit: 40,
       period: 60_000,
       algorithm: "gcra",

@@ -21,6 +21,18 @@ export const rateLimitSchema = meta(
       ]),
       { description: "What requests are counted by: one field expression or a list (a compound key)." },
     ),
+    ipv6_prefix: meta(
+      z._default(z.number().check(z.int(), z.minimum(1), z.maximum(128)), DEFAULTS.rateLimit.ipv6Prefix),
+      {
+        description: `An IPv6 ip.src in the key counts as its network of this length: one client usually holds a whole /64 and could rotate addresses inside it. 128 counts each address. Default ${DEFAULTS.rateLimit.ipv6Prefix}.`,
+      },
+    ),
+    ipv4_prefix: meta(
+      z._default(z.number().check(z.int(), z.minimum(1), z.maximum(32)), DEFAULTS.rateLimit.ipv4Prefix),
+      {
+        description: `An IPv4 ip.src in the key counts as its network of this length, e.g. 24 to group a /24. Default ${DEFAULTS.rateLimit.ipv4Prefix} (each address).`,
+      },
+    ),
     fallback: meta(z.optional(z.string()), {
       description:
         "Key to count requests under when the key is missing (no header, no cookie). Unset: such requests are not counted.",

@@ -21,7 +21,10 @@ export function compilePolicies(config: Config): Map<string, CompiledPolicy> {
 }
 
 export function compilePolicy(rl: RateLimit): CompiledPolicy {
-  const parts: KeyFn[] = (Array.isArray(rl.key) ? rl.key : [rl.key]).map((k) => compileKeyExpression(k));
+  const ip = { ipv6Prefix: rl.ipv6_prefix, ipv4Prefix: rl.ipv4_prefix };
+  const parts: KeyFn[] = (Array.isArray(rl.key) ? rl.key : [rl.key]).map((k) =>
+    compileKeyExpression(k, undefined, ip),
+  );
   const fallback = rl.fallback;
   const key = (fields: RequestFields): string | undefined => {
     if (parts.length === 1) return parts[0]!(fields) ?? fallback;
