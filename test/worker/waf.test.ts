@@ -219,7 +219,9 @@ describe("explain header", () => {
     const blocked = await callExplained(`http://main.test/${SQLI}`);
     expect(blocked.headers.get("x-switchyard-waf")).toMatch(/^action=block; score=\d+\/5; rules=942100/);
     // Per managed rule: id, where, the transformations of the matched form, a short extract of the value.
-    expect(blocked.headers.get("x-switchyard-waf")).toMatch(/; matched=942100@args:id\[[^\]]+\]"[^"]*1' or '1'='1/);
+    expect(blocked.headers.get("x-switchyard-waf")).toMatch(
+      /; matched=942100@args:id\[[^\]]+\]"[^"]*1' or '1'='1/,
+    );
     const body = (await blocked.json()) as { error: { rules: string[]; score: number } };
     expect(body.error.rules).toContain("942100");
     const passed = await callExplained("http://main.test/page?debug=1");
