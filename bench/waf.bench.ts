@@ -13,6 +13,7 @@ import { collectTargets } from "../core/waf/inspect.ts";
 import { MANAGED_RULES } from "../core/waf/managed-rules.ts";
 import { PipelineTree } from "../core/waf/pipelines.ts";
 import { compileWaf } from "../core/waf/policy.ts";
+import { CRAFTED_UNITS } from "../test/waf-corpus/settings.ts";
 import { decide } from "../worker/src/waf/stage.ts";
 
 const config = parseConfig({
@@ -90,38 +91,12 @@ function inspectOnly(body?: string) {
   ).score;
 }
 
-/** Repeated units that once made a pattern or a detector superlinear (see test/core/waf.redos.test.ts). */
-const CRAFTED = [
-  "<a",
-  "<img src=",
-  "<a onx",
-  "' or a",
-  "'",
-  "../",
-  "%2e%2e%2f",
-  "${",
-  "${${",
-  "#{",
-  "{{",
-  "select ",
-  "(",
-  ";ls ",
-  "`",
-  "$(",
-  "{a,",
-  "\n",
-  "/*!",
-  "/etc/passwd",
-  "javascript:",
-  "a ",
-];
-
 /** Per rule, the slowest crafted unit at 128 KiB (best of 5 runs), after its transformations. */
 function crafted(): { worst_ms: number; worst: string; detectors: Array<{ name: string; value: number }> } {
   const tree = new PipelineTree();
   const perRule = new Map<string, number>();
   let worst = { ms: 0, what: "" };
-  for (const unit of CRAFTED) {
+  for (const unit of CRAFTED_UNITS) {
     const raw = unit.repeat(Math.ceil(131072 / unit.length)).slice(0, 131072);
     const memo: Array<string | undefined> = [raw];
     for (const r of MANAGED_RULES) {

@@ -6,21 +6,15 @@ import { detectCssScript, detectXss } from "../../core/waf/detect/html.ts";
 import { detectUnixCommand, detectWindowsCommand } from "../../core/waf/detect/shell.ts";
 import { sqlInjection } from "../../core/waf/detect/sql.ts";
 import { withUrlParams } from "../../core/waf/detect/url-values.ts";
-import { ManagedEngine, type ManagedSettings } from "../../core/waf/engine.ts";
+import { ManagedEngine } from "../../core/waf/engine.ts";
 import { explain } from "../../core/waf/explain.ts";
 import { collectTargets, type InspectInput } from "../../core/waf/inspect.ts";
 import { normal } from "../../core/waf/normalize.ts";
 import { NORMAL, PipelineTree, pipelineName, T, TRANSFORMS } from "../../core/waf/pipelines.ts";
+import { managedSettings } from "../waf-corpus/settings.ts";
 
 const n = (s: string) => normal(s);
-const settings: ManagedSettings = {
-  enabled: true,
-  paranoia: 1,
-  threshold: 5,
-  mode: "block",
-  disabled_rules: [],
-  max_args: 255,
-};
+const settings = managedSettings();
 const form = (text: string): InspectInput => ({
   method: "POST",
   path: "/post",

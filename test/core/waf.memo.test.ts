@@ -1,17 +1,11 @@
 // The managed engine's clean-value memo (two generations, CLEAN_CACHE_SIZE entries): values repeated on every
 // request stay remembered however many new ones pass through, and a value that matched is never remembered.
 import { describe, expect, it } from "vitest";
-import { CLEAN_CACHE_SIZE, ManagedEngine, type ManagedSettings } from "../../core/waf/engine.ts";
+import { CLEAN_CACHE_SIZE, ManagedEngine } from "../../core/waf/engine.ts";
 import { collectTargets, type InspectInput } from "../../core/waf/inspect.ts";
+import { managedSettings } from "../waf-corpus/settings.ts";
 
-const settings: ManagedSettings = {
-  enabled: true,
-  paranoia: 1,
-  threshold: 5,
-  mode: "block",
-  disabled_rules: [],
-  max_args: 255,
-};
+const settings = managedSettings();
 const UA = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0";
 const COOKIE = "session=3f2a9c0d81e4b7a6";
 const request = (query: string): InspectInput => ({

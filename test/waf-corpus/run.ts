@@ -2,13 +2,14 @@
 // The corpus is the generated one (generate.ts, ordinary.ts) plus the hand-written lists (attacks.ts,
 // benign.ts); the held-out set (held-out.ts) is reported on its own. Used by the worker tests (inside workerd)
 // and by `npm run waf:corpus`, which prints the tables.
-import { ManagedEngine, type ManagedSettings } from "../../core/waf/engine.ts";
+import { ManagedEngine } from "../../core/waf/engine.ts";
 import { collectTargets, type InspectInput } from "../../core/waf/inspect.ts";
 import { ATTACKS as HAND_ATTACKS } from "./attacks.ts";
 import { BENIGN } from "./benign.ts";
 import { generateAttacks } from "./generate.ts";
 import { HELD_OUT_ATTACKS, HELD_OUT_ORDINARY } from "./held-out.ts";
 import { generateOrdinary } from "./ordinary.ts";
+import { managedSettings } from "./settings.ts";
 import type { CorpusEntry } from "./types.ts";
 
 /** The CRS family a hand-written entry's category belongs to. */
@@ -70,15 +71,7 @@ export function runCorpus(
   threshold = 5,
   corpus: { attacks: CorpusEntry[]; ordinary: CorpusEntry[] } = { attacks: ATTACKS, ordinary: ORDINARY },
 ): CorpusReport {
-  const settings: ManagedSettings = {
-    enabled: true,
-    paranoia,
-    threshold,
-    mode: "block",
-    disabled_rules: [],
-    max_args: 255,
-  };
-  const engine = new ManagedEngine(settings);
+  const engine = new ManagedEngine(managedSettings({ paranoia, threshold }));
   const blocked = (e: CorpusEntry) => {
     const r = engine.inspect(collectTargets(toInput(e)));
     return { blocked: r.score >= threshold, rules: r.matches.map((m) => m.id) };

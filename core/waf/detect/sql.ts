@@ -228,12 +228,13 @@ const BARE = new RegExp(
 
 const CONTEXTS = ["", "'", '"', "`"];
 
-/** Characters or words without which no shape can match: most values have none and are not tokenized. */
+/**
+ * Characters or words without which no shape can match, in any context (a quote context's tail is part of the
+ * value too): a boolean, comparison or word operator, a comment, a call, a statement or clause keyword. Most
+ * values have none and are not tokenized at all.
+ */
 const ANY_SQL =
-  /['"`;()=<>&|#*!]|--|\b(?:or|and|xor|div|union|intersect|order|group|having|limit|select|exec|drop|delete|insert|update|waitfor)\b/;
-/** The same for a value read unquoted (quotes do not help there). */
-const ANY_BARE =
-  /[;()=<>&|#!*]|--|\b(?:or|and|xor|div|union|intersect|order|group|having|limit|select|exec|drop|delete|insert|update|waitfor|like|in|is|between)\b/;
+  /[;()=<>&|#!*]|--|\b(?:or|and|xor|div|union|intersect|order|group|having|limit|select|exec|execute|drop|delete|insert|update|create|alter|truncate|declare|shutdown|grant|waitfor|like|rlike|regexp|in|is|between|sounds|glob)\b/;
 /** Token classes at least one of which every shape needs after the start. */
 const TELLING = /[&UE;cBogif]/;
 
@@ -248,7 +249,7 @@ export function sqlInjection(
 ): { fingerprint: string; context: string } | undefined {
   if (!ANY_SQL.test(text)) return undefined;
   for (const q of CONTEXTS) {
-    if (q === "" ? !ANY_BARE.test(text) : !text.includes(q)) continue;
+    if (q !== "" && !text.includes(q)) continue;
     const raw = tokenize(text, q);
     if (!TELLING.test(raw)) continue;
     const f = fold(raw);
