@@ -103,9 +103,11 @@ function crafted(): { worst_ms: number; worst: string; detectors: Array<{ name: 
       const text = tree.text(tree.intern(r.t), memo);
       let best = Number.POSITIVE_INFINITY;
       for (let i = 0; i < 5; i++) {
+        // Alternate two texts: the shell detectors remember the last value they split.
+        const input = i % 2 === 0 ? text : `${text} `;
         const t0 = performance.now();
-        if (r.detect) r.detect(text);
-        else r.re!.test(text);
+        if (r.detect) r.detect(input);
+        else r.re!.test(input);
         best = Math.min(best, performance.now() - t0);
       }
       perRule.set(r.id, Math.max(perRule.get(r.id) ?? 0, best));

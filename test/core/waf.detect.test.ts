@@ -204,6 +204,30 @@ describe("transformation pipelines", () => {
   });
 });
 
+describe("PHP function calls", () => {
+  const score = (value: string) =>
+    new ManagedEngine(settings).inspect(collectTargets(form(`code=${encodeURIComponent(value)}`))).score;
+  it.each([
+    "eval($foo)",
+    "exec\n('bar')",
+    "exec  (blah)",
+    "@exec('test')",
+    "exec //comment\n (blah)",
+    "exec/*comment*/()",
+    "system(whoami)",
+    "(system)(whoami)",
+    "('system')('whoami')",
+  ])("%j is a call", (value) => {
+    expect(score(value)).toBeGreaterThanOrEqual(5);
+  });
+  it.each(["regex.exec(str) returns null", "the system (v2) works", "exec summary", "python eval vs exec"])(
+    "%j is not",
+    (value) => {
+      expect(score(value)).toBe(0);
+    },
+  );
+});
+
 describe("managed matches as explanations show them", () => {
   it("names the rule, the part, the transformations and a snippet of what matched", () => {
     const e = new ManagedEngine(settings);

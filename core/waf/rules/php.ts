@@ -25,7 +25,9 @@ export const PHP_RULES: readonly ManagedRule[] = [
     on: INPUT,
     t: T.sql,
     any: "(",
-    re: /\b(?:eval|assert|shell_exec|passthru|popen|proc_open|pcntl_exec|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|file_put_contents|file_get_contents|phpinfo|preg_replace|move_uploaded_file|fsockopen|highlight_file|show_source)\s*\(|\b(?:system|exec|include|require)(?:_once)?\s*\(\s*['"$]/,
+    // Not a method (regex.exec(…), obj.eval(…)); PHP allows a comment between the name and "(". "system" and
+    // "exec" are English too: with a space before "(" they count only where code starts ("the system (v2)").
+    re: /(?<![\w.$>])(?:eval|assert|shell_exec|passthru|popen|proc_open|pcntl_exec|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|file_put_contents|file_get_contents|phpinfo|preg_replace|move_uploaded_file|fsockopen|highlight_file|show_source)\s*(?:(?:#|\/\/)[^\n]{0,256}\n\s*)?\(|(?:^|[;@({}=]\s*)(?:system|exec)\s*(?:(?:#|\/\/)[^\n]{0,256}\n\s*)?\(|(?<![\w.$>])(?:system|exec)\(|\b(?:include|require)(?:_once)?\s*\(\s*['"$]|\(\s*['"]?(?:system|exec|passthru|shell_exec|assert|eval|popen)['"]?\s*\)\s*\(/,
   }),
   rule({
     id: "933130",
