@@ -104,10 +104,13 @@ const RESTRICTED_EXTENSIONS = new Set(
 const CACHE_DIRECTIVES = new Set(["no-cache", "no-store", "no-transform", "only-if-cached", "max-stale"]);
 const CODINGS =
   /\b(?:br|compress|deflate|gzip|x-gzip|x-compress|identity|zstd|aes128gcm|exi|pack200-gzip|dcb|dcz)\b|\*/;
+/** Methods and the HTTP version are case-sensitive on the wire, so only upper case makes a smuggled request
+ * (and "forget it, http/2 …" in prose is not one); no word boundary before the method: "barGET / HTTP/1.1". */
 const SMUGGLED_REQUEST =
-  /\b(?:get|post|head|put|patch|delete|options|connect|trace|track|propfind|proppatch|mkcol|copy|move|lock|unlock)[ \t]+[^\s]{1,2048}[ \t]+http\/\d/i;
+  /(?:GET|POST|HEAD|PUT|PATCH|DELETE|OPTIONS|CONNECT|TRACE|TRACK|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|LOCK|UNLOCK)[ \t]+[^\s]{1,2048}[ \t]+HTTP\/\d/;
+/** After a line break: a response header, a status line, or a response body's first tag. */
 const SPLIT_RESPONSE =
-  /[\r\n][ \t]{0,8}(?:content-(?:type|length|disposition)|set-cookie|location|refresh|x-xss-protection|access-control-[a-z-]{1,32})[ \t]{0,8}:|[\r\n][ \t]{0,8}http\/\d(?:\.\d)?[ \t]+\d{3}/i;
+  /[\r\n][ \t]{0,8}(?:content-(?:type|length|disposition)|set-cookie|location|refresh|x-xss-protection|access-control-[a-z-]{1,32})[ \t]{0,8}:|[\r\n][ \t]{0,8}http\/\d(?:\.\d)?[ \t]+\d{3}|[\r\n][ \t\r\n]{0,8}<(?:html|meta|head|body|!doctype)\b/i;
 const LDAP_INJECTION = /\)[ \t]{0,8}\([ \t]{0,8}(?:[|&!]|[\w.;-]{1,64}[ \t]{0,8}[<>~]?=)|\*\)[ \t]{0,8}\(/;
 /** What every argument check below needs, raw or URL-encoded once: CR, LF, ")" or "http/". */
 const NEEDS_A_LOOK = /[\r\n)]|%0[ad]|%29|http(?:\/|%2f)/i;

@@ -182,6 +182,17 @@ describe("bypass 5: a payload after body_limit", () => {
     expect(res.headers.get("x-switchyard-waf")).toContain("(oversize=score)");
   });
 
+  it("an upload whose cut falls inside a binary file only notes it (920905), so large images pass", async () => {
+    const png = new Uint8Array(256 * 1024);
+    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]);
+    const fd = new FormData();
+    fd.set("title", "holiday");
+    fd.set("photo", new File([png], "beach.png", { type: "image/png" }));
+    const res = await call("http://main.test/echo", { method: "POST", body: fd });
+    expect(await status(res)).toBe(200);
+    expect(lastLog().waf?.rules).toEqual(["920905"]);
+  });
+
   it('oversize = "block" refuses it; "inspect-prefix" lets it through and says only the prefix was seen', async () => {
     const refused = await call("http://refuse.test/echo", { method: "POST", headers: form, body: padded });
     expect(await status(refused)).toBe(403);

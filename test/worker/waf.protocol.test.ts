@@ -159,6 +159,7 @@ describe("921: protocol attacks", () => {
       [`/?x=${encodeURIComponent("a GET /admin HTTP/1.1")}`, "921801"],
       [`/?lang=${encodeURIComponent("en\r\nSet-Cookie: session=attacker")}`, "921802"],
       [`/?r=${encodeURIComponent("x\r\n\r\nHTTP/1.1 200 OK")}`, "921802"],
+      ["/?arg1=GET%20http%3A%2F%2Fwww.foo.bar%20HTTP%2F1.2", "921801"],
       [`/?${encodeURIComponent("a\nb")}=1`, "921804"],
       ["/foo%0d%0aSet-Cookie:x=1", "921805"],
       [`/?u=${encodeURIComponent("unix:AAAA|http://evil.example/")}`, "921807"],
@@ -173,6 +174,17 @@ describe("921: protocol attacks", () => {
     expect(header.rules).toContain("921803");
     const cookie = await send("/", { headers: { ...CURL, cookie: '$Version=1; session="abc"' } });
     expect(cookie.rules).toContain("921808");
+    const split = await send("/", {
+      headers: { ...CURL, cookie: "oreo=munch%0d%0a%0d%0a<HTML><title></title></HTML>" },
+    });
+    expect(split.rules).toContain("921802");
+    const smuggled = "barGET /a.html HTTP/1.1\r\nHost: foo.com\r\n\r\n";
+    const body = await send("/", {
+      method: "POST",
+      headers: { ...CURL, "content-type": "text/plain" },
+      body: smuggled,
+    });
+    expect(body).toMatchObject({ status: 403, rules: expect.arrayContaining(["921801"]) });
   });
 
   it("CR/LF in a query value at paranoia 2; parameter pollution only from paranoia 3", async () => {
