@@ -44,14 +44,19 @@ function unreserved(c: number): boolean {
  * result starts with "/". Throws PathRejected only when `slashes` is "reject".
  */
 export function normalizePath(path: string, slashes: EscapedSlashes = "keep"): string {
-  // 1. Escapes: decode the unreserved ones (and slashes when asked), upper-case the rest. A "%" not followed by
-  //    two hex digits is left as it is: it is not an escape, and decoding it would change what it means.
+  // 1. Escapes: decode the unreserved ones (and slashes when asked), upper-case the rest. A "%" that does not
+  //    start an escape becomes "%25" (the escape of "%" itself), so a decoded character after it cannot form a
+  //    new escape ("%f%41" is "%25fA", not "%fA"), and normalising twice changes nothing.
   let decoded = "";
   let from = 0;
-  for (let i = path.indexOf("%"); i !== -1 && i + 2 < path.length; i = path.indexOf("%", i + 1)) {
-    const hi = hexValue(path.charCodeAt(i + 1));
-    const lo = hexValue(path.charCodeAt(i + 2));
-    if (hi < 0 || lo < 0) continue;
+  for (let i = path.indexOf("%"); i !== -1; i = path.indexOf("%", i + 1)) {
+    const hi = i + 2 < path.length ? hexValue(path.charCodeAt(i + 1)) : -1;
+    const lo = i + 2 < path.length ? hexValue(path.charCodeAt(i + 2)) : -1;
+    if (hi < 0 || lo < 0) {
+      decoded += `${path.slice(from, i)}%25`;
+      from = i + 1;
+      continue;
+    }
     const byte = hi * 16 + lo;
     let replacement: string;
     if (unreserved(byte)) replacement = String.fromCharCode(byte);
