@@ -191,5 +191,5 @@ describe("indexed route matcher vs the reference from docs/routing.md", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, 120_000);
 });
