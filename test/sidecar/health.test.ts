@@ -16,6 +16,7 @@ import {
   sleep,
   startSidecar,
   tcpConfig,
+  useDataPath,
   waitFor,
 } from "./helpers.ts";
 
@@ -79,7 +80,9 @@ describe("health probes", () => {
   });
 });
 
-describe("health in the balancer", () => {
+describe.each(["native", "raw", "socket"])("health in the balancer (%s data path)", (mode) => {
+  useDataPath(mode);
+
   it("a backend goes down only after `unhealthy` failed checks, and back up after `healthy` passes", async () => {
     const a = await fakeRedis();
     const b = await fakeRedis();

@@ -17,6 +17,7 @@ import {
   sleep,
   startSidecar,
   tcpConfig,
+  useDataPath,
   waitFor,
 } from "./helpers.ts";
 
@@ -39,7 +40,9 @@ async function fate(port: number, opts: { localAddress?: string; host?: string; 
   });
 }
 
-describe("sidecar limits", () => {
+describe.each(["native", "raw", "socket"])("sidecar limits (%s data path)", (mode) => {
+  useDataPath(mode);
+
   it("closes a connection idle for idle_timeout (no bytes either way), and counts it", async () => {
     const b = await echoBackend();
     const { port, connections, sidecar } = await startSidecar(
