@@ -51,6 +51,33 @@ describe("backends failing under steady load (defaults)", () => {
     expect(r.retried).toBeGreaterThan(0);
   });
 
+  it("a killed backend rejoins once its ejection ends and it is back", async () => {
+    const ports = await spawn3();
+    const victim = ports[2]!;
+    const config = service(ports, { passive: { eject: "100ms" } });
+    const before = await steadyLoad(config, {
+      total: 300,
+      concurrency: 10,
+      at: { 50: () => chaos.kill(victim) },
+    });
+    await chaos.revive(victim);
+    await new Promise((r) => setTimeout(r, 150));
+    const served = (await chaos.stats(victim)).requests;
+    const after = await steadyLoad(config, { total: 300, concurrency: 10 });
+    const rejoined = (await chaos.stats(victim)).requests - served;
+    table.record({
+      scenario: "killed backend restarts, rejoins",
+      unit: "requests",
+      total: before.statuses.length + after.statuses.length,
+      failed: before.failed + after.failed,
+      retried: before.retried + after.retried,
+      promise: "0 failed; the restarted backend serves again",
+      held: before.failed + after.failed === 0 && rejoined > 0,
+    });
+    expect(before.failed + after.failed).toBe(0);
+    expect(rejoined).toBeGreaterThan(50);
+  });
+
   it("a flapping backend (down and up every 100 GETs) costs no request", async () => {
     const ports = await spawn3();
     const victim = ports[0]!;
