@@ -32,6 +32,20 @@ interface Word {
 }
 
 const SEPARATORS = ";|&\n";
+/** The next "}" at or after `from` in the text being split, remembered so that "${${${…" searches once. */
+let braceText = "";
+let braceAt = -2;
+function closingBrace(text: string, from: number): number {
+  if (text !== braceText || (braceAt !== -1 && braceAt < from)) {
+    braceText = text;
+    braceAt = text.indexOf("}", from);
+  }
+  return braceAt === -1 ? Number.POSITIVE_INFINITY : braceAt;
+}
+
+/** $name, ${name…}, or a special parameter ($@, $1): an expansion a word can hide in. */
+const EXPANSION = /^\$(?:\{([^}]{0,32})\}|([a-z_][a-z0-9_]{0,31})|[0-9@*#?!-])/;
+const EXPANSION_CHAR = new Set("0123456789@*#?!-");
 /** Characters that a word reader copies as they are (letters, digits, most punctuation). */
 const PLAIN = new Uint8Array(128);
 for (let c = 33; c < 127; c++) PLAIN[c] = 1;
@@ -214,7 +228,13 @@ function readWord(text: string, from: number, inBrace: boolean): { text: string;
       continue;
     }
     if (c === "$") {
-      const m = /^\$(?:\{([^}]{0,32})\}|([a-z_][a-z0-9_]{0,31})|[0-9@*#?!-])/.exec(text.slice(i, i + 36));
+      // Only look further when an expansion can start here: "$$$$" or "${${" must not cost a slice each.
+      const nx = text.charCodeAt(i + 1);
+      const braced = nx === 123 && closingBrace(text, i + 2) - i <= 35;
+      const m =
+        braced || (nx >= 97 && nx <= 122) || nx === 95 || EXPANSION_CHAR.has(text[i + 1] ?? "")
+          ? EXPANSION.exec(text.slice(i, i + 36))
+          : null;
       if (m) {
         const name = (m[1] ?? m[2] ?? "").replace(/[:%#/].*$/, "");
         if (name === "ifs") return { text: out, end: i + m[0].length, ifs: true };
@@ -223,7 +243,6 @@ function readWord(text: string, from: number, inBrace: boolean): { text: string;
           out += m[0];
         }
         i += m[0].length;
-        if (text[i] === "(" && m[0] === "$") break;
         continue;
       }
     }
