@@ -3,7 +3,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../core/config/index.ts";
-import { checkConfig } from "../../core/config/parse.ts";
 import { healthView } from "../../worker/src/admin/health.ts";
 import type { Env } from "../../worker/src/env.ts";
 import { resilienceHealth } from "../../worker/src/resilience/admin-reader.ts";

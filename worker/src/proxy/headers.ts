@@ -36,7 +36,7 @@ export function stripHopByHop(
   for (const name of headers.keys()) {
     const hop = HOP.has(name)
       ? !(keepUpgrade && (name === "upgrade" || name === "connection"))
-      : (named !== undefined && named.includes(name) && !(keepUpgrade && name === "upgrade")) ||
+      : (named?.includes(name) && !(keepUpgrade && name === "upgrade")) ||
         internal.includes(name) ||
         untrusted.includes(name);
     if (hop) {
