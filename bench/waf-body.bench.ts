@@ -3,16 +3,10 @@
 import { bench, do_not_optimize, run } from "mitata";
 import { ManagedEngine } from "../core/waf/engine.ts";
 import { collectTargets } from "../core/waf/inspect.ts";
+import { managedSettings } from "../test/waf-corpus/settings.ts";
 import { CRAFTED } from "./waf-body-inputs.ts";
 
-const engine = new ManagedEngine({
-  enabled: true,
-  paranoia: 4,
-  threshold: 5,
-  mode: "block",
-  disabled_rules: [],
-  max_args: 255,
-});
+const engine = new ManagedEngine(managedSettings({ paranoia: 4 }));
 const headers = new Headers({ "user-agent": "bench", accept: "*/*" });
 for (const [name, body] of Object.entries(CRAFTED)) {
   bench(`128 KiB ${name}: inspect`, () =>

@@ -5,16 +5,9 @@ import { ANOMALY_RULES, type Anomaly, OVERSIZE, snippet } from "../../core/waf/a
 import { type ManagedSettings, WafPolicyEngine } from "../../core/waf/engine.ts";
 import { explain } from "../../core/waf/explain.ts";
 import type { Inspection } from "../../core/waf/inspect.ts";
+import { managedSettings } from "../waf-corpus/settings.ts";
 
-const settings = (o: Partial<ManagedSettings> = {}): ManagedSettings => ({
-  enabled: true,
-  paranoia: 1,
-  threshold: 5,
-  mode: "block",
-  disabled_rules: [],
-  max_args: 255,
-  ...o,
-});
+const settings = managedSettings;
 const inspection = (...anomalies: Anomaly[]): Inspection => ({ targets: [], argCount: 0, anomalies });
 const decide = (s: ManagedSettings, ...a: Anomaly[]) =>
   new WafPolicyEngine([], s).evaluateManaged(inspection(...a), []);

@@ -1,20 +1,13 @@
 // The managed ruleset's parts inside workerd: normalisation against evasions, what each paranoia level adds,
 // disabled rules, excessive arguments, body parsing, and the score arithmetic.
 import { describe, expect, it } from "vitest";
-import { ManagedEngine, type ManagedSettings } from "../../core/waf/engine.ts";
+import { ManagedEngine } from "../../core/waf/engine.ts";
 import { collectTargets, type InspectInput } from "../../core/waf/inspect.ts";
 import { MANAGED_RULES } from "../../core/waf/managed-rules.ts";
 import { cmdForm, normal, sqlForm } from "../../core/waf/normalize.ts";
+import { managedSettings } from "../waf-corpus/settings.ts";
 
-const settings = (o: Partial<ManagedSettings> = {}): ManagedSettings => ({
-  enabled: true,
-  paranoia: 1,
-  threshold: 5,
-  mode: "block",
-  disabled_rules: [],
-  max_args: 255,
-  ...o,
-});
+const settings = managedSettings;
 const input = (query: string, o: Partial<InspectInput> = {}): InspectInput => ({
   method: "GET",
   path: "/",
