@@ -57,10 +57,7 @@ export const connectErrorCode = (errno: string): ConnectErrorCode =>
 export function logNotices(log: Logger): Notices {
   return {
     ejected(pool, b) {
-      log.warn(
-        { service: pool.name, backend: b.address, for_ms: (pool.service.passive || undefined)?.eject },
-        "backend ejected",
-      );
+      log.warn({ service: pool.name, backend: b.address, for_ms: pool.passive?.eject }, "backend ejected");
     },
     connectFailed(listener, b, code) {
       log.debug({ listener, backend: b.address, code }, "connect failed, trying the next backend");

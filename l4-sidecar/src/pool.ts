@@ -5,6 +5,7 @@ import { isIP } from "node:net";
 import { createSelector, type Selector } from "../../core/balance/index.ts";
 import { parseHostPort } from "../../core/config/address.ts";
 import type { Service } from "../../core/config/index.ts";
+import { type PassiveHealth, passiveOf } from "../../core/config/schema/health.ts";
 import {
   type Ejection,
   ejection,
@@ -90,6 +91,8 @@ export class ServicePool {
   readonly service: Service;
   readonly backends: readonly PoolBackend[];
   private readonly selector: Selector;
+  /** Passive health as in the worker: the service's table, the defaults without one, none for `passive = false`. */
+  readonly passive: PassiveHealth | undefined;
   /** Panic mode at the last pick (see pick), and who hears when it changes. */
   panic = false;
   onPanic?: (panic: boolean, usable: number, ready: number) => void;
@@ -98,7 +101,9 @@ export class ServicePool {
   constructor(service: Service, states: Map<string, BackendState>) {
     this.name = service.name;
     this.service = service;
-    const passiveKey = service.passive ? `${service.passive.failures}/${service.passive.eject}` : "";
+    const passive = passiveOf(service);
+    this.passive = passive;
+    const passiveKey = passive ? `${passive.failures}/${passive.eject}` : "";
     this.backends = service.backends.map((b) => {
       const address = b.address!;
       let state = states.get(address);
@@ -108,8 +113,8 @@ export class ServicePool {
       }
       if (state.ejectionKey !== passiveKey) {
         state.ejectionKey = passiveKey;
-        state.ejection = service.passive
-          ? ejection({ failures: service.passive.failures, ejectMs: service.passive.eject })
+        state.ejection = passive
+          ? ejection({ failures: passive.failures, ejectMs: passive.eject })
           : undefined;
       }
       if (!service.health) state.healthy = true;
@@ -178,7 +183,7 @@ export class ServicePool {
     const state = this.backends[i]!.state;
     if (failure) state.connectErrors[failure]++;
     else state.total++;
-    const passive = this.service.passive;
+    const passive = this.passive;
     const room =
       !passive || this.ejectedCount(now) < ejectionCap(this.backends.length, passive.max_ejection_percent);
     const ejected = state.ejection?.observe(failure === undefined, now, room) ?? false;

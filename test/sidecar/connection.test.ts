@@ -145,6 +145,18 @@ describe("connection decisions", () => {
     expect(ejected).toEqual(["10.0.0.1:1"]);
   });
 
+  it("passive health is on by default, as in the worker (3 failures eject); passive = false turns it off", () => {
+    const ejections = (service: Record<string, unknown>) => {
+      const { policy, ejected } = setup({ connect_attempts: 1 }, { ...service, panic_threshold: 0 }, [
+        "10.0.0.1:1",
+      ]);
+      for (let i = 0; i < 3; i++) policy.accepted(peer()).conn.connectFailed("SY_CONNECT_REFUSED");
+      return ejected.length;
+    };
+    expect(ejections({})).toBe(1);
+    expect(ejections({ passive: false })).toBe(0);
+  });
+
   it("a client that goes away while its backend connects frees the backend slot and is no connect failure", () => {
     const { policy, pool } = setup();
     const { conn } = policy.accepted(peer());

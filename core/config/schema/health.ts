@@ -146,8 +146,8 @@ export const passiveHealthSchema = meta(
 /** The service's `passive` field: a table, or false to turn passive health off. */
 export const passiveFieldSchema = meta(z.union([z.literal(false), passiveHealthSchema]), {
   description:
-    "Passive health (outlier ejection). Worker: on by default with the values below, as Envoy's outlier " +
-    "detection and HAProxy's observe are expected to be; false turns it off. Sidecar: on only when the table is given.",
+    "Passive health (outlier ejection): on by default with the values below, in the worker and the sidecar " +
+    "alike, as Envoy's outlier detection and HAProxy's observe are expected to be; false turns it off.",
 });
 
 export type HealthCheck = z.output<typeof healthCheckSchema>;
@@ -155,7 +155,7 @@ export type PassiveHealth = z.output<typeof passiveHealthSchema>;
 
 const DEFAULT_PASSIVE: PassiveHealth = Object.freeze(passiveHealthSchema.parse({}));
 
-/** The worker's passive health for a service: its table, the defaults when it has none, nothing when false. */
+/** A service's passive health (worker and sidecar): its table, the defaults when it has none, nothing when false. */
 export function passiveOf(service: { passive?: PassiveHealth | false }): PassiveHealth | undefined {
   if (service.passive === false) return undefined;
   return service.passive ?? DEFAULT_PASSIVE;
