@@ -8,22 +8,11 @@ import { CONFIG_KEY, documentText, versionKey } from "../../core/config/store.ts
 import { createApp } from "../../worker/src/app.ts";
 import type { Env } from "../../worker/src/env.ts";
 import { batcherFor } from "../../worker/src/observe/batcher.ts";
+import { prefixedKv } from "./failing.ts";
 import { type Echo, upstreams, url } from "./helpers.ts";
 
 const TOKEN = "s3cret-admin-token";
 const bindings = env as unknown as Env;
-
-/** The real KV namespace with every key under `prefix`: an isolated document store per test. */
-function prefixedKv(kv: KVNamespace, prefix: string): KVNamespace {
-  return {
-    get: (key: string, o?: unknown) => kv.get(prefix + key, o as "text"),
-    getWithMetadata: (key: string, o?: unknown) =>
-      kv.getWithMetadata(prefix + key, o as KVNamespaceGetOptions<"text">),
-    put: (key: string, value: string, o?: KVNamespacePutOptions) => kv.put(prefix + key, value, o),
-    delete: (key: string) => kv.delete(prefix + key),
-    list: (o?: KVNamespaceListOptions) => kv.list({ ...o, prefix: prefix + (o?.prefix ?? "") }),
-  } as unknown as KVNamespace;
-}
 
 let seq = 0;
 function setup(vars: ConfigInput | undefined, extra: Partial<Env> = {}) {

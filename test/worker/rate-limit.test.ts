@@ -9,6 +9,7 @@ import type { LimiterNamespace } from "../../worker/src/rate-limit/client.ts";
 import { LimiterClient, MAX_KEYS } from "../../worker/src/rate-limit/client.ts";
 import { compilePolicy } from "../../worker/src/rate-limit/policies.ts";
 import { limiterClient } from "../../worker/src/rate-limit/stage.ts";
+import { hangingLimiter, throwingLimiter } from "./failing.ts";
 import { upstreams, url } from "./helpers.ts";
 
 type RateLimitInput = NonNullable<ConfigInput["rate_limits"]>[number];
@@ -163,21 +164,9 @@ describe("rate limiting, exact mode", () => {
 });
 
 describe("rate limiting when the limiter fails", () => {
-  const throwing: LimiterNamespace = {
-    idFromName: (n) => n,
-    get: () => ({
-      check: () => Promise.reject(new Error("object exploded")),
-      lease: () => Promise.reject(new Error("object exploded")),
-    }),
-  };
-  const hanging: LimiterNamespace = {
-    idFromName: (n) => n,
-    get: () => ({ check: () => new Promise(() => {}), lease: () => new Promise(() => {}) }),
-  };
-
   for (const [label, ns] of [
-    ["throws", throwing],
-    ["hangs", hanging],
+    ["throws", throwingLimiter],
+    ["hangs", hangingLimiter],
   ] as const) {
     it(`fails open by default when the object ${label}, and logs it`, async () => {
       const { call } = setup([{ key: "ip.src", limit: 1, period: "1m", deadline: "30ms" }], {

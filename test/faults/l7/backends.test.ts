@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../../core/config/index.ts";
 import { backendUrl, chaos } from "../../worker/chaos.ts";
 import { faultTable } from "../recorder.ts";
-import { freshName, steadyLoad } from "./load.ts";
+import { freshName, type LoadResult, steadyLoad } from "./load.ts";
 
 const table = faultTable("L7 faults: backends");
 afterAll(() => console.log(table.render()));
@@ -28,6 +28,19 @@ function service(ports: number[], extra: Record<string, unknown> = {}): ConfigIn
 const spawn3 = () => Promise.all([chaos.spawn(), chaos.spawn(), chaos.spawn()]);
 const promise = "0 failed GETs while another backend is healthy";
 
+/** One row for a scenario whose promise is that no GET failed. */
+function recordLoad(scenario: string, r: LoadResult): void {
+  table.record({
+    scenario,
+    unit: "requests",
+    total: r.statuses.length,
+    failed: r.failed,
+    retried: r.retried,
+    promise,
+    held: r.failed === 0,
+  });
+}
+
 describe("backends failing under steady load (defaults)", () => {
   it("a backend killed after 300 of 1,000 GETs and restarted after 700 costs no request", async () => {
     const ports = await spawn3();
@@ -37,15 +50,7 @@ describe("backends failing under steady load (defaults)", () => {
       concurrency: 10,
       at: { 300: () => chaos.kill(victim), 700: () => chaos.revive(victim) },
     });
-    table.record({
-      scenario: "backend killed, later restarted",
-      unit: "requests",
-      total: r.statuses.length,
-      failed: r.failed,
-      retried: r.retried,
-      promise,
-      held: r.failed === 0,
-    });
+    recordLoad("backend killed, later restarted", r);
     expect(r.statuses).toHaveLength(1000);
     expect(r.failed).toBe(0);
     expect(r.retried).toBeGreaterThan(0);
@@ -87,15 +92,7 @@ describe("backends failing under steady load (defaults)", () => {
       at[i + 100] = () => chaos.revive(victim);
     }
     const r = await steadyLoad(service(ports), { total: 1000, concurrency: 10, at });
-    table.record({
-      scenario: "flapping backend",
-      unit: "requests",
-      total: r.statuses.length,
-      failed: r.failed,
-      retried: r.retried,
-      promise,
-      held: r.failed === 0,
-    });
+    recordLoad("flapping backend", r);
     expect(r.failed).toBe(0);
   });
 
@@ -108,15 +105,7 @@ describe("backends failing under steady load (defaults)", () => {
       }),
       { total: 300, concurrency: 10 },
     );
-    table.record({
-      scenario: "slow backend past per_try_timeout",
-      unit: "requests",
-      total: r.statuses.length,
-      failed: r.failed,
-      retried: r.retried,
-      promise,
-      held: r.failed === 0,
-    });
+    recordLoad("slow backend past per_try_timeout", r);
     expect(r.failed).toBe(0);
     expect(r.retried).toBeGreaterThan(0);
   });
@@ -125,15 +114,7 @@ describe("backends failing under steady load (defaults)", () => {
     const ports = await spawn3();
     await chaos.mode(ports[0]!, "reset");
     const r = await steadyLoad(service(ports), { total: 1000, concurrency: 10 });
-    table.record({
-      scenario: "backend resets connections",
-      unit: "requests",
-      total: r.statuses.length,
-      failed: r.failed,
-      retried: r.retried,
-      promise,
-      held: r.failed === 0,
-    });
+    recordLoad("backend resets connections", r);
     expect(r.failed).toBe(0);
     expect(r.retried).toBeGreaterThan(0);
   });

@@ -6,8 +6,8 @@ import type { ConfigInput } from "../../../core/config/index.ts";
 import { CONFIG_KEY } from "../../../core/config/store.ts";
 import { liveConfig } from "../../../worker/src/config-source/live.ts";
 import type { Env } from "../../../worker/src/env.ts";
-import type { LimiterNamespace } from "../../../worker/src/rate-limit/client.ts";
 import { backendUrl, chaos } from "../../worker/chaos.ts";
+import { hangingLimiter, prefixedKv, throwingLimiter } from "../../worker/failing.ts";
 import { faultTable } from "../recorder.ts";
 import { freshName, steadyLoad } from "./load.ts";
 
@@ -15,18 +15,6 @@ const table = faultTable("L7 faults: config and rate limiter");
 afterAll(() => console.log(table.render()));
 
 const bindings = env as unknown as Env;
-
-/** The real KV namespace with every key under a prefix of its own, so this scenario's documents stay apart. */
-function prefixedKv(kv: KVNamespace, prefix: string): KVNamespace {
-  return {
-    get: (key: string, o?: unknown) => kv.get(prefix + key, o as "text"),
-    getWithMetadata: (key: string, o?: unknown) =>
-      kv.getWithMetadata(prefix + key, o as KVNamespaceGetOptions<"text">),
-    put: (key: string, value: string, o?: KVNamespacePutOptions) => kv.put(prefix + key, value, o),
-    delete: (key: string) => kv.delete(prefix + key),
-    list: (o?: KVNamespaceListOptions) => kv.list({ ...o, prefix: prefix + (o?.prefix ?? "") }),
-  } as unknown as KVNamespace;
-}
 
 function service(ports: number[], extra: Partial<ConfigInput> = {}): ConfigInput {
   const name = freshName("svc");
@@ -76,20 +64,9 @@ describe("live config under load", () => {
 });
 
 describe("rate limiter failing under load", () => {
-  const throwing: LimiterNamespace = {
-    idFromName: (n) => n,
-    get: () => ({
-      check: () => Promise.reject(new Error("object exploded")),
-      lease: () => Promise.reject(new Error("object exploded")),
-    }),
-  };
-  const hanging: LimiterNamespace = {
-    idFromName: (n) => n,
-    get: () => ({ check: () => new Promise(() => {}), lease: () => new Promise(() => {}) }),
-  };
   for (const [label, ns] of [
-    ["throwing", throwing],
-    ["hanging", hanging],
+    ["throwing", throwingLimiter],
+    ["hanging", hangingLimiter],
   ] as const) {
     it(`a ${label} RateLimiter object fails open (on_error = "allow"): no request fails`, async () => {
       const ports = await Promise.all([chaos.spawn(), chaos.spawn()]);
