@@ -384,7 +384,15 @@ export interface ArgumentScope {
 }
 
 /** Whether any argument check could match somewhere in these texts. */
-const anyNeedsALook = (texts: readonly string[]) => texts.some((t) => NEEDS_A_LOOK.test(t));
+const anyNeedsALook = (texts: readonly string[]) => texts.some(needsALook);
+
+/** NEEDS_A_LOOK over a whole body: plain substring searches first, which are several times faster on 8 KiB. */
+function needsALook(t: string): boolean {
+  if (t.includes(")") || t.includes("\n") || t.includes("\r")) return true;
+  if (t.includes("%") && /%(?:0[ad]|29)/i.test(t)) return true;
+  // The HTTP version is upper case on the wire; lower case is what CRS's lower-casing would see.
+  return (t.includes("HTTP") || t.includes("http") || t.includes("Http")) && /http(?:\/|%2f)/i.test(t);
+}
 
 export function argumentAnomalies(targets: readonly Target[], scope: ArgumentScope, out: Anomaly[]): void {
   const look = anyNeedsALook(scope.texts);
