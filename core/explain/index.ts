@@ -13,6 +13,7 @@ import {
   type RouteTable,
   redirectLocation,
 } from "../routing/index.ts";
+import { normalizePath, PathRejected } from "../routing/normalize-path.ts";
 import { underPrefix } from "../routing/path.ts";
 import { matchRequestFrom } from "../routing/request.ts";
 import {
@@ -346,11 +347,21 @@ export function explainRequest(
   options: ExplainOptions = {},
 ): Explanation {
   const url = new URL(input.url);
+  const received = url.href;
+  // As the worker's normalise stage does: routes and rules see the normalised path. A path the worker would
+  // reject (forwarding.path = "reject") is explained as it is.
+  if (config.forwarding.normalize_path) {
+    try {
+      url.pathname = normalizePath(url.pathname, config.forwarding.path);
+    } catch (e) {
+      if (!(e instanceof PathRejected)) throw e;
+    }
+  }
   const headers = new PairHeaders(input.headers ?? []);
   const host = normalizeHost(headers.get("host") ?? url.host);
   const method = input.method.toUpperCase();
   const clientIp = input.clientIp ?? "";
-  const fields = new RequestFields({ clientIp, method, url: url.href, headers });
+  const fields = new RequestFields({ clientIp, method, url: received, path: url.pathname, headers });
   const req = matchRequestFrom(url, method, headers, host, () => fields);
   const table = options.table ?? compileRouteTable(config.routes);
   const found = table.match(req);

@@ -237,3 +237,19 @@ describe("KV layout", () => {
     expect(parseHistory("nonsense")).toEqual([]);
   });
 });
+
+describe("explain normalises the path as the worker does", () => {
+  it("explains /%61dmin/x and //admin/x with the /admin route", () => {
+    const cfg = parseConfig({
+      services: [{ name: "web", backends: [{ url: "http://10.0.0.1:1" }] }],
+      routes: [
+        { name: "admin", match: { path: { prefix: "/admin" } }, respond: { status: 403 } },
+        { name: "all", service: "web" },
+      ],
+    });
+    for (const path of ["/%61dmin/x", "//admin/x"]) {
+      const e = explainRequest(cfg, { method: "GET", url: `https://h.test${path}` });
+      expect([path, e.route?.name]).toEqual([path, "admin"]);
+    }
+  });
+});
