@@ -54,8 +54,8 @@ export interface HaproxyOptions {
   listen: number;
   backend: string;
   maxconn?: number;
-  /** nbthread (default 1). */
-  threads?: number;
+  /** nbthread (default 1); "default" leaves it out, so HAProxy runs one thread per core it may use. */
+  threads?: number | "default";
   label: string;
 }
 
@@ -67,8 +67,7 @@ export async function startHaproxy(procs: Procs, dir: string, o: HaproxyOptions)
     conf,
     `global
   maxconn ${maxconn}
-  nbthread ${o.threads ?? 1}
-defaults
+${o.threads === "default" ? "" : `  nbthread ${o.threads ?? 1}\n`}defaults
   mode ${o.mode}
   timeout connect 5s
   timeout client 60s

@@ -16,7 +16,8 @@ export const USAGE = `usage: switchyard-l4 (--config <wrangler.toml|file.json> |
                            127.0.0.1:9901)
   --admin-token-file <p>   file holding the token for the admin endpoint's POST /actions (drain, maint,
                            ready); else $SWITCHYARD_ADMIN_TOKEN; without either, actions are off
-  --workers <n|auto>       processes sharing the listeners with SO_REUSEPORT (default 1; auto = one per core)
+  --workers <n|auto>       processes sharing the listeners with SO_REUSEPORT (default auto: one per core,
+                           as HAProxy's nbthread; 1 runs everything in this process)
   --drain-timeout <dur>    on SIGTERM/SIGINT, how long open connections may finish (default 30s)
   --version                print the version, the Node version and the TCP data path, and exit
   -h, --help               this text
@@ -54,7 +55,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       check: { type: "boolean", default: false },
       admin: { type: "string" },
       "admin-token-file": { type: "string" },
-      workers: { type: "string", default: "1" },
+      workers: { type: "string", default: "auto" },
       "drain-timeout": { type: "string", default: "30s" },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },

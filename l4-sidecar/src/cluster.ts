@@ -144,11 +144,16 @@ export async function runPrimary(
       metrics: async () => `${await aggregator.clusterMetrics()}\n${await own.metrics()}`,
       status: async () => {
         const pids = [...workers].map((w) => w.process.pid);
+        const each = await statuses();
+        const merged = mergeStatuses(each.filter((st): st is SidecarStatus => st !== undefined));
+        // The same shape as one process's (figures summed over workers), then each worker's own.
         return {
           version: current.version,
           draining: stopping,
+          listeners: merged.listeners,
+          services: merged.services,
           reloads,
-          workers: (await statuses()).map((st, i) => ({ pid: pids[i], ...(st ?? { error: "no answer" }) })),
+          workers: each.map((st, i) => ({ pid: pids[i], ...(st ?? { error: "no answer" }) })),
         };
       },
       view: async () =>

@@ -1,6 +1,6 @@
 // switchyard-l4 as users run it: a spawned process reading a wrangler.toml or JSON file, --check, and SIGTERM.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCliArgs } from "../../l4-sidecar/src/args.ts";
@@ -133,6 +133,11 @@ describe("switchyard-l4 CLI", () => {
     expect(p.stderr()).toContain(
       "services[0].passive.consecutive_5xx: ignored for a TCP service: a TCP connection has no HTTP status",
     );
+  });
+
+  it("runs one worker per core unless told otherwise, as HAProxy's nbthread", () => {
+    expect(parseCliArgs(["--config", "x.json"]).workers).toBe(availableParallelism());
+    expect(parseCliArgs(["--config", "x.json", "--workers", "1"]).workers).toBe(1);
   });
 
   it("the shipped systemd unit starts the program with flags it accepts", () => {

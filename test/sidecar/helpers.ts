@@ -162,14 +162,16 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `bin/switchyard-l4.mjs` with the project's Node 22 (or `program`, e.g. a release's executable, from `cwd`
- * with exactly `env`); stdout lines are collected as parsed JSON.
+ * with exactly `env`); stdout lines are collected as parsed JSON. One process unless a test asks for more (the
+ * program's default is one per core): counts, round-robin order and /status's shape are then the same everywhere.
  */
 export function spawnSidecar(
   args: string[],
   opts: { program?: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ) {
   const [file, ...pre] = opts.program ?? [NODE, path.join(ROOT, "bin/switchyard-l4.mjs")];
-  const child: ChildProcess = spawn(file!, [...pre, ...args], {
+  const workers = args.includes("--workers") ? [] : ["--workers", "1"];
+  const child: ChildProcess = spawn(file!, [...pre, ...args, ...workers], {
     cwd: opts.cwd ?? ROOT,
     env: opts.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
