@@ -204,7 +204,8 @@ export function spawnSidecar(
     lines,
     exited,
     stderr: () => stderr,
-    waitForLog: (msg: string, timeoutMs = 10_000) =>
+    // Generous: --workers forks processes that each load the sources, slow on a loaded machine.
+    waitForLog: (msg: string, timeoutMs = 30_000) =>
       waitFor(() => lines.some((l) => l.msg === msg), timeoutMs, `log line "${msg}" (stderr: ${stderr})`),
   };
 }
