@@ -11,4 +11,4 @@ LD_PRELOAD="$asan:$ubsan" ASAN_OPTIONS=detect_leaks=0 \
   SWITCHYARD_L4_NATIVE_ADDON="$root/l4-sidecar/native/build/engine-asan.node" SWITCHYARD_L4_DATA_PATH=native \
   npx vitest run --project sidecar test/sidecar/data-path.test.ts test/sidecar/proxy.test.ts \
   test/sidecar/limits.test.ts test/sidecar/reload.test.ts test/sidecar/health.test.ts test/sidecar/tls.test.ts \
-  test/sidecar/proxy-protocol.test.ts test/sidecar/splice.test.ts
+  test/sidecar/proxy-protocol.test.ts test/sidecar/splice.test.ts test/sidecar/prelude.test.ts

@@ -99,6 +99,22 @@ describe("switchyard-l4 CLI", () => {
     expect(await ok.exited).toBe(0);
   });
 
+  it("--check on a config that crashed the checker (5,000 nested parentheses) exits 1 with a message, not a trace", async () => {
+    const expression = `${"(".repeat(5000)}ip.src eq 1.2.3.4${")".repeat(5000)}`;
+    const f = file(
+      "crashing.json",
+      JSON.stringify({
+        services: [{ name: "db", backends: [{ address: "127.0.0.1:5433" }] }],
+        listeners: [{ name: "db", listen: "127.0.0.1:5432", service: "db" }],
+        waf: { rules: [{ expression, action: "block" }] },
+      }),
+    );
+    const p = spawnSidecar(["--config", f, "--check"]);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toContain(f);
+    expect(p.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
   it("--check warns, with the path, about fields a TCP service sets that cannot apply to it; the config still passes", async () => {
     const f = file(
       "tcp-http-fields.json",
