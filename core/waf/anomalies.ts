@@ -47,7 +47,6 @@ export const ANOMALY_RULES: Readonly<Record<string, AnomalyRule>> = {
     "920800": "Method outside waf.managed.allowed_methods",
     "920801": "GET or HEAD request with a body (Content-Length above 0, or Transfer-Encoding)",
     "920802": "Content-Length that is not a number",
-    "920811": "Request body without a Content-Type",
     "920812":
       "Content-Type that does not parse as type/subtype; parameters (or several Content-Type headers)",
     "920813": "Content-Type outside waf.managed.allowed_content_types",
@@ -67,6 +66,8 @@ export const ANOMALY_RULES: Readonly<Record<string, AnomalyRule>> = {
     "920810": "Host header is an IP address",
   }),
   ...rules(1, "notice", "protocol", {
+    // A notice, as in CRS: many API clients and scripts post bodies without one; the body is still inspected.
+    "920811": "Request body without a Content-Type",
     "920806": "Empty Accept header (not for OPTIONS, nor clients known to send one)",
     "920807": "Empty User-Agent header",
   }),
