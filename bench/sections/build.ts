@@ -21,7 +21,9 @@ export async function buildBundle(
   if (existsSync(join(root, "scripts/build.ts"))) {
     const r = await procs.run(process.execPath, ["scripts/build.ts"], 180_000, { cwd: root, env: OFFLINE });
     if (r.code !== 0) return { error: `npm run build failed: ${oneLineTail(r.stderr || r.stdout)}` };
-    cpSync(join(root, "dist"), out, { recursive: true });
+    // dist/sidecar holds the sidecar's release (tens of MB), which the worker bench has no use for.
+    const sidecarRelease = join(root, "dist", "sidecar");
+    cpSync(join(root, "dist"), out, { recursive: true, filter: (src) => src !== sidecarRelease });
   } else {
     const wrangler = join(root, "node_modules/wrangler/bin/wrangler.js");
     const r = await procs.run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", out], 180_000, {
