@@ -146,9 +146,13 @@ export class ListenerPolicy {
 
 type Phase = "prelude" | "connecting" | "open" | "done";
 
+/**
+ * One connection's state. An idle connection holds one of these for as long as it is open (10,000 of them on a
+ * sidecar serving many idle clients), so it keeps only what later events and the log line need: shared
+ * references, numbers and the strings it was given. The log line's object and strings are built when it ends.
+ */
 export class Connection {
   readonly settings: ListenerSettings;
-  readonly line: ConnectionLine;
   /** The client: the peer, or whom a trusted PROXY header names. */
   ip: string;
   port: number;
@@ -159,11 +163,17 @@ export class Connection {
   bytesIn = 0;
   bytesOut = 0;
   private readonly policy: ListenerPolicy;
-  private readonly peer: Peer;
-  private readonly local?: () => Peer | undefined;
+  /** Asked for the local address only when a PROXY header is sent on (otherwise not kept). */
+  private local?: () => Peer | undefined;
   private readonly started: number;
-  private readonly tried: Set<number>;
+  /** Backends tried (TCP: dropped once connected, when `attempts` is all the line needs; UDP: kept). */
+  private tried?: Set<number>;
+  private attempts = 0;
   private failures?: string[];
+  /** For the log line: the peer that sent a trusted PROXY header, the TLS server name, the backend connected. */
+  private via?: string;
+  private sni?: string;
+  private backendAddress?: string;
   /** What is still to be read before a backend can be chosen, where it starts, and by when. */
   private reading?: PreludeKind;
   private offset = 0;
@@ -176,17 +186,12 @@ export class Connection {
   constructor(policy: ListenerPolicy, peer: Peer, local?: () => Peer | undefined) {
     this.policy = policy;
     this.settings = policy.settings;
-    this.peer = peer;
-    this.local = local;
+    if (this.settings.listener.proxy_protocol) this.local = local;
     this.ip = peer.address;
     this.port = peer.port;
     this.pool = this.settings.pool;
     this.started = policy.clock.mono();
-    this.line = { listener: policy.name, client: `${peer.address}:${peer.port}` };
-    if (this.settings.listener.protocol === "udp") {
-      this.line.protocol = "udp";
-      this.tried = policy.avoided(peer.address);
-    } else this.tried = new Set();
+    this.tried = this.settings.listener.protocol === "udp" ? policy.avoided(peer.address) : new Set();
   }
 
   /** The backend chosen, if any. */
@@ -203,7 +208,7 @@ export class Connection {
     const p = this.policy;
     const s = this.settings;
     const l = s.listener;
-    const ip = this.peer.address;
+    const ip = this.ip;
     const prelude: PreludeKind | undefined = l.accept_proxy_protocol
       ? "proxy"
       : l.protocol === "tls"
@@ -246,10 +251,9 @@ export class Connection {
         return ended ? this.closeEarly(preludeCloseReason("proxy", "client-closed")) : this.readMore();
       const src = step.value.source;
       if (src) {
-        this.line.via = this.line.client;
+        this.via = `${this.ip}:${this.port}`;
         this.ip = src.address;
         this.port = src.port;
-        this.line.client = `${src.address}:${src.port}`;
       }
       if (!allowed(this.settings, this.ip)) return this.refuseLate("denied");
       this.offset = this.consume = step.value.length;
@@ -264,7 +268,7 @@ export class Connection {
     if (hello.status === "need-more")
       return ended ? this.closeEarly(preludeCloseReason("hello", "client-closed")) : this.readMore();
     const name = hello.value.serverName;
-    if (name !== undefined) this.line.sni = name;
+    this.sni = name;
     this.pool = this.settings.sni?.match(name) ?? this.pool;
     return this.endPrelude();
   }
@@ -279,7 +283,10 @@ export class Connection {
     if (this.phase !== "connecting") return DROP;
     this.phase = "open";
     this.pool.connectResult(this.chosen, undefined, this.policy.clock.wall());
-    this.line.backend = this.backend!.address;
+    this.backendAddress = this.backend!.address;
+    // Nothing more is tried or sent first once connected (a UDP session's failure is remembered for its client).
+    if (this.settings.listener.protocol !== "udp") this.tried = undefined;
+    this.prefix = undefined;
     return { do: "splice" };
   }
 
@@ -291,8 +298,8 @@ export class Connection {
     if (this.phase === "open" && this.settings.listener.protocol === "udp") {
       const i = this.chosen;
       this.recordFailure(code);
-      this.tried.add(i);
-      this.policy.remember(this.ip, this.tried);
+      this.tried!.add(i);
+      this.policy.remember(this.ip, this.tried!);
       return this.closed(this.bytesIn, this.bytesOut, "backend-reset", detail ?? code);
     }
     if (this.phase !== "connecting") return DROP;
@@ -310,13 +317,12 @@ export class Connection {
     if (this.phase === "done") return DROP;
     const wasOpen = this.phase === "open";
     if (by === "idle-timeout") this.policy.stats.idleTimeouts++;
+    const line = this.finish(by, error);
     if (wasOpen) {
-      this.line.bytes_in = bytesIn;
-      this.line.bytes_out = bytesOut;
+      line.bytes_in = bytesIn;
+      line.bytes_out = bytesOut;
     }
-    this.line.closed_by = by;
-    if (error !== undefined) this.line.error = error;
-    return this.finish("log", wasOpen ? "info" : "warn");
+    return { do: "log", level: wasOpen ? "info" : "warn", line };
   }
 
   /** Bytes moved since the last report (the native engine's sweep): listener and backend totals follow. */
@@ -350,6 +356,7 @@ export class Connection {
 
   private leavePrelude(): void {
     this.reading = undefined;
+    this.deadline = 0;
     if (this.preludeSource === undefined) return;
     this.policy.countPrelude(this.preludeSource, -1);
     this.preludeSource = undefined;
@@ -362,7 +369,6 @@ export class Connection {
 
   /** The service is known: the PROXY header to send on, then the first backend. */
   private choose(): Action {
-    this.line.service = this.pool.name;
     const version = this.settings.listener.proxy_protocol;
     const local = version && this.local?.();
     if (version && local)
@@ -381,10 +387,14 @@ export class Connection {
     const udp = l.protocol === "udp";
     // A UDP session has one backend; its next session picks again, without the ones that failed.
     const max = udp ? 1 : Math.min(l.connect_attempts, this.pool.backends.length);
-    if (this.tried.size < max || (udp && this.chosen < 0)) {
-      const i = this.pool.pick(this.ip, this.tried, this.policy.clock.wall());
+    const tried = this.tried!;
+    if (tried.size < max || (udp && this.chosen < 0)) {
+      const i = this.pool.pick(this.ip, tried, this.policy.clock.wall());
       if (i !== undefined) {
-        if (!udp) this.tried.add(i);
+        if (!udp) {
+          tried.add(i);
+          this.attempts = tried.size;
+        }
         this.pool.started(i);
         this.chosen = i;
         this.phase = "connecting";
@@ -400,8 +410,7 @@ export class Connection {
       }
     }
     this.policy.stats.refused.no_backend++;
-    this.line.closed_by = "no-backend";
-    return this.finish("close", "warn");
+    return { do: "close", level: "warn", line: this.finish("no-backend") };
   }
 
   private recordFailure(code: ConnectErrorCode): void {
@@ -417,38 +426,51 @@ export class Connection {
   private refuse(reason: RefuseReason): Action {
     this.policy.stats.refused[reason]++;
     this.phase = "done";
-    this.line.closed_by = reason;
-    this.line.duration_ms = 0;
-    return { do: "refuse", reason, line: this.line };
+    const line = this.lineHead();
+    line.closed_by = reason;
+    line.duration_ms = 0;
+    return { do: "refuse", reason, line };
   }
 
   /** Refused once the prelude named the client (allow/deny behind a load balancer). */
   private refuseLate(reason: RefuseReason): Action {
     this.policy.stats.refused[reason]++;
-    this.line.closed_by = reason;
-    this.finish("log", "warn");
-    return { do: "refuse", reason, line: this.line };
+    return { do: "refuse", reason, line: this.finish(reason) };
   }
 
   private closeEarly(closedBy: string, detail?: string): Action {
-    this.line.closed_by = closedBy;
-    if (detail) this.line.error = detail;
-    return this.finish("close", "warn");
+    return { do: "close", level: "warn", line: this.finish(closedBy, detail || undefined) };
   }
 
-  private finish(what: "close" | "log", level: Level): Action {
+  /** The listener and client fields every line starts with. */
+  private lineHead(): ConnectionLine {
+    const line: ConnectionLine = { listener: this.settings.listener.name, client: `${this.ip}:${this.port}` };
+    if (this.settings.listener.protocol === "udp") line.protocol = "udp";
+    if (this.via !== undefined) line.via = this.via;
+    if (this.sni !== undefined) line.sni = this.sni;
+    return line;
+  }
+
+  /** The connection is over: counts released, and its log line (bytes are the caller's to add). */
+  private finish(closedBy: string, error?: string): ConnectionLine {
+    // A backend was being chosen once no prelude is left to read (choose() runs as the prelude ends).
+    const chose = this.reading === undefined;
     this.leavePrelude();
     const p = this.policy;
     p.open--;
     p.stats.active--;
     if (this.chosen >= 0) this.pool.ended(this.chosen);
     this.phase = "done";
-    const e = this.line;
-    if (e.protocol !== "udp") {
-      e.attempts = this.tried.size;
-      if (this.failures) e.connect_failures = this.failures;
+    const line = this.lineHead();
+    if (chose) line.service = this.pool.name;
+    if (line.protocol !== "udp") {
+      line.attempts = this.attempts;
+      if (this.failures) line.connect_failures = this.failures;
     }
-    e.duration_ms = Math.round(p.clock.mono() - this.started);
-    return { do: what, level, line: e };
+    if (this.backendAddress !== undefined) line.backend = this.backendAddress;
+    line.closed_by = closedBy;
+    if (error !== undefined) line.error = error;
+    line.duration_ms = Math.round(p.clock.mono() - this.started);
+    return line;
   }
 }

@@ -30,6 +30,11 @@ import { type ConnectionLine, type Logger, logConnection } from "./log.ts";
 import type { CloseReason } from "./splice.ts";
 import type { ListenerStats } from "./stats.ts";
 
+/**
+ * What this adapter keeps for a connection while it reads its prelude or connects, dropped once connected: an
+ * idle connection holds only its Connection and a map entry. Every field is set when the record is made (an
+ * object given fields later grows a separate properties array).
+ */
 interface Conn {
   m: Connection;
   /** How many of the client's bytes the machine wants to look at, while it reads a prelude. */
@@ -53,7 +58,9 @@ export class NativeTcpListener implements NativeOwner, Listener {
   private readonly policy: ListenerPolicy;
   private readonly log: Logger;
   private readonly engine: NativeEngine;
-  private readonly conns = new Map<number, Conn>();
+  private readonly conns = new Map<number, Connection>();
+  /** Connections reading their prelude or connecting. */
+  private readonly pending = new Map<number, Conn>();
   private readonly drain = new Drain();
   private lid = -1;
   private sweeper?: NodeJS.Timeout;
@@ -135,56 +142,58 @@ export class NativeTcpListener implements NativeOwner, Listener {
       return a && { address: a[0], port: a[1] };
     };
     const { conn, action } = this.policy.accepted({ address: ip, port }, local);
-    const c: Conn = { m: conn, peek: 0, deadline: 0, port: 0, failedCode: "SY_CONNECT_FAILED" };
-    if (!conn.done) this.conns.set(cid, c);
-    this.act(cid, c, action);
+    if (!conn.done) this.conns.set(cid, conn);
+    this.act(cid, conn, action);
   }
 
   onPrelude(cid: number): void {
-    const c = this.conns.get(cid);
+    const c = this.pending.get(cid);
     if (!c || c.peek === 0) return;
     const peeked = this.engine.peek(cid, c.peek);
-    if (peeked) this.act(cid, c, c.m.prelude(peeked[0], peeked[1]));
+    if (peeked) this.act(cid, c.m, c.m.prelude(peeked[0], peeked[1]));
   }
 
   onConnected(cid: number): void {
-    const c = this.conns.get(cid);
+    const c = this.pending.get(cid);
     if (!c) return;
-    c.addresses = undefined;
-    this.act(cid, c, c.m.connected());
+    this.pending.delete(cid);
+    this.act(cid, c.m, c.m.connected());
   }
 
   onConnectFail(cid: number, errno: string): void {
-    const c = this.conns.get(cid);
+    const c = this.pending.get(cid);
     if (!c) return;
     // More addresses of the same backend (a name), within its deadline: try the next one.
     if (errno !== "ETIMEDOUT" && c.addresses?.length && this.connectAddress(cid, c)) return;
-    this.act(cid, c, c.m.connectFailed(connectErrorCode(errno)));
+    this.act(cid, c.m, c.m.connectFailed(connectErrorCode(errno)));
   }
 
   onClose(cid: number, bytesIn: number, bytesOut: number, closedBy: number, error: string | undefined): void {
-    const c = this.conns.get(cid);
-    if (!c) return;
-    c.m.moved(bytesIn, bytesOut);
+    const m = this.conns.get(cid);
+    if (!m) return;
+    m.moved(bytesIn, bytesOut);
     const by = NATIVE_CLOSED_BY[closedBy] ?? "client";
-    this.act(cid, c, c.m.closed(c.m.bytesIn, c.m.bytesOut, by, error));
+    this.act(cid, m, m.closed(m.bytesIn, m.bytesOut, by, error));
   }
 
   // ---- the machine's actions ----------------------------------------------------------------------------------
 
-  private act(cid: number, c: Conn, a: Action): void {
+  private act(cid: number, m: Connection, a: Action): void {
     switch (a.do) {
-      case "read":
+      case "read": {
+        const c = this.pendingOf(cid, m);
         c.peek = a.peek;
         if (!c.preludeTimer) {
           c.preludeTimer = setTimeout(
-            () => this.act(cid, c, c.m.preludeTimedOut()),
+            () => this.act(cid, m, m.preludeTimedOut()),
             Math.max(0, a.deadline - performance.now()),
           );
           this.onPrelude(cid); // bytes may be there already
         }
         return;
+      }
       case "connect": {
+        const c = this.pendingOf(cid, m);
         this.endPrelude(c);
         if (a.consume > 0) this.engine.skip(cid, a.consume);
         c.deadline = a.deadline;
@@ -193,7 +202,7 @@ export class NativeTcpListener implements NativeOwner, Listener {
         if (a.backend.family === 0) this.resolve(cid, c, a.backend.host);
         else {
           c.addresses = [a.backend.host];
-          if (!this.connectAddress(cid, c)) this.act(cid, c, c.m.connectFailed(c.failedCode));
+          if (!this.connectAddress(cid, c)) this.act(cid, m, m.connectFailed(c.failedCode));
         }
         return;
       }
@@ -202,14 +211,14 @@ export class NativeTcpListener implements NativeOwner, Listener {
         return;
       case "refuse":
         this.engine.refuse(cid);
-        this.end(cid, c, "warn", a.line);
+        this.end(cid, "warn", a.line);
         return;
       case "close":
         this.engine.endClient(cid);
-        this.end(cid, c, a.level, a.line);
+        this.end(cid, a.level, a.line);
         return;
       case "log":
-        this.end(cid, c, a.level, a.line);
+        this.end(cid, a.level, a.line);
         return;
     }
   }
@@ -217,10 +226,34 @@ export class NativeTcpListener implements NativeOwner, Listener {
   private endPrelude(c: Conn): void {
     c.peek = 0;
     clearTimeout(c.preludeTimer);
+    c.preludeTimer = undefined;
   }
 
-  private end(cid: number, c: Conn, level: Level, line: ConnectionLine): void {
-    this.endPrelude(c);
+  /** The record of a connection reading its prelude or connecting, made at its first read or connect. */
+  private pendingOf(cid: number, m: Connection): Conn {
+    let c = this.pending.get(cid);
+    if (!c) {
+      c = {
+        m,
+        peek: 0,
+        preludeTimer: undefined,
+        addresses: undefined,
+        deadline: 0,
+        port: 0,
+        prefix: undefined,
+        failedCode: "SY_CONNECT_FAILED",
+      };
+      this.pending.set(cid, c);
+    }
+    return c;
+  }
+
+  private end(cid: number, level: Level, line: ConnectionLine): void {
+    const c = this.pending.get(cid);
+    if (c) {
+      this.endPrelude(c);
+      this.pending.delete(cid);
+    }
     this.conns.delete(cid);
     logConnection(this.log, level, line);
     this.drain.ended(this.conns.size);
@@ -234,11 +267,11 @@ export class NativeTcpListener implements NativeOwner, Listener {
       (addresses) => {
         if (m.done) return; // the client went away meanwhile
         c.addresses = addresses.map((a) => a.address);
-        if (!this.connectAddress(cid, c)) this.act(cid, c, m.connectFailed(c.failedCode));
+        if (!this.connectAddress(cid, c)) this.act(cid, m, m.connectFailed(c.failedCode));
       },
       (e: unknown) => {
         if (!m.done)
-          this.act(cid, c, m.connectFailed(e instanceof ConnectError ? e.code : "SY_CONNECT_FAILED"));
+          this.act(cid, m, m.connectFailed(e instanceof ConnectError ? e.code : "SY_CONNECT_FAILED"));
       },
     );
   }
@@ -284,8 +317,8 @@ export class NativeTcpListener implements NativeOwner, Listener {
     let every = 1000;
     const idle = this.policy.settings.listener.idle_timeout;
     if (idle > 0) every = sweepInterval(idle);
-    for (const c of this.conns.values()) {
-      const ms = c.m.settings.listener.idle_timeout;
+    for (const m of this.conns.values()) {
+      const ms = m.settings.listener.idle_timeout;
       if (ms > 0) every = Math.min(every, sweepInterval(ms));
     }
     if (every === this.sweepEvery) return;
@@ -303,7 +336,6 @@ export class NativeTcpListener implements NativeOwner, Listener {
   private sweep(): void {
     if (this.conns.size === 0) return;
     const moved = this.engine.sweep(this.lid);
-    for (let k = 0; k < moved.length; k += 3)
-      this.conns.get(moved[k]!)?.m.moved(moved[k + 1]!, moved[k + 2]!);
+    for (let k = 0; k < moved.length; k += 3) this.conns.get(moved[k]!)?.moved(moved[k + 1]!, moved[k + 2]!);
   }
 }

@@ -229,8 +229,12 @@ describe("connection decisions", () => {
       expect(conn.prelude(header.subarray(0, 10), false).do).toBe("read");
       const a = conn.prelude(Buffer.concat([header, Buffer.from("hello")]), false);
       expect(a).toMatchObject({ do: "connect", consume: header.length });
-      expect(conn.line).toMatchObject({ client: "192.0.2.9:5555", via: "127.0.0.1:40000" });
       expect(policy.inPrelude).toBe(0);
+      conn.connected();
+      expect(conn.closed(5, 0, "client")).toMatchObject({
+        do: "log",
+        line: { client: "192.0.2.9:5555", via: "127.0.0.1:40000", service: "svc" },
+      });
 
       const denied = policy.accepted(peer());
       const bad = proxyHeader("v1", {
@@ -258,9 +262,17 @@ describe("connection decisions", () => {
       });
       const slow = policy.accepted(peer()).conn;
       clock.advance(10_000);
-      expect(slow.preludeTimedOut()).toMatchObject({
+      // No service was chosen yet: the line names none (nor a backend).
+      expect(slow.preludeTimedOut()).toEqual({
         do: "close",
-        line: { closed_by: "timeout", duration_ms: 10_000 },
+        level: "warn",
+        line: {
+          listener: "l",
+          client: "127.0.0.1:40000",
+          attempts: 0,
+          closed_by: "timeout",
+          duration_ms: 10_000,
+        },
       });
       expect(policy.inPrelude).toBe(0);
       expect(policy.open).toBe(0);
@@ -317,7 +329,11 @@ describe("connection decisions", () => {
     const a = conn.prelude(hello, false);
     expect(a).toMatchObject({ do: "connect", consume: 0 });
     expect(backendOf(a)).toBe("10.9.9.9:1");
-    expect(conn.line).toMatchObject({ sni: "db.example.com", service: "other" });
+    conn.connected();
+    expect(conn.closed(0, 0, "client")).toMatchObject({
+      do: "log",
+      line: { sni: "db.example.com", service: "other", backend: "10.9.9.9:1" },
+    });
   });
 
   it("UDP: one backend per session; an ICMP unreachable ends it, and the client's next session avoids that backend", () => {
