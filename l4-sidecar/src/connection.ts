@@ -146,6 +146,27 @@ export class ListenerPolicy {
 
 type Phase = "prelude" | "connecting" | "open" | "done";
 
+/** A prelude still to be read before a backend can be chosen: which, where it starts, by when, counted under. */
+interface Prelude {
+  kind: PreludeKind;
+  offset: number;
+  deadline: number;
+  source: string;
+}
+
+/** What only some connections need (PROXY headers, TLS, failed connects), kept out of every Connection. */
+interface Extra {
+  /** Asked for the local address when a PROXY header is sent on; dropped once asked. */
+  local: (() => Peer | undefined) | undefined;
+  /** For the log line: the peer that sent a trusted PROXY header, the TLS server name, failed connects. */
+  via: string | undefined;
+  sni: string | undefined;
+  failures: string[] | undefined;
+  /** Bytes read so far that are not for the backend (a PROXY header), and the PROXY header to send on. */
+  consume: number;
+  prefix: Buffer | undefined;
+}
+
 /**
  * One connection's state. An idle connection holds one of these for as long as it is open (10,000 of them on a
  * sidecar serving many idle clients), so it keeps only what later events and the log line need: shared
@@ -163,30 +184,18 @@ export class Connection {
   bytesIn = 0;
   bytesOut = 0;
   private readonly policy: ListenerPolicy;
-  /** Asked for the local address only when a PROXY header is sent on (otherwise not kept). */
-  private local?: () => Peer | undefined;
   private readonly started: number;
   /** Backends tried (TCP: dropped once connected, when `attempts` is all the line needs; UDP: kept). */
   private tried?: Set<number>;
   private attempts = 0;
-  private failures?: string[];
-  /** For the log line: the peer that sent a trusted PROXY header, the TLS server name, the backend connected. */
-  private via?: string;
-  private sni?: string;
+  /** The backend connected, for the log line. */
   private backendAddress?: string;
-  /** What is still to be read before a backend can be chosen, where it starts, and by when. */
-  private reading?: PreludeKind;
-  private offset = 0;
-  private deadline = 0;
-  /** The address the prelude is counted under (undefined: not counted). */
-  private preludeSource?: string;
-  private consume = 0;
-  private prefix?: Buffer;
-
+  private pre?: Prelude;
+  private extra?: Extra;
   constructor(policy: ListenerPolicy, peer: Peer, local?: () => Peer | undefined) {
     this.policy = policy;
     this.settings = policy.settings;
-    if (this.settings.listener.proxy_protocol) this.local = local;
+    if (this.settings.listener.proxy_protocol && local) this.more().local = local;
     this.ip = peer.address;
     this.port = peer.port;
     this.pool = this.settings.pool;
@@ -230,9 +239,7 @@ export class Connection {
     p.stats.active++;
     p.stats.total++;
     if (!prelude) return this.choose();
-    this.reading = prelude;
-    this.deadline = this.started + PRELUDE_TIMEOUT_MS;
-    this.preludeSource = ip;
+    this.pre = { kind: prelude, offset: 0, deadline: this.started + PRELUDE_TIMEOUT_MS, source: ip };
     p.countPrelude(ip, 1);
     return this.readMore();
   }
@@ -242,8 +249,9 @@ export class Connection {
    * whether it has ended (FIN or error: no more will come).
    */
   prelude(data: Buffer, ended: boolean): Action {
-    if (this.phase !== "prelude" || !this.reading) return DROP;
-    if (this.reading === "proxy") {
+    const pre = this.pre;
+    if (this.phase !== "prelude" || !pre) return DROP;
+    if (pre.kind === "proxy") {
       const step = preludeStep(data, parseProxyHeader, PROXY_HEADER_MAX);
       if (step.status === "invalid")
         return this.closeEarly(preludeCloseReason("proxy", "invalid"), step.reason);
@@ -251,32 +259,33 @@ export class Connection {
         return ended ? this.closeEarly(preludeCloseReason("proxy", "client-closed")) : this.readMore();
       const src = step.value.source;
       if (src) {
-        this.via = `${this.ip}:${this.port}`;
+        this.more().via = `${this.ip}:${this.port}`;
         this.ip = src.address;
         this.port = src.port;
       }
       if (!allowed(this.settings, this.ip)) return this.refuseLate("denied");
-      this.offset = this.consume = step.value.length;
+      pre.offset = this.more().consume = step.value.length;
       if (this.settings.listener.protocol !== "tls") return this.endPrelude();
       // From here on a slow ClientHello counts against the client the header named, not the load balancer.
       this.movePrelude(this.ip);
-      this.reading = "hello";
+      pre.kind = "hello";
     }
-    const hello = preludeStep(data.subarray(this.offset), parseClientHello, MAX_HELLO_BYTES);
+    const hello = preludeStep(data.subarray(pre.offset), parseClientHello, MAX_HELLO_BYTES);
     if (hello.status === "invalid")
       return this.closeEarly(preludeCloseReason("hello", "invalid"), hello.reason);
     if (hello.status === "need-more")
       return ended ? this.closeEarly(preludeCloseReason("hello", "client-closed")) : this.readMore();
     const name = hello.value.serverName;
-    this.sni = name;
+    if (name !== undefined) this.more().sni = name;
     this.pool = this.settings.sni?.match(name) ?? this.pool;
     return this.endPrelude();
   }
 
   /** The prelude's deadline passed. */
   preludeTimedOut(): Action {
-    if (this.phase !== "prelude" || !this.reading) return DROP;
-    return this.closeEarly(preludeCloseReason(this.reading, "timeout"));
+    const pre = this.pre;
+    if (this.phase !== "prelude" || !pre) return DROP;
+    return this.closeEarly(preludeCloseReason(pre.kind, "timeout"));
   }
 
   connected(): Action {
@@ -286,7 +295,7 @@ export class Connection {
     this.backendAddress = this.backend!.address;
     // Nothing more is tried or sent first once connected (a UDP session's failure is remembered for its client).
     if (this.settings.listener.protocol !== "udp") this.tried = undefined;
-    this.prefix = undefined;
+    if (this.extra) this.extra.prefix = undefined;
     return { do: "splice" };
   }
 
@@ -303,8 +312,9 @@ export class Connection {
       return this.closed(this.bytesIn, this.bytesOut, "backend-reset", detail ?? code);
     }
     if (this.phase !== "connecting") return DROP;
-    this.failures ??= [];
-    this.failures.push(`${this.backend!.address} ${code}`);
+    const x = this.more();
+    x.failures ??= [];
+    x.failures.push(`${this.backend!.address} ${code}`);
     this.recordFailure(code);
     return this.next();
   }
@@ -342,24 +352,37 @@ export class Connection {
 
   // ---- inside the machine -------------------------------------------------------------------------------------
 
+  private more(): Extra {
+    this.extra ??= {
+      local: undefined,
+      via: undefined,
+      sni: undefined,
+      failures: undefined,
+      consume: 0,
+      prefix: undefined,
+    };
+    return this.extra;
+  }
+
   private readMore(): Action {
-    const peek = this.offset + (this.reading === "proxy" ? PROXY_HEADER_MAX : MAX_HELLO_BYTES) + 1;
-    return { do: "read", peek, deadline: this.deadline };
+    const pre = this.pre!;
+    const peek = pre.offset + (pre.kind === "proxy" ? PROXY_HEADER_MAX : MAX_HELLO_BYTES) + 1;
+    return { do: "read", peek, deadline: pre.deadline };
   }
 
   private movePrelude(source: string): void {
-    if (this.preludeSource === undefined || this.preludeSource === source) return;
-    this.policy.countPrelude(this.preludeSource, -1);
+    const pre = this.pre;
+    if (!pre || pre.source === source) return;
+    this.policy.countPrelude(pre.source, -1);
     this.policy.countPrelude(source, 1);
-    this.preludeSource = source;
+    pre.source = source;
   }
 
   private leavePrelude(): void {
-    this.reading = undefined;
-    this.deadline = 0;
-    if (this.preludeSource === undefined) return;
-    this.policy.countPrelude(this.preludeSource, -1);
-    this.preludeSource = undefined;
+    const pre = this.pre;
+    if (!pre) return;
+    this.pre = undefined;
+    this.policy.countPrelude(pre.source, -1);
   }
 
   private endPrelude(): Action {
@@ -370,9 +393,11 @@ export class Connection {
   /** The service is known: the PROXY header to send on, then the first backend. */
   private choose(): Action {
     const version = this.settings.listener.proxy_protocol;
-    const local = version && this.local?.();
+    const x = this.extra;
+    const local = version && x?.local?.();
+    if (x) x.local = undefined;
     if (version && local)
-      this.prefix = proxyHeader(version, {
+      this.more().prefix = proxyHeader(version, {
         srcAddress: this.ip,
         srcPort: this.port,
         dstAddress: local.address,
@@ -398,14 +423,15 @@ export class Connection {
         this.pool.started(i);
         this.chosen = i;
         this.phase = "connecting";
-        const consume = this.consume;
-        this.consume = 0;
+        const x = this.extra;
+        const consume = x ? x.consume : 0;
+        if (x) x.consume = 0;
         return {
           do: "connect",
           backend: this.pool.backends[i]!.state,
           deadline: this.policy.clock.mono() + l.connect_timeout,
           consume,
-          ...(this.prefix ? { prefix: this.prefix } : {}),
+          ...(x?.prefix ? { prefix: x.prefix } : {}),
         };
       }
     }
@@ -446,15 +472,16 @@ export class Connection {
   private lineHead(): ConnectionLine {
     const line: ConnectionLine = { listener: this.settings.listener.name, client: `${this.ip}:${this.port}` };
     if (this.settings.listener.protocol === "udp") line.protocol = "udp";
-    if (this.via !== undefined) line.via = this.via;
-    if (this.sni !== undefined) line.sni = this.sni;
+    const x = this.extra;
+    if (x?.via !== undefined) line.via = x.via;
+    if (x?.sni !== undefined) line.sni = x.sni;
     return line;
   }
 
   /** The connection is over: counts released, and its log line (bytes are the caller's to add). */
   private finish(closedBy: string, error?: string): ConnectionLine {
     // A backend was being chosen once no prelude is left to read (choose() runs as the prelude ends).
-    const chose = this.reading === undefined;
+    const chose = this.pre === undefined;
     this.leavePrelude();
     const p = this.policy;
     p.open--;
@@ -465,7 +492,7 @@ export class Connection {
     if (chose) line.service = this.pool.name;
     if (line.protocol !== "udp") {
       line.attempts = this.attempts;
-      if (this.failures) line.connect_failures = this.failures;
+      if (this.extra?.failures) line.connect_failures = this.extra.failures;
     }
     if (this.backendAddress !== undefined) line.backend = this.backendAddress;
     line.closed_by = closedBy;
