@@ -75,6 +75,9 @@ const FAILURE: Record<ConnectErrorCode, ConnectFailure> = {
 };
 
 const DROP: Action = { do: "drop" };
+const SPLICE: Action = { do: "splice" };
+/** What a TCP connection has tried before its first connect fails: nothing (its own Set is made only then). */
+const NONE_TRIED: ReadonlySet<number> = new Set();
 
 /** How long a UDP client's failed backends are avoided when it opens its next session. */
 const UDP_AVOID_MS = 10_000;
@@ -185,7 +188,10 @@ export class Connection {
   bytesOut = 0;
   private readonly policy: ListenerPolicy;
   private readonly started: number;
-  /** Backends tried (TCP: dropped once connected, when `attempts` is all the line needs; UDP: kept). */
+  /**
+   * Backends to pass over. TCP: the ones whose connect failed (made at the first failure); the one being
+   * connected is `chosen` and `attempts` counts them all. UDP: the ones that failed for this client lately.
+   */
   private tried?: Set<number>;
   private attempts = 0;
   /** The backend connected, for the log line. */
@@ -200,7 +206,7 @@ export class Connection {
     this.port = peer.port;
     this.pool = this.settings.pool;
     this.started = policy.clock.mono();
-    this.tried = this.settings.listener.protocol === "udp" ? policy.avoided(peer.address) : new Set();
+    if (this.settings.listener.protocol === "udp") this.tried = policy.avoided(peer.address);
   }
 
   /** The backend chosen, if any. */
@@ -296,7 +302,7 @@ export class Connection {
     // Nothing more is tried or sent first once connected (a UDP session's failure is remembered for its client).
     if (this.settings.listener.protocol !== "udp") this.tried = undefined;
     if (this.extra) this.extra.prefix = undefined;
-    return { do: "splice" };
+    return SPLICE;
   }
 
   /**
@@ -312,6 +318,8 @@ export class Connection {
       return this.closed(this.bytesIn, this.bytesOut, "backend-reset", detail ?? code);
     }
     if (this.phase !== "connecting") return DROP;
+    this.tried ??= new Set();
+    this.tried.add(this.chosen);
     const x = this.more();
     x.failures ??= [];
     x.failures.push(`${this.backend!.address} ${code}`);
@@ -412,27 +420,25 @@ export class Connection {
     const udp = l.protocol === "udp";
     // A UDP session has one backend; its next session picks again, without the ones that failed.
     const max = udp ? 1 : Math.min(l.connect_attempts, this.pool.backends.length);
-    const tried = this.tried!;
-    if (tried.size < max || (udp && this.chosen < 0)) {
+    const tried = this.tried ?? NONE_TRIED;
+    if (udp ? tried.size < max || this.chosen < 0 : this.attempts < max) {
       const i = this.pool.pick(this.ip, tried, this.policy.clock.wall());
       if (i !== undefined) {
-        if (!udp) {
-          tried.add(i);
-          this.attempts = tried.size;
-        }
+        if (!udp) this.attempts++;
         this.pool.started(i);
         this.chosen = i;
         this.phase = "connecting";
         const x = this.extra;
         const consume = x ? x.consume : 0;
         if (x) x.consume = 0;
-        return {
+        const connect: Action = {
           do: "connect",
           backend: this.pool.backends[i]!.state,
           deadline: this.policy.clock.mono() + l.connect_timeout,
           consume,
-          ...(x?.prefix ? { prefix: x.prefix } : {}),
         };
+        if (x?.prefix) connect.prefix = x.prefix;
+        return connect;
       }
     }
     this.policy.stats.refused.no_backend++;
