@@ -112,6 +112,11 @@ export class ListenerPolicy {
     return this.settings.listener.name;
   }
 
+  /** Whether accepted() may ask for the local address (a PROXY header is sent on); otherwise pass none. */
+  get wantsLocal(): boolean {
+    return Boolean(this.settings.listener.proxy_protocol);
+  }
+
   /**
    * A client connected (TCP) or sent its first datagram (UDP). `local` gives the address it reached, asked for
    * only when the backend must be sent a PROXY header. The connection is returned even when refused.
@@ -201,7 +206,7 @@ export class Connection {
   constructor(policy: ListenerPolicy, peer: Peer, local?: () => Peer | undefined) {
     this.policy = policy;
     this.settings = policy.settings;
-    if (this.settings.listener.proxy_protocol && local) this.more().local = local;
+    if (policy.wantsLocal && local) this.more().local = local;
     this.ip = peer.address;
     this.port = peer.port;
     this.pool = this.settings.pool;

@@ -137,10 +137,13 @@ export class NativeTcpListener implements NativeOwner, Listener {
   // ---- the engine's calls -----------------------------------------------------------------------------------
 
   onAccept(cid: number, ip: string, port: number): void {
-    const local = () => {
-      const a = this.engine.localAddress(cid);
-      return a && { address: a[0], port: a[1] };
-    };
+    // Made only when it may be asked: a function per accept is garbage that 10,000 idle connections pay for.
+    const local = this.policy.wantsLocal
+      ? () => {
+          const a = this.engine.localAddress(cid);
+          return a && { address: a[0], port: a[1] };
+        }
+      : undefined;
     const { conn, action } = this.policy.accepted({ address: ip, port }, local);
     if (!conn.done) this.conns.set(cid, conn);
     this.act(cid, conn, action);
