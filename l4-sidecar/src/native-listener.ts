@@ -157,18 +157,19 @@ export class NativeTcpListener implements NativeOwner, Listener {
   }
 
   onConnected(cid: number): void {
-    const c = this.pending.get(cid);
-    if (!c) return;
+    const m = this.conns.get(cid);
+    if (!m) return;
     this.pending.delete(cid);
-    this.act(cid, c.m, c.m.connected());
+    this.act(cid, m, m.connected());
   }
 
   onConnectFail(cid: number, errno: string): void {
-    const c = this.pending.get(cid);
-    if (!c) return;
+    const m = this.conns.get(cid);
+    if (!m) return;
     // More addresses of the same backend (a name), within its deadline: try the next one.
-    if (errno !== "ETIMEDOUT" && c.addresses?.length && this.connectAddress(cid, c)) return;
-    this.act(cid, c.m, c.m.connectFailed(connectErrorCode(errno)));
+    const c = this.pending.get(cid);
+    if (errno !== "ETIMEDOUT" && c?.addresses?.length && this.connectAddress(cid, c)) return;
+    this.act(cid, m, m.connectFailed(connectErrorCode(errno)));
   }
 
   onClose(cid: number, bytesIn: number, bytesOut: number, closedBy: number, error: string | undefined): void {
@@ -196,17 +197,22 @@ export class NativeTcpListener implements NativeOwner, Listener {
         return;
       }
       case "connect": {
-        const c = this.pendingOf(cid, m);
-        this.endPrelude(c);
+        const b = a.backend;
+        const prior = this.pending.get(cid);
+        if (prior) this.endPrelude(prior);
         if (a.consume > 0) this.engine.skip(cid, a.consume);
-        c.deadline = a.deadline;
-        c.port = a.backend.port;
-        c.prefix = a.prefix;
-        if (a.backend.family === 0) this.resolve(cid, c, a.backend.host);
-        else {
-          c.addresses = [a.backend.host];
-          if (!this.connectAddress(cid, c)) this.act(cid, m, m.connectFailed(c.failedCode));
+        if (b.family !== 0) {
+          // An address: one connect and nothing to keep for it (no record made per connection).
+          this.pending.delete(cid);
+          const errno = this.connectTo(cid, m, b.host, b.port, a.deadline, a.prefix);
+          if (errno) this.act(cid, m, m.connectFailed(connectErrorCode(errno)));
+          return;
         }
+        const c = this.pendingOf(cid, m);
+        c.deadline = a.deadline;
+        c.port = b.port;
+        c.prefix = a.prefix;
+        this.resolve(cid, c, b.host);
         return;
       }
       case "splice":
@@ -284,34 +290,44 @@ export class NativeTcpListener implements NativeOwner, Listener {
    * every address failed at once (the code is left in c.failedCode).
    */
   private connectAddress(cid: number, c: Conn): boolean {
-    const l = c.m.settings.listener;
     let errno = "ENOENT";
     while (c.addresses?.length) {
-      const ip = c.addresses.shift()!;
-      const left = Math.ceil(c.deadline - performance.now());
-      if (left <= 0) {
-        errno = "ETIMEDOUT";
-        break;
-      }
-      const keepAlive = l.tcp_keepalive > 0 ? keepAliveSecs(l.tcp_keepalive) : 0;
-      const defer = l.tcp_keepalive >= KEEPALIVE_DEFER_MIN;
-      const err = this.engine.connect(
-        cid,
-        ip,
-        c.port,
-        left,
-        l.no_delay,
-        l.idle_timeout,
-        defer ? 0 : keepAlive,
-        defer ? keepAlive : 0,
-        c.prefix,
-      );
-      if (err === 0) return true;
-      errno = errnoName(err);
+      const failed = this.connectTo(cid, c.m, c.addresses.shift()!, c.port, c.deadline, c.prefix);
+      if (failed === undefined) return true;
+      errno = failed;
+      if (failed === "ETIMEDOUT") break;
     }
     c.addresses = undefined;
     c.failedCode = connectErrorCode(errno);
     return false;
+  }
+
+  /** Starts connecting to one address within `deadline` (clock.mono); the errno name when that failed at once. */
+  private connectTo(
+    cid: number,
+    m: Connection,
+    ip: string,
+    port: number,
+    deadline: number,
+    prefix: Buffer | undefined,
+  ): string | undefined {
+    const left = Math.ceil(deadline - performance.now());
+    if (left <= 0) return "ETIMEDOUT";
+    const l = m.settings.listener;
+    const keepAlive = l.tcp_keepalive > 0 ? keepAliveSecs(l.tcp_keepalive) : 0;
+    const defer = l.tcp_keepalive >= KEEPALIVE_DEFER_MIN;
+    const err = this.engine.connect(
+      cid,
+      ip,
+      port,
+      left,
+      l.no_delay,
+      l.idle_timeout,
+      defer ? 0 : keepAlive,
+      defer ? keepAlive : 0,
+      prefix,
+    );
+    return err === 0 ? undefined : errnoName(err);
   }
 
   // ---- the sweep: idle timeouts, deferred keep-alive and byte counts (in native/), every second at most ----
