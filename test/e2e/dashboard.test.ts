@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHttpDemo } from "../../scripts/demo/backends.ts";
+import { launchChromium } from "./helpers/chromium.ts";
 
 // The functions given to page.waitForFunction run in the browser; this is all of the DOM they use.
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
@@ -105,21 +106,7 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 500));
   }
   if (Date.now() >= deadline) throw new Error(`wrangler dev did not come up within 90s:\n${workerLog}`);
-  // Flags as the machine notes prescribe; without the background-networking ones chromium keeps dialling out
-  // into a closed network. launch() gives every run a new empty profile directory itself.
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 }, 150_000);
 
 afterAll(async () => {

@@ -5,10 +5,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarStatus } from "../../l4-sidecar/src/admin-page.ts";
 import { backend, deadAddress, freePort, roundTrip, spawnSidecar, waitFor } from "../sidecar/helpers.ts";
+import { launchChromium } from "./helpers/chromium.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const artifacts = join(root, "test/e2e/artifacts");
@@ -16,19 +17,7 @@ const TOKEN = "e2e-sidecar-page-token";
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
