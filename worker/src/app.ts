@@ -34,7 +34,7 @@
 // Short-circuits: config, normalise, match and proxy throw ProxyErrors; waf and rate-limit may answer themselves (their own
 // and earlier steps' after-parts still run); respond skips Switchyard's own errors. Hono is the shell: it
 // hands over the request and its context, routes the admin API, and catches what nothing else did.
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { adminApi } from "./admin/stage.ts";
 import { liveConfig, liveRuntime } from "./config-source/live.ts";
 import type { AppEnv, RequestContext } from "./context.ts";

@@ -12,7 +12,7 @@
 //   GET  /metrics          Prometheus text
 //   GET  /stats            what the dashboard draws: status, routes, health, metrics with a timeline
 // Every path but the page needs `Authorization: Bearer <ADMIN_TOKEN>`; without the secret everything is 404.
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { DEFAULTS } from "../../../core/config/defaults.ts";
 import { type Change, diffConfig } from "../../../core/config/diff.ts";
 import { renderProblem } from "../../../core/config/errors.ts";
