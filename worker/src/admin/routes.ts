@@ -34,7 +34,7 @@ import {
   removeLiveDocument,
   writeVersion,
 } from "./config-store.ts";
-import { dashboardPage } from "./dashboard.tsx";
+import { dashboardPage } from "./dashboard.ts";
 import { type HealthReader, healthView } from "./health.ts";
 import { operatorAction } from "./operator.ts";
 import { wafExplainer } from "./waf-explain.ts";
