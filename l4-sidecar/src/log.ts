@@ -2,36 +2,56 @@
 // stdout is buffered: lines go out in writes of at least 8 KiB, or every 100 ms, so a burst of short
 // connections costs a few syscalls rather than one per line. flushLogs() before exiting.
 import { pino } from "pino";
+import { LineBatch } from "./log-batch.ts";
 
 export type Logger = pino.Logger;
 
 let stdout: ReturnType<typeof pino.destination> | undefined;
 
+/** Characters gathered before they are written (about 30 connection lines). */
+const BATCH_CHARS = 8192;
+
+// pino's isoTime, formatted once per millisecond: a busy sidecar writes several lines within one.
+let timeMs = -1;
+let timeField = "";
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== timeMs) {
+    timeMs = now;
+    timeField = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return timeField;
+}
+
 export function createLogger(destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level: process.env.SWITCHYARD_LOG_LEVEL ?? "info",
     base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
   if (destination) return pino(options, destination);
   if (!stdout) {
-    const dest = pino.destination({ dest: 1, sync: false, minLength: 8192 });
-    // Flush what is buffered every 100 ms, and only then: an idle sidecar makes no log syscalls.
-    let pending = false;
-    const write = dest.write.bind(dest);
-    dest.write = (line: string) => {
-      pending = true;
-      return write(line);
+    // Each batch is written as soon as it is handed over (minLength 0); the batching happens before it.
+    const dest = pino.destination({ dest: 1, sync: false, minLength: 0 });
+    const batch = new LineBatch({ write: dest.write.bind(dest) }, BATCH_CHARS);
+    const flush = dest.flush.bind(dest);
+    const flushSync = dest.flushSync.bind(dest);
+    dest.write = (line: string) => batch.write(line);
+    dest.flush = (cb?: (err?: Error) => void) => {
+      batch.flush();
+      flush(cb);
     };
+    dest.flushSync = () => {
+      batch.flush();
+      flushSync();
+    };
+    // What is gathered goes out every 100 ms, and only then: an idle sidecar makes no log syscalls.
     setInterval(() => {
-      if (!pending) return;
-      pending = false;
-      // flush() throws while the destination is still opening or already closed; the next tick retries.
       try {
-        dest.flush();
+        batch.flush();
       } catch {
-        pending = true;
+        // stdout is closed: there is nowhere left to write.
       }
     }, 100).unref();
     stdout = dest;
