@@ -1,7 +1,8 @@
 // The L4 sidecar against HAProxy (mode tcp) and a direct connection: iperf3 throughput, the rate of short
 // connections (wrk with Connection: close to nginx), and RSS per idle connection at ~10,000 connections.
-// Each program runs at its own defaults (the sidecar's --workers auto and HAProxy's nbthread, both one per core)
-// and in one process / one thread; the targets compare the sidecar at its defaults with HAProxy's better figure.
+// Each program runs at its own defaults (the sidecar's --workers auto, one process per core but one; HAProxy's
+// nbthread, one thread per core) and in one process / one thread; the targets compare the sidecar at its defaults
+// with HAProxy's better figure. When the default is not one per core, one process per core is measured too.
 // RSS per idle connection compares one sidecar process with one HAProxy thread (a per-process figure). The
 // sidecar runs on its native engine (SWITCHYARD_L4_DATA_PATH=native: an error, not a quiet fallback, when it is
 // not built); the same sidecar on its JavaScript data path and the naive pipe() proxy are measured alongside.
@@ -20,7 +21,15 @@ import { runWrk } from "../lib/wrk.ts";
 export const IDLE_CONNECTIONS = Math.min(10_000, Math.floor((NOFILE - 100) / 2));
 
 interface Target {
-  key: "direct" | "haproxy" | "haproxy_default" | "sidecar" | "sidecar_w1" | "sidecar_js" | "node_pipe";
+  key:
+    | "direct"
+    | "haproxy"
+    | "haproxy_default"
+    | "sidecar"
+    | "sidecar_w1"
+    | "sidecar_percore"
+    | "sidecar_js"
+    | "node_pipe";
   label: string;
   port?: number;
   error?: string;
@@ -42,6 +51,9 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
   // The proxies start (and are probed) before the iperf3 server exists: iperf3 serves one client at a time,
   // and a probe connection forwarded to it would hold it up.
   const cores = availableParallelism();
+  // A dynamic import, as in startSidecar: sources that do not load fail this section only.
+  const { autoWorkers } = await import("../../l4-sidecar/src/args.ts");
+  const defaultWorkers = autoWorkers(cores);
   const started = (p: Promise<unknown>) =>
     p.then(
       () => undefined,
@@ -79,6 +91,13 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
   const sidecarW1Error = await started(
     startSidecar(ctx, "sidecar-w1", { http: [sidecarW1Port, httpPort] }, 1),
   );
+  // One process per core, when that is not the default (short connections only, as above).
+  const perCore =
+    defaultWorkers === cores ? undefined : { port: await freePort(), error: undefined as string | undefined };
+  if (perCore)
+    perCore.error = await started(
+      startSidecar(ctx, "sidecar-percore", { http: [perCore.port, httpPort] }, cores),
+    );
   // The same sidecar on its JavaScript data path (raw TCP handles), and the naive pipe() proxy.
   const sidecarJsPort = await freePort();
   const sidecarJsError = await started(
@@ -98,7 +117,7 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
     },
     {
       key: "sidecar",
-      label: `sidecar at its default --workers (${cores})`,
+      label: `sidecar at its default --workers (${defaultWorkers})`,
       port: sidecarPorts[which],
       error: sidecarError,
     },
@@ -108,6 +127,16 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
     http: [
       ...make("http"),
       { key: "sidecar_w1", label: "sidecar --workers 1", port: sidecarW1Port, error: sidecarW1Error },
+      ...(perCore
+        ? [
+            {
+              key: "sidecar_percore" as const,
+              label: `sidecar --workers ${cores} (one per core)`,
+              port: perCore.port,
+              error: perCore.error,
+            },
+          ]
+        : []),
       {
         key: "sidecar_js",
         label: "sidecar on its JavaScript data path (--workers 1)",
@@ -249,7 +278,15 @@ export async function sidecarSection(ctx: BenchContext): Promise<void> {
 
 /** The sidecar's own figures have the plain names; its peers' carry their name. */
 const prefix = (key: Target["key"]) =>
-  key === "sidecar" ? "" : key === "sidecar_w1" ? "w1_" : key === "sidecar_js" ? "js_" : `${key}_`;
+  key === "sidecar"
+    ? ""
+    : key === "sidecar_w1"
+      ? "w1_"
+      : key === "sidecar_percore"
+        ? "percore_"
+        : key === "sidecar_js"
+          ? "js_"
+          : `${key}_`;
 
 /** A `sidecar.<key>` row a / b, when both were measured. */
 function ratio(
@@ -268,7 +305,7 @@ async function startSidecar(
   ctx: BenchContext,
   label: string,
   listeners: Record<string, [number, number]>,
-  /** undefined: the program's default (one per core). */
+  /** undefined: the program's default (--workers auto). */
   workers?: number,
   dataPath: "native" | "raw" = "native",
 ): Promise<ChildProcess> {

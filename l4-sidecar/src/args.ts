@@ -16,8 +16,9 @@ export const USAGE = `usage: switchyard-l4 (--config <wrangler.toml|file.json> |
                            127.0.0.1:9901)
   --admin-token-file <p>   file holding the token for the admin endpoint's POST /actions (drain, maint,
                            ready); else $SWITCHYARD_ADMIN_TOKEN; without either, actions are off
-  --workers <n|auto>       processes sharing the listeners with SO_REUSEPORT (default auto: one per core,
-                           as HAProxy's nbthread; 1 runs everything in this process)
+  --workers <n|auto>       processes sharing the listeners with SO_REUSEPORT (default auto: one per core
+                           but one, which is left to the services beside the sidecar: a single process on
+                           one or two cores; 1 runs everything in this process)
   --drain-timeout <dur>    on SIGTERM/SIGINT, how long open connections may finish (default 30s)
   --version                print the version, the Node version and the TCP data path, and exit
   -h, --help               this text
@@ -36,6 +37,16 @@ export interface CliOptions {
   drainMs: number;
   help: boolean;
   version: boolean;
+}
+
+/**
+ * What `--workers auto` means: a process per core the sidecar may use, but one. A sidecar shares its machine with
+ * the services it fronts, and most of a proxied connection's cost is the kernel's TCP work, done on whichever
+ * core sends: a process per core leaves the services none and, on a small machine, makes every process wake
+ * for a share of the connections instead of one busy process taking them in batches (docs/sidecar.md).
+ */
+export function autoWorkers(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
 }
 
 function duration(flag: string, text: string): number {
@@ -77,7 +88,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     if (!admin)
       throw new Error(`--admin: "${values.admin}" is not a host:port address such as 127.0.0.1:9901`);
   }
-  const workers = values.workers === "auto" ? availableParallelism() : Number(values.workers);
+  const workers = values.workers === "auto" ? autoWorkers() : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
     throw new Error(`--workers: "${values.workers}" is not a number of processes (1-256) or "auto"`);
   }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseCliArgs } from "../../l4-sidecar/src/args.ts";
+import { autoWorkers, parseCliArgs } from "../../l4-sidecar/src/args.ts";
 import {
   connect,
   echoBackend,
@@ -151,8 +151,11 @@ describe("switchyard-l4 CLI", () => {
     );
   });
 
-  it("runs one worker per core unless told otherwise, as HAProxy's nbthread", () => {
-    expect(parseCliArgs(["--config", "x.json"]).workers).toBe(availableParallelism());
+  it("--workers auto (the default) runs a process per core but one, and one process on one or two cores", () => {
+    expect(parseCliArgs(["--config", "x.json"]).workers).toBe(autoWorkers());
+    expect(parseCliArgs(["--config", "x.json", "--workers", "auto"]).workers).toBe(autoWorkers());
+    expect([1, 2, 3, 4, 16].map((cores) => autoWorkers(cores))).toEqual([1, 1, 2, 3, 15]);
+    expect(autoWorkers()).toBe(Math.max(1, availableParallelism() - 1));
     expect(parseCliArgs(["--config", "x.json", "--workers", "1"]).workers).toBe(1);
   });
 
