@@ -1,18 +1,15 @@
 // Reusable zod field types: names, durations, sizes, addresses. Each carries its own user-facing error message.
 import * as z from "zod/mini";
 import { parseHostPort } from "./address.ts";
+import type { Describe } from "./describe.ts";
 import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./duration.ts";
-import { meta } from "./zod.ts";
 
 export const name = (what: string) =>
-  meta(
-    z.string().check(
-      z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
-        error: (iss) =>
-          `${JSON.stringify(iss.input)} is not a valid ${what} name: use letters, digits, "-", "_" or "." (at most 63 characters)`,
-      }),
-    ),
-    { description: `The ${what}'s name; other sections refer to it by this name.` },
+  z.string().check(
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
+      error: (iss) =>
+        `${JSON.stringify(iss.input)} is not a valid ${what} name: use letters, digits, "-", "_" or "." (at most 63 characters)`,
+    }),
   );
 
 /** RFC 9110 §5.1: a field name is a token (tchar: letters, digits and !#$%&'*+-.^_`|~). */
@@ -49,71 +46,60 @@ export const headerValue = () =>
     }),
   );
 
-export const duration = (description: string) =>
-  meta(
-    z.pipe(
-      z.string({ error: 'expected a duration string such as "250ms", "10s" or "1h"' }).check(
-        z.regex(new RegExp(DURATION_PATTERN), {
-          error: (iss) =>
-            `${JSON.stringify(iss.input)} is not a duration; write it like "250ms", "10s", "5m" or "1h"`,
-        }),
-      ),
-      z.transform((text: string) => parseDuration(text)!),
-    ),
-    { description },
-  );
-
-export const size = (description: string) =>
-  meta(
-    z.pipe(
-      z.string({ error: 'expected a size string such as "64kb" or "1mb"' }).check(
-        z.regex(new RegExp(SIZE_PATTERN, "i"), {
-          error: (iss) => `${JSON.stringify(iss.input)} is not a size; write it like "512b", "64kb" or "1mb"`,
-        }),
-      ),
-      z.transform((text: string) => parseSize(text)!),
-    ),
-    { description },
-  );
-
-export const hostPort = (description: string) =>
-  meta(
-    z.string().check(
-      z.refine((text: string) => parseHostPort(text) !== undefined, {
+export const duration = () =>
+  z.pipe(
+    z.string({ error: 'expected a duration string such as "250ms", "10s" or "1h"' }).check(
+      z.regex(new RegExp(DURATION_PATTERN), {
         error: (iss) =>
-          `${JSON.stringify(iss.input)} is not a host:port address; write it like "10.0.0.5:6379" or "[::1]:5432"`,
+          `${JSON.stringify(iss.input)} is not a duration; write it like "250ms", "10s", "5m" or "1h"`,
       }),
     ),
-    { description },
+    z.transform((text: string) => parseDuration(text)!),
   );
 
-export const httpUrl = (description: string) =>
-  meta(
-    z.string().check(
-      z.refine(
-        (text: string) => {
-          try {
-            const u = new URL(text);
-            return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
-          } catch {
-            return false;
-          }
-        },
-        { error: (iss) => `${JSON.stringify(iss.input)} is not an http:// or https:// URL` },
-      ),
+export const size = () =>
+  z.pipe(
+    z.string({ error: 'expected a size string such as "64kb" or "1mb"' }).check(
+      z.regex(new RegExp(SIZE_PATTERN, "i"), {
+        error: (iss) => `${JSON.stringify(iss.input)} is not a size; write it like "512b", "64kb" or "1mb"`,
+      }),
     ),
-    { description },
+    z.transform((text: string) => parseSize(text)!),
   );
 
-export const hostname = meta(
+export const hostPort = () =>
   z.string().check(
-    z.regex(/^(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)*\.?$/, {
+    z.refine((text: string) => parseHostPort(text) !== undefined, {
       error: (iss) =>
-        `${JSON.stringify(iss.input)} is not a host name; use "api.example.com", or "*.example.com" for any subdomain`,
+        `${JSON.stringify(iss.input)} is not a host:port address; write it like "10.0.0.5:6379" or "[::1]:5432"`,
     }),
-  ),
-  {
-    description:
-      'A host name, exact ("api.example.com") or wildcard ("*.example.com": one or more labels, not the apex).',
-  },
+  );
+
+export const httpUrl = () =>
+  z.string().check(
+    z.refine(
+      (text: string) => {
+        try {
+          const u = new URL(text);
+          return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+        } catch {
+          return false;
+        }
+      },
+      { error: (iss) => `${JSON.stringify(iss.input)} is not an http:// or https:// URL` },
+    ),
+  );
+
+export const hostname = z.string().check(
+  z.regex(/^(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)*\.?$/, {
+    error: (iss) =>
+      `${JSON.stringify(iss.input)} is not a host name; use "api.example.com", or "*.example.com" for any subdomain`,
+  }),
 );
+
+export function fieldDescriptions(d: Describe): void {
+  d(
+    hostname,
+    'A host name, exact ("api.example.com") or wildcard ("*.example.com": one or more labels, not the apex).',
+  );
+}

@@ -1,5 +1,6 @@
 // parseConfig: raw document (object or JSON text) → frozen, typed Config, or a ConfigError listing every problem.
 
+import { en } from "zod/locales";
 import { routeWarnings } from "../routing/warnings.ts";
 import { crossReferenceProblems } from "./crossref.ts";
 import { ConfigError, type ConfigProblem, problemsFromZod } from "./errors.ts";
@@ -17,6 +18,10 @@ import {
   wafSchema,
 } from "./schema/index.ts";
 import { tcpServiceWarnings } from "./tcp-warnings.ts";
+
+/** zod/mini has no messages until given a locale: problems from checks without a custom message quote its
+ * English ones ("Too small: expected number to be >=1"). */
+const englishMessages = en().localeError;
 
 export interface ConfigCheck {
   config?: Config;
@@ -60,7 +65,7 @@ function checkOrThrow(raw: unknown): ConfigCheck {
       warnings: [],
     };
   }
-  const result = configSchema.safeParse(doc);
+  const result = configSchema.safeParse(doc, { error: englishMessages });
   const problems = result.success ? [] : problemsFromZod(configSchema, result.error.issues, doc);
   problems.push(...crossReferenceProblems(doc));
   if (result.success) problems.push(...expressionProblems(result.data), ...routeProblems(result.data));

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import * as z from "zod/mini";
+import { describer } from "../../core/config/describe.ts";
 import {
   ConfigError,
   checkConfig,
@@ -140,6 +142,12 @@ describe("parseConfig", () => {
     ]);
   });
 
+  it("quotes zod's English message for a check that has no message of its own", () => {
+    expect(problems({ services: [{ name: "api", backends: [{ url: "http://a:1", weight: -1 }] }] })).toEqual([
+      "services[0].backends[0].weight: Too small: expected number to be >=0",
+    ]);
+  });
+
   it("finds duplicate names in every section", () => {
     expect(
       problems({
@@ -271,6 +279,13 @@ describe("JSON Schema", () => {
     };
     walk(generateJsonSchema(), "$");
     expect(missing).toEqual([]);
+  });
+  it("refuses a description of a field that does not exist, and two descriptions of one schema", () => {
+    const d = describer(z.registry<z.core.GlobalMeta>());
+    const table = z._default(z.strictObject({ a: z.string() }), { a: "x" });
+    d.fields(table, { a: "The a." });
+    expect(() => d.fields(table, { b: "The b." } as never)).toThrow(/"b", which is not a field/);
+    expect(() => d(table._zod.def.innerType.shape.a, "Another a.")).toThrow(/described twice/);
   });
   it("forbids unknown keys", () => {
     const schema = generateJsonSchema() as { additionalProperties?: boolean };
