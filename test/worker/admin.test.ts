@@ -107,7 +107,8 @@ describe("admin API: access", () => {
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
     const html = await page.text();
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html).toContain('data-prefix="/__switchyard/"');
+    expect(html).toContain('<body data-prefix="/__switchyard/">');
+    expect(html).toContain('id="login-form"');
     expect(page.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/);
     expect((await call("/__switchyard")).headers.get("location")).toBe("/__switchyard/");
     const unknown = await admin("/nope");
@@ -116,8 +117,19 @@ describe("admin API: access", () => {
     expect(await backendOf(await call("/other"))).toBe("a");
   });
 
+  it("names the missing ASSETS binding when the dashboard page cannot be served; the API still answers", async () => {
+    const { call, admin } = setup(config("a"), { ASSETS: undefined });
+    const page = await call("/__switchyard/");
+    expect(page.status).toBe(404);
+    const body = (await page.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("SY_ADMIN_NO_DASHBOARD");
+    expect(body.error.message).toMatch(/\[assets\].*binding = "ASSETS"/);
+    expect((await admin("/health")).status).toBe(200);
+  });
+
   it("moves with admin.prefix; the old prefix is then an ordinary path", async () => {
     const { call } = setup(config("a", { admin: { prefix: "/ops/" } }));
+    expect(await (await call("/ops/")).text()).toContain('<body data-prefix="/ops/">');
     const moved = await call("/ops/health", { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(moved.status).toBe(200);
     expect(await backendOf(await call("/__switchyard/health"))).toBe("a");

@@ -23,6 +23,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** MetricsAggregator Durable Object: sums the isolates' metric batches for /metrics and the dashboard. */
   METRICS?: DurableObjectNamespace<MetricsAggregator>;
+  /** Workers static assets ([assets] in wrangler.toml): the dashboard page, worker/assets/dashboard.html. */
+  ASSETS?: Fetcher;
   /** Workers Analytics Engine dataset: one data point per request, for production dashboards and SQL. */
   ANALYTICS?: AnalyticsEngineDataset;
 }

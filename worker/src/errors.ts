@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   SY_ADMIN_NOT_FOUND: { status: 404, source: "downstream" },
   SY_ADMIN_NO_HEALTH_OBJECT: { status: 409, source: "config" },
   SY_ADMIN_NO_KV: { status: 409, source: "config" },
+  SY_ADMIN_NO_DASHBOARD: { status: 404, source: "config" },
   SY_CONFIG_REJECTED: { status: 422, source: "downstream" },
   SY_CONFIG_CONFLICT: { status: 412, source: "downstream" },
   SY_CONFIG_VERSION_NOT_FOUND: { status: 404, source: "downstream" },

@@ -129,16 +129,20 @@ export function createAdminApp({ healthReader }: AdminOptions = {}) {
     c.header("cache-control", "no-store");
   });
 
-  admin.get("/", (c) =>
-    c.html(dashboardPage(c.get("prefix")), 200, {
-      // The page's own inline script and style, and calls back to this worker only.
-      "content-security-policy":
-        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-      "referrer-policy": "no-referrer",
-      "x-content-type-options": "nosniff",
-      "cache-control": "no-store",
-    }),
-  );
+  admin.get("/", async (c) => {
+    const page = await dashboardPage(c.env?.ASSETS, c.req.url, c.get("prefix"));
+    return new Response(page.body, {
+      headers: {
+        "content-type": "text/html; charset=utf-8",
+        // The page's own inline script and style, and calls back to this worker only.
+        "content-security-policy":
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        "referrer-policy": "no-referrer",
+        "x-content-type-options": "nosniff",
+        "cache-control": "no-store",
+      },
+    });
+  });
 
   admin.get("/config", (c) => {
     const loaded = liveConfig(c.env).loaded(c.env);
