@@ -61,7 +61,8 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     description: "SQL catalog, system variable or system procedure",
     on: INPUT_PATH,
     t: T.sql,
-    any: "_.@",
+    // sysobjects and syscolumns have none of "_.@": the words decide.
+    any: "",
     needs: [
       "information_schema",
       "mysql.",
@@ -85,7 +86,8 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     description: "Time-based blind SQL injection (SLEEP, BENCHMARK, PG_SLEEP, WAITFOR DELAY)",
     on: INPUT_PATH,
     t: T.sql,
-    any: "(",
+    // A call, or WAITFOR DELAY with its quoted time.
+    any: "('\"",
     needs: ["sleep", "benchmark", "randomblob", "waitfor"],
     re: /\b(?:sleep|pg_sleep|dbms_lock\.sleep)\s*\(\s*(?:\d+(?:\.\d+)?|\(\s*select\b[^)]{0,256}\)?)\s*\)|\bbenchmark\s*\(\s*\d+\s*,|\brandomblob\s*\(\s*\d|\bwaitfor\s+(?:delay|time)\s+['"]/,
   }),
@@ -97,7 +99,8 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     description: "Error-based or file SQL functions (EXTRACTVALUE, UPDATEXML, LOAD_FILE, INTO OUTFILE)",
     on: INPUT_PATH,
     t: T.sql,
-    any: "(",
+    // A call, or INTO OUTFILE (no parenthesis): the words decide.
+    any: "",
     needs: [
       "extractvalue",
       "updatexml",
