@@ -3,8 +3,9 @@
 // goes through each transformation prefix once, and only rules whose cheap character pre-filter passes run.
 import { type CompiledExpression, compileExpression, type RequestFields } from "../rules/index.ts";
 import { type Oversize, scoreAnomalies, snippet } from "./anomalies.ts";
+import { CleanMemo, PART_BIT } from "./clean-memo.ts";
 import type { Hit } from "./detect/hit.ts";
-import type { Inspection, Target } from "./inspect.ts";
+import type { Inspection } from "./inspect.ts";
 import { MANAGED_RULES, type ManagedRule, type Part, SEVERITY_SCORE } from "./managed-rules.ts";
 import { NORMAL, PipelineTree, pipelineName } from "./pipelines.ts";
 
@@ -64,7 +65,7 @@ export interface WafDecision {
 const EXCESSIVE_ARGS_ID = "920380";
 
 /** Characters the pre-filters use, each mapped to one bit of a 32-bit mask. */
-const FILTER_CHARS = [...new Set(MANAGED_RULES.flatMap((r) => [...r.any]))];
+const FILTER_CHARS = [...new Set(MANAGED_RULES.flatMap((r) => [...r.any, ...(r.also ?? "")]))];
 if (FILTER_CHARS.length > 31) throw new Error("managed-rules: too many pre-filter characters for one mask");
 const CHAR_BIT = new Int32Array(128);
 FILTER_CHARS.forEach((c, i) => {
@@ -88,6 +89,8 @@ const maskOf = (s: string): number => scanMask(s) & ~DECODES;
 interface PreparedRule {
   rule: ManagedRule;
   mask: number;
+  /** rule.also as a mask (0: no second group). */
+  also: number;
   /** The `needs` pre-filter: one or two substrings checked with includes(), longer lists as one regex. */
   needs?: (text: string) => boolean;
   /** The node of rule.t in PIPELINES. */
@@ -140,26 +143,13 @@ function ruleSet(rules: PreparedRule[]): RuleSet {
 /** The decoded form every text pipeline starts from (the fused NORMAL prefix). */
 const NORMAL_FORM = PIPELINES.intern(NORMAL);
 
-/** A target with its transformed forms computed on first use, each prefix once. */
-class Value {
-  readonly t: Target;
-  private readonly forms: Array<string | undefined>;
-  private _mask?: number;
-  constructor(t: Target) {
-    this.t = t;
-    this.forms = [t.raw];
-  }
-  form(node: number): string {
-    return PIPELINES.text(node, this.forms);
-  }
-  get mask(): number {
-    if (this._mask === undefined) {
-      // Decoding can only add filter characters when the raw value has escapes; otherwise one pass will do.
-      const m = scanMask(this.t.raw);
-      this._mask = (m & DECODES) === 0 ? m : (m | scanMask(this.form(NORMAL_FORM))) & ~DECODES;
-    }
-    return this._mask;
-  }
+/**
+ * The filter characters of a value (raw and decoded). Decoding can only add filter characters when the raw
+ * value has escapes; otherwise one pass over it will do. `forms` is the value's form memo (PipelineTree.text).
+ */
+function valueMask(forms: Array<string | undefined>): number {
+  const m = scanMask(forms[0]!);
+  return (m & DECODES) === 0 ? m : (m | scanMask(PIPELINES.text(NORMAL_FORM, forms))) & ~DECODES;
 }
 
 /** Where a rule matched in text, or undefined. */
@@ -167,61 +157,6 @@ function matchRule(rule: ManagedRule, text: string): Hit | undefined {
   if (rule.detect) return rule.detect(text);
   const m = rule.re!.exec(text);
   return m ? { at: m.index, end: m.index + m[0].length } : undefined;
-}
-
-/** Values up to this length that no rule matched are remembered, at most CLEAN_CACHE_SIZE of them per engine. */
-const CLEAN_MAX_LENGTH = 512;
-export const CLEAN_CACHE_SIZE = 4096;
-
-const PART_BIT: Record<Part, number> = {
-  path: 1,
-  names: 2,
-  values: 4,
-  cookies: 8,
-  ua: 16,
-  referer: 32,
-  headers: 64,
-};
-
-/**
- * Values known clean, each with a bit per part it was fully checked in. Two generations instead of a FIFO:
- * deleting a Map's oldest entry makes the next deletion walk past the holes it left (≈ 1 µs per eviction once
- * full, which an 8 KiB form of unique values pays ~400 times), whereas dropping a whole generation is O(1).
- * A value found in the old generation moves to the young one, so values that repeat on every request (the
- * User-Agent, cookies) stay however many unique ones pass through.
- */
-class CleanMemo {
-  private young = new Map<string, number>();
-  private old = new Map<string, number>();
-  private readonly generation: number;
-  constructor(size: number) {
-    this.generation = size >> 1;
-  }
-  /** The parts raw is known clean in, as PART_BIT bits (0: none). */
-  bits(raw: string): number {
-    const young = this.young.get(raw);
-    if (young !== undefined) return young;
-    const old = this.old.get(raw);
-    if (old === undefined) return 0;
-    this.add(raw, old);
-    return old;
-  }
-  /** Remembers raw as clean in these parts (all it is known clean in: the value replaces what was there). */
-  add(raw: string, bits: number): void {
-    if (this.young.size >= this.generation) {
-      this.old = this.young;
-      this.young = new Map();
-    }
-    // A copy as the key: a slice of the request body would keep the whole body alive (V8 sliced strings).
-    this.young.set(` ${raw}`.slice(1), bits);
-  }
-  /** Like bits() but without moving the entry to the young generation, so looking does not keep it alive. */
-  peek(raw: string): number {
-    return this.young.get(raw) ?? this.old.get(raw) ?? 0;
-  }
-  get size(): number {
-    return this.young.size + this.old.size;
-  }
 }
 
 export class ManagedEngine {
@@ -233,7 +168,9 @@ export class ManagedEngine {
    * stays clean: the User-Agent, Accept and cookie values that repeat on every request are then checked once
    * per isolate instead of once per request.
    */
-  private readonly clean = new CleanMemo(CLEAN_CACHE_SIZE);
+  private readonly clean = new CleanMemo();
+  /** The forms of the value being inspected, reused from value to value (index: PIPELINES node). */
+  private readonly forms: Array<string | undefined> = new Array(FORMS).fill(undefined);
   readonly ruleCount: number;
 
   constructor(settings: ManagedSettings) {
@@ -245,6 +182,7 @@ export class ManagedEngine {
       const prepared = {
         rule: r,
         mask: maskOf(r.any),
+        also: maskOf(r.also ?? ""),
         needs: needsFilter(r.needs),
         form: FORM_OF.get(r.id)!,
         index,
@@ -267,6 +205,11 @@ export class ManagedEngine {
     return this.clean.size;
   }
 
+  /** Whether the memo only samples this part's values now (they rarely repeated). For tests of the memo. */
+  memoSampled(part: Part): boolean {
+    return this.clean.isSampled(part);
+  }
+
   /** Rules of a part whose character pre-filter passes for values with this mask; memoised per mask. */
   private rulesFor(part: Part, mask: number): RuleSet {
     let byMask = this.byMask.get(part);
@@ -276,7 +219,9 @@ export class ManagedEngine {
     }
     let set = byMask.get(mask);
     if (!set) {
-      set = ruleSet((this.byPart.get(part) ?? []).filter((r) => r.mask === 0 || (r.mask & mask) !== 0));
+      const passes = (r: PreparedRule) =>
+        (r.mask === 0 || (r.mask & mask) !== 0) && (r.also === 0 || (r.also & mask) !== 0);
+      set = ruleSet((this.byPart.get(part) ?? []).filter(passes));
       // Bounded: at most 2^bits masks exist, but real traffic shows a few dozen; cap memory anyway.
       if (byMask.size < 4096) byMask.set(mask, set);
     }
@@ -315,11 +260,13 @@ export class ManagedEngine {
       const raw = target.raw;
       if (raw === "") continue;
       const bit = PART_BIT[target.part];
-      const memo = raw.length <= CLEAN_MAX_LENGTH;
-      const known = memo ? this.clean.bits(raw) : 0;
+      const memo = this.clean.wanted(raw, bit);
+      const known = memo ? this.clean.bits(raw, bit) : 0;
       if ((known & bit) !== 0) continue;
-      const v = new Value(target);
-      const { rules, gates } = this.rulesFor(target.part, v.mask);
+      const forms = this.forms;
+      forms[0] = raw;
+      for (let f = 1; f < FORMS; f++) forms[f] = undefined;
+      const { rules, gates } = this.rulesFor(target.part, valueMask(forms));
       // Clean only if every rule ran: one skipped because it already scored elsewhere might match here too.
       let clean = true;
       // Bits per form: its gate was tried; it found a word.
@@ -330,7 +277,7 @@ export class ManagedEngine {
           clean = false;
           continue;
         }
-        const text = v.form(form);
+        const text = PIPELINES.text(form, forms);
         if (needs) {
           const gate = gates[form];
           if (gate !== undefined) {
@@ -362,6 +309,8 @@ export class ManagedEngine {
       }
       if (clean && memo) this.clean.add(raw, known | bit);
     }
+    // The forms may be slices of the body: not kept alive until the next request.
+    this.forms.fill(undefined);
     return { score, matches, forceBlock: structural.forceBlock, notes: structural.notes };
   }
 }

@@ -1,7 +1,9 @@
 // The managed engine's clean-value memo (two generations, CLEAN_CACHE_SIZE entries): values repeated on every
-// request stay remembered however many new ones pass through, and a value that matched is never remembered.
+// request stay remembered however many new ones pass through, a value that matched is never remembered, and a
+// part whose values rarely repeat is only sampled until they do.
 import { describe, expect, it } from "vitest";
-import { CLEAN_CACHE_SIZE, ManagedEngine } from "../../core/waf/engine.ts";
+import { CLEAN_CACHE_SIZE } from "../../core/waf/clean-memo.ts";
+import { ManagedEngine } from "../../core/waf/engine.ts";
 import { collectTargets, type InspectInput } from "../../core/waf/inspect.ts";
 import { managedSettings } from "../waf-corpus/settings.ts";
 
@@ -27,7 +29,12 @@ describe("clean-value memo", () => {
     const perRequest = 100;
     const requests = Math.ceil((CLEAN_CACHE_SIZE * 1.5) / perRequest);
     for (let r = 0; r < requests; r++) {
-      const pairs = Array.from({ length: perRequest }, (_, i) => `f${i}=item-${r}-${i}`);
+      // Each value comes in two requests in a row, so half the lookups find theirs and the part is looked up
+      // in full (a part whose values never repeat is only sampled: see below).
+      const pairs = Array.from(
+        { length: perRequest },
+        (_, i) => `f${i}=item-${r}-${i}&g${i}=item-${r - 1}-${i}`,
+      );
       expect(e.inspect(collectTargets(post(pairs.join("&")))).score).toBe(0);
       // Without the move from the old generation to the young one, the User-Agent would drop out here about
       // every 41 requests (and be checked again on the next). knownClean does not refresh an entry itself.
@@ -40,7 +47,7 @@ describe("clean-value memo", () => {
     expect(e.knownClean("item-0-0", "values")).toBe(false);
   });
 
-  it("blocks an attack repeated 10,000 times among new benign values, and never remembers it", () => {
+  it("blocks an attack repeated 10,000 times among benign values, and never remembers it", () => {
     const e = new ManagedEngine(settings);
     // Two the single-pass decoder handles, one it leaves to the general path (double-encoded), one plain.
     const attacks = [
@@ -53,14 +60,38 @@ describe("clean-value memo", () => {
     for (let r = 0; r < 10_000; r++) {
       const [attack, id] = attacks[r % attacks.length]!;
       const { score, matches } = e.inspect(
-        collectTargets(request(`q=note-${r}&x=${attack}&p=${r * 7}-page`)),
+        // The benign values come back (as a site's own query values do), so the memo is consulted throughout.
+        collectTargets(request(`q=note-${r % 64}&x=${attack}&p=${(r % 50) * 7}-page`)),
       );
       if (score < settings.threshold || !matches.some((m) => m.id === id)) missed.push(r);
     }
     expect(missed).toEqual([]);
     for (const [attack] of attacks) expect(e.knownClean(attack, "values")).toBe(false);
     // The benign values around them were remembered (the memo was in use, not bypassed).
-    expect(e.knownClean("note-9999", "values")).toBe(true);
+    expect(e.memoSampled("values")).toBe(false);
+    expect(e.knownClean(`note-${9999 % 64}`, "values")).toBe(true);
+  });
+
+  it("only samples a part whose values rarely repeat, and looks them all up again once they do", () => {
+    const e = new ManagedEngine(settings);
+    const form = (tag: string) => Array.from({ length: 100 }, (_, i) => `f${i}=${tag}-${i}`).join("&");
+    // Form posts of their own text: every value is new, while the names are the same each time.
+    for (let r = 0; r < 20; r++) expect(e.inspect(collectTargets(post(form(`post${r}`)))).score).toBe(0);
+    expect(e.memoSampled("values")).toBe(true);
+    expect(e.memoSampled("names")).toBe(false);
+    // Only the sample (one value in eight) was remembered: the rest were checked and let go.
+    const kept = Array.from({ length: 100 }, (_, i) => e.knownClean(`post19-${i}`, "values")).filter(Boolean);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(30);
+    // An attack among them is checked like any value, and blocked.
+    const attack = `${form("post20")}&q=${encodeURIComponent("1' or '1'='1")}`;
+    expect(e.inspect(collectTargets(post(attack))).score).toBeGreaterThanOrEqual(settings.threshold);
+    // The same form again and again: the sample finds its values, and the part is looked up in full again.
+    let r = 0;
+    for (; r < 200 && e.memoSampled("values"); r++) e.inspect(collectTargets(post(form("same"))));
+    expect(e.memoSampled("values")).toBe(false);
+    e.inspect(collectTargets(post(form("same"))));
+    for (let i = 0; i < 100; i++) expect(e.knownClean(`same-${i}`, "values")).toBe(true);
   });
 
   it("remembers a value as clean only in the parts it was checked in", () => {

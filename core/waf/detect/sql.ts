@@ -233,8 +233,40 @@ const CONTEXTS = ["", "'", '"', "`"];
  * value too): a boolean, comparison or word operator, a comment, a call, a statement or clause keyword. Most
  * values have none and are not tokenized at all.
  */
-const ANY_SQL =
-  /[;()=<>&|#!*]|--|\b(?:or|and|xor|div|union|intersect|order|group|having|limit|select|exec|execute|drop|delete|insert|update|create|alter|truncate|declare|shutdown|grant|waitfor|like|rlike|regexp|in|is|between|sounds|glob)\b/;
+const SQL_CHARS = new Uint8Array(128);
+for (const c of ";()=<>&|#!*") SQL_CHARS[c.charCodeAt(0)] = 1;
+const SQL_WORDS = new Set(
+  (
+    "or and xor div union intersect order group having limit select exec execute drop delete insert update " +
+    "create alter truncate declare shutdown grant waitfor like rlike regexp in is between sounds glob"
+  ).split(" "),
+);
+const LONGEST_SQL_WORD = Math.max(...[...SQL_WORDS].map((w) => w.length));
+/** A regex word character ([A-Za-z0-9_]): a keyword counts only as a whole word, as \b…\b would take it. */
+const isRegexWord = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+
+/**
+ * Whether text has one of those characters, "--", or one of those words standing alone. One pass in place of
+ * a regex whose keyword alternation is tried at every position (several times slower on ordinary values).
+ */
+export function mayBeSql(text: string): boolean {
+  const n = text.length;
+  for (let i = 0; i < n; ) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && SQL_CHARS[c] === 1) return true;
+    if (c === 45 /* - */ && text.charCodeAt(i + 1) === 45) return true;
+    if (!isRegexWord(c)) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && isRegexWord(text.charCodeAt(j))) j++;
+    if (j - i >= 2 && j - i <= LONGEST_SQL_WORD && SQL_WORDS.has(text.slice(i, j))) return true;
+    i = j;
+  }
+  return false;
+}
 /** Token classes at least one of which every shape needs after the start. */
 const TELLING = /[&UE;cBogif]/;
 
@@ -247,7 +279,7 @@ export function sqlInjection(
   text: string,
   loose = false,
 ): { fingerprint: string; context: string } | undefined {
-  if (!ANY_SQL.test(text)) return undefined;
+  if (!mayBeSql(text)) return undefined;
   for (const q of CONTEXTS) {
     if (q !== "" && !text.includes(q)) continue;
     const raw = tokenize(text, q);

@@ -5,6 +5,12 @@ import { withUrlParams } from "../detect/url-values.ts";
 import { T } from "../pipelines.ts";
 import { EVERYWHERE, INPUT, type ManagedRule, rule } from "./types.ts";
 
+/**
+ * What the shell detectors need to find command position at all: a separator, a substitution, a brace or
+ * subshell, an expansion or a URL (detect/shell.ts reads a value without any of them as no command).
+ */
+const SHELL_TRIGGERS = ";|&\n`{($:";
+
 export const RCE_RULES: readonly ManagedRule[] = [
   rule({
     id: "932101",
@@ -14,7 +20,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     description: "Any known command word after a shell separator, whatever its arguments (;cat notes)",
     on: [...INPUT, "referer", "ua"],
     t: T.normal,
-    any: "",
+    any: SHELL_TRIGGERS,
     detect: withUrlParams(detectCommandLoose),
   }),
   rule({
@@ -25,7 +31,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     description: "Unix command in command position (after ; | & a newline, in $(…), backticks or {a,b})",
     on: [...INPUT, "referer", "ua"],
     t: T.normal,
-    any: "",
+    any: SHELL_TRIGGERS,
     detect: withUrlParams(detectUnixCommand),
   }),
   rule({
@@ -49,7 +55,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     description: "Windows command (cmd.exe or PowerShell) in command position",
     on: [...INPUT, "referer", "ua"],
     t: T.normal,
-    any: "",
+    any: SHELL_TRIGGERS,
     detect: withUrlParams(detectWindowsCommand),
   }),
   rule({

@@ -36,6 +36,8 @@ export interface ManagedRule {
   t: readonly Transform[];
   /** Characters of which at least one must be in the value (a cheap pre-filter); empty means always run. */
   any: string;
+  /** A second such group: at least one of these characters must be in the value too (a call needs its "("). */
+  also?: string;
   /** Substrings of which at least one must be in the transformed value before matching (a second pre-filter). */
   needs?: readonly string[];
   /** A pattern (linear or bounded), or a detector; exactly one. */

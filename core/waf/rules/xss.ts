@@ -28,6 +28,7 @@ export const XSS_RULES: readonly ManagedRule[] = [
     on: INPUT,
     t: T.normal,
     any: "'\"`;",
+    also: "(`",
     needs: [
       "alert",
       "prompt",
