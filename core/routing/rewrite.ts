@@ -46,17 +46,49 @@ export function rewritePath(path: string, rewrite: Rewrite | undefined, match: R
   return rewrite ? newPath(path, rewrite, match) : path;
 }
 
+/** Header modifiers as the request path applies them: lower-case names in arrays, built once per route. */
+export interface CompiledHeaderModifiers {
+  readonly set: readonly (readonly [string, string])[];
+  readonly add: readonly (readonly [string, string])[];
+  readonly remove: readonly string[];
+}
+
+/** Compiles a route's modifiers; undefined when there are none, so a route without them pays nothing. */
+export function compileHeaderModifiers(
+  mods: HeaderModifiers | undefined,
+): CompiledHeaderModifiers | undefined {
+  if (!mods) return undefined;
+  const pairs = (r: Record<string, string> | undefined) =>
+    Object.entries(r ?? {}).map(([name, value]) => [name.toLowerCase(), value] as const);
+  const compiled = {
+    set: pairs(mods.set),
+    add: pairs(mods.add),
+    remove: (mods.remove ?? []).map((n) => n.toLowerCase()),
+  };
+  return compiled.set.length + compiled.add.length + compiled.remove.length > 0 ? compiled : undefined;
+}
+
 /**
  * Applies set, then add (appending after a comma when the header is present; Set-Cookie gets its own line),
- * then remove, to `headers` in place. Header names are case-insensitive (Headers lower-cases them).
+ * then remove, to `headers` in place.
  */
-export function applyHeaderModifiers(headers: Headers, mods: HeaderModifiers | undefined): void {
+export function applyHeaderModifiers(headers: Headers, mods: CompiledHeaderModifiers | undefined): void {
   if (!mods) return;
-  for (const [name, value] of Object.entries(mods.set ?? {})) headers.set(name, value);
-  for (const [name, value] of Object.entries(mods.add ?? {})) {
+  for (const [name, value] of mods.set) headers.set(name, value);
+  for (const [name, value] of mods.add) {
     const current = headers.get(name);
-    if (current === null || name.toLowerCase() === "set-cookie") headers.append(name, value);
+    if (current === null || name === "set-cookie") headers.append(name, value);
     else headers.set(name, `${current}, ${value}`);
   }
-  for (const name of mods.remove ?? []) headers.delete(name);
+  for (const name of mods.remove) headers.delete(name);
+}
+
+/** applyHeaderModifiers on a record with lower-case names (a request about to be sent), in place. */
+export function modifyHeaderRecord(headers: Record<string, string>, mods: CompiledHeaderModifiers): void {
+  for (const [name, value] of mods.set) headers[name] = value;
+  for (const [name, value] of mods.add) {
+    const current = headers[name];
+    headers[name] = current === undefined ? value : `${current}, ${value}`;
+  }
+  for (const name of mods.remove) delete headers[name];
 }

@@ -205,6 +205,28 @@ describe("forwarding headers", () => {
     expect(got.headers["x-request-id"]).not.toBe("spoofed");
   });
 
+  it("puts the request id on every kind of answer, where the answer is built", async () => {
+    const { call, logs } = makeCaller({
+      services,
+      routes: [
+        { name: "r", match: { host: "h.test" }, service: "a" },
+        { name: "moved", match: { host: "moved.test" }, redirect: { host: "elsewhere.test" } },
+      ],
+    });
+    const answers = [
+      await call("http://h.test/"), // a backend's response (its headers are immutable)
+      await call("http://moved.test/x"), // a redirect
+      await call("http://nowhere.test/"), // an error Switchyard generates (404 SY_NO_ROUTE)
+      await call("http://h.test/__switchyard"), // the admin API's redirect to its prefix
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 302, 404, 308]);
+    const ids = answers.map((r) => r.headers.get("x-request-id"));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(ids).size).toBe(4);
+    // The log line names the same id as the response.
+    expect(logs.map((l) => JSON.parse(l).request_id)).toEqual(ids);
+  });
+
   it("keeps a trusted client's X-Request-Id and extends its X-Forwarded-For", async () => {
     const { call } = makeCaller({ ...base, forwarding: { trusted_proxies: ["10.0.0.0/8"] } });
     const res = await call("http://h.test/", {

@@ -26,7 +26,7 @@
 //     observe     each outcome feeds outlier detection (ejections reported to the HealthChecker object)
 //   ── after the answer, for every request ──
 //   errors      any ProxyError → JSON { error: { code, message }, request_id }
-//   x-request-id  on every response
+//   x-request-id  on every response, written where each answer is built (never copied on for it)
 //   observe     one metrics point (isolate batch → MetricsAggregator object, and Workers Analytics Engine);
 //               not for admin requests
 //   log         one structured JSON line per request, whatever happened
@@ -79,14 +79,14 @@ export function routeSteps(plan: RoutePlan, runtime: Runtime): Steps {
   const steps = [
     wafStep(runtime.waf, plan.waf),
     rateLimitStep(plan.rateLimits),
-    respondStep(runtime.internalHeaders, route.response_headers, sticky),
+    respondStep(runtime.internalHeaders, plan.responseHeaders, sticky),
   ].filter((s): s is Step => s !== undefined);
   const answer =
     plan.kind === "redirect"
       ? redirectAnswer(route)
       : plan.kind === "respond"
         ? respondAnswer(route)
-        : proxyAnswer(route, plan.pick, runtime);
+        : proxyAnswer(plan);
   return {
     steps,
     answer,
@@ -137,12 +137,6 @@ export function createApp(options: AppOptions = {}) {
         res = await route(c, sy, waitUntil);
       } catch (err) {
         res = errorResponse(err, sy);
-      }
-      try {
-        res.headers.set("x-request-id", sy.requestId);
-      } catch {
-        res = new Response(res.body, res);
-        res.headers.set("x-request-id", sy.requestId);
       }
       const method = c.req.method;
       if (metrics && !sy.admin) {

@@ -10,12 +10,18 @@ import { renderProblem } from "../../core/config/errors.ts";
 import { checkConfig } from "../../core/config/parse.ts";
 import type { Config, HashKey, Route, Service, Sticky } from "../../core/config/schema/index.ts";
 import type { RetryBudget, RetryPolicy } from "../../core/retry/index.ts";
-import { compileRouteTable, type RouteTable } from "../../core/routing/index.ts";
+import {
+  type CompiledHeaderModifiers,
+  compileHeaderModifiers,
+  compileRouteTable,
+  type RouteTable,
+} from "../../core/routing/index.ts";
 import { IpSet } from "../../core/rules/ip.ts";
 import type { WafPolicyEngine } from "../../core/waf/engine.ts";
 import { type CompiledWaf, compileWaf } from "../../core/waf/policy.ts";
 import { routeSteps } from "./app.ts";
 import { ProxyError } from "./errors.ts";
+import { backendBase, type ForwardPolicy, forwardPolicy } from "./proxy/headers.ts";
 import { type CompiledPolicy, compilePolicies } from "./rate-limit/policies.ts";
 import { retryPolicy } from "./resilience/policy.ts";
 import { budgetFor, type ServiceResilience, serviceResilience } from "./resilience/state.ts";
@@ -24,6 +30,8 @@ import type { Steps } from "./step.ts";
 export interface BackendTarget {
   /** The backend's base URL, e.g. http://10.0.0.1:8080 (a path here is prepended to request paths). */
   url: URL;
+  /** url as the prefix of upstream URLs: origin and path without a trailing slash. */
+  base: string;
   weight: number;
   /** Stable id for affinity cookies: a hash of the URL, so reordering backends keeps clients pinned. */
   id: string;
@@ -46,10 +54,15 @@ export interface Target {
   pool: ServicePool;
   retry: RetryPolicy;
   budget: RetryBudget;
+  /** What the request sent to this service drops and writes (forwarding headers, the attempt header). */
+  forward: ForwardPolicy;
 }
 
 interface PlanCommon {
   route: Route;
+  /** route.request_headers and route.response_headers, compiled; undefined when the route has none. */
+  requestHeaders: CompiledHeaderModifiers | undefined;
+  responseHeaders: CompiledHeaderModifiers | undefined;
   /** The route's WAF engine; undefined when the route has no WAF (policy "none"). */
   waf: WafPolicyEngine | undefined;
   /** The route's rate-limit policies, in the order the route names them. */
@@ -72,8 +85,6 @@ export interface Runtime {
   rateLimits: Map<string, CompiledPolicy>;
   trusted: IpSet;
   internalHeaders: readonly string[];
-  /** Headers removed from untrusted clients' requests: the built-in list and forwarding.strip_untrusted. */
-  untrustedHeaders: readonly string[];
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: a short stable name for a backend URL (integrity comes from the HMAC). */
@@ -86,9 +97,24 @@ export function backendId(url: string): string {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
-function target(route: Route, pool: ServicePool): Target {
+/** Builds each distinct ForwardPolicy once (they differ only by the retry policy's attempt header). */
+type ForwardPolicies = (attemptHeader: string | undefined) => ForwardPolicy;
+
+function forwardPolicies(config: Config, internal: readonly string[], untrusted: readonly string[]) {
+  const byHeader = new Map<string | undefined, ForwardPolicy>();
+  return (attemptHeader: string | undefined) => {
+    let p = byHeader.get(attemptHeader);
+    if (!p) {
+      p = forwardPolicy(internal, untrusted, config.forwarding.forwarded, attemptHeader);
+      byHeader.set(attemptHeader, p);
+    }
+    return p;
+  };
+}
+
+function target(route: Route, pool: ServicePool, forward: ForwardPolicies): Target {
   const retry = retryPolicy(route, pool.service);
-  return { pool, retry, budget: budgetFor(pool.resilience, retry) };
+  return { pool, retry, budget: budgetFor(pool.resilience, retry), forward: forward(retry.attemptHeader) };
 }
 
 function compilePlan(
@@ -97,9 +123,12 @@ function compilePlan(
   services: Map<string, ServicePool>,
   waf: CompiledWaf,
   rateLimits: Map<string, CompiledPolicy>,
+  forward: ForwardPolicies,
 ): RoutePlan {
   const common = {
     route,
+    requestHeaders: compileHeaderModifiers(route.request_headers),
+    responseHeaders: compileHeaderModifiers(route.response_headers),
     waf: waf.forRoute(index),
     rateLimits: (route.rate_limit ?? []).map((name) => rateLimits.get(name)!),
     steps: undefined as unknown as Steps, // set by compileRuntime once the runtime exists
@@ -107,11 +136,11 @@ function compilePlan(
   if (route.redirect) return { kind: "redirect", ...common };
   if (route.respond) return { kind: "respond", ...common };
   if (route.service !== undefined) {
-    const only = target(route, services.get(route.service)!);
+    const only = target(route, services.get(route.service)!, forward);
     return { kind: "forward", ...common, pick: () => only, targets: [only] };
   }
   // A weighted split picks the service with smooth weighted round-robin: exact shares, evenly interleaved.
-  const parts = route.split!.map((s) => target(route, services.get(s.service)!));
+  const parts = route.split!.map((s) => target(route, services.get(s.service)!, forward));
   const selector = createSelector(
     "round-robin",
     route.split!.map((s) => s.weight),
@@ -128,7 +157,10 @@ function compilePlan(
 function compilePool(s: Service): ServicePool {
   const backends = s.backends
     .filter((b) => b.url !== undefined)
-    .map((b) => ({ url: new URL(b.url!), weight: b.weight, id: backendId(b.url!) }));
+    .map((b) => {
+      const url = new URL(b.url!);
+      return { url, base: backendBase(url), weight: b.weight, id: backendId(b.url!) };
+    });
   const pool: ServicePool = {
     name: s.name,
     backends,
@@ -152,18 +184,21 @@ export function compileRuntime(config: Config): Runtime {
   for (const s of config.services) services.set(s.name, compilePool(s));
   const waf = compileWaf(config);
   const rateLimits = compilePolicies(config);
+  const internalHeaders = config.forwarding.internal_headers.map((h) => h.toLowerCase());
+  // Removed from untrusted clients' requests: the built-in list and forwarding.strip_untrusted.
+  const untrustedHeaders = [
+    ...new Set([...UNTRUSTED_HEADERS, ...config.forwarding.strip_untrusted.map((h) => h.toLowerCase())]),
+  ];
+  const forward = forwardPolicies(config, internalHeaders, untrustedHeaders);
   const runtime: Runtime = {
     config,
     routes: compileRouteTable(config.routes),
-    plans: config.routes.map((r, i) => compilePlan(r, i, services, waf, rateLimits)),
+    plans: config.routes.map((r, i) => compilePlan(r, i, services, waf, rateLimits, forward)),
     services,
     waf,
     rateLimits,
     trusted: IpSet.parse(config.forwarding.trusted_proxies),
-    internalHeaders: config.forwarding.internal_headers.map((h) => h.toLowerCase()),
-    untrustedHeaders: [
-      ...new Set([...UNTRUSTED_HEADERS, ...config.forwarding.strip_untrusted.map((h) => h.toLowerCase())]),
-    ],
+    internalHeaders,
   };
   for (const plan of runtime.plans) plan.steps = routeSteps(plan, runtime);
   return runtime;

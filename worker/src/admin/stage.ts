@@ -20,7 +20,8 @@ export function adminApi(options: AdminOptions = {}) {
     const prefix: string = runtime?.config.admin.prefix ?? DEFAULTS.admin.prefix;
     const base = prefix.slice(0, -1);
     if (path !== base && !path.startsWith(prefix)) return undefined;
-    if (path === base) return new Response(null, { status: 308, headers: { location: prefix } });
+    if (path === base)
+      return new Response(null, { status: 308, headers: { location: prefix, "x-request-id": sy.requestId } });
     const inner = new URL(sy.url);
     inner.pathname = inner.pathname.slice(base.length);
     const headers = new Headers(c.req.raw.headers);
@@ -38,7 +39,9 @@ export function adminApi(options: AdminOptions = {}) {
       ctx = undefined;
     }
     const res = await app.fetch(req, c.env, ctx);
-    // A fresh Response, so the request path can set X-Request-Id on it.
-    return new Response(res.body, res);
+    // A fresh Response (the admin app's may be immutable), with the request id every response carries.
+    const out = new Response(res.body, res);
+    out.headers.set("x-request-id", sy.requestId);
+    return out;
   };
 }

@@ -1,5 +1,22 @@
 // Header hygiene between client and backend: hop-by-hop headers never cross the proxy (RFC 9110 §7.6.1),
 // internal headers are stripped both ways, and the forwarding headers are written from what the edge saw.
+//
+// Built for the request path's cost under workerd, where every Headers call crosses into C++ (a delete of an
+// absent name costs about as much as a set, ~4k instructions): the client's headers are read once, in one
+// iteration, against name sets compiled with the config, and the result goes to fetch() as a plain record, so
+// only names that are present cost anything. (workerd converts a record of a dozen headers in ~32k
+// instructions; the same as an array of pairs goes through the iterator protocol and costs ~230k.)
+//
+// workerd's own HTTP layer drops the connection-level headers (Connection, Keep-Alive, TE, Trailer,
+// Transfer-Encoding, Upgrade) from what fetch() sends and from the responses a worker returns, but passes on
+// the names a Connection header lists and Proxy-Connection/-Authenticate/-Authorization: a response loses
+// those here; a request drops the whole list, which costs nothing extra while its headers are read anyway.
+
+/** Header name → value with lower-case names (Headers iteration yields them so), as fetch() takes them. */
+export type HeaderRecord = Record<string, string>;
+
+/** Headers written on a response: name, value. */
+export type HeaderPairs = [string, string][];
 
 const HOP_BY_HOP = [
   "connection",
@@ -12,29 +29,41 @@ const HOP_BY_HOP = [
   "transfer-encoding",
   "upgrade",
 ];
+/** Hop-by-hop names workerd's HTTP layer passes on in responses (it drops the rest of HOP_BY_HOP itself). */
+const PASSED_ON = ["proxy-connection", "proxy-authenticate"];
 
 /**
- * Removes hop-by-hop headers, including any the Connection header names. A WebSocket upgrade keeps its
- * Upgrade and Connection headers: workerd needs them to perform the handshake with the backend.
- * Mutates and returns `headers`.
+ * What one forwarding setup removes from and writes into a request, compiled once per config (and per attempt
+ * header name): the names never forwarded, for trusted and for untrusted clients.
  */
-export function stripHopByHop(headers: Headers, keepUpgrade = false): Headers {
-  const listed = headers.get("connection");
-  if (listed) {
-    for (const name of listed.split(",")) {
-      const n = name.trim().toLowerCase();
-      if (n && !(keepUpgrade && n === "upgrade")) headers.delete(n);
-    }
-  }
-  for (const name of HOP_BY_HOP) {
-    if (keepUpgrade && (name === "upgrade" || name === "connection")) continue;
-    headers.delete(name);
-  }
-  return headers;
+export interface ForwardPolicy {
+  /** Names dropped from a trusted proxy's request (X-Forwarded-For and Forwarded are then extended). */
+  readonly dropTrusted: ReadonlySet<string>;
+  /** Names dropped from anyone else's request: the above plus the client-identity ones. */
+  readonly dropUntrusted: ReadonlySet<string>;
+  /** Also write RFC 7239 Forwarded. */
+  readonly forwarded: boolean;
 }
 
-export function isWebSocketUpgrade(headers: Headers): boolean {
-  return headers.get("upgrade")?.toLowerCase() === "websocket";
+/**
+ * `internal`: lower-case names stripped both ways; `untrusted`: lower-case names stripped from untrusted
+ * clients; `attemptHeader`: the retry attempt header, which each attempt sets itself.
+ */
+export function forwardPolicy(
+  internal: readonly string[],
+  untrusted: readonly string[],
+  forwarded: boolean,
+  attemptHeader?: string,
+): ForwardPolicy {
+  // Written by the proxy on every request (their incoming values are read while dropping them).
+  const rewritten = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-request-id", "forwarded"];
+  const base = [...HOP_BY_HOP, ...internal, ...rewritten];
+  if (attemptHeader) base.push(attemptHeader.toLowerCase());
+  return {
+    dropTrusted: new Set(base),
+    dropUntrusted: new Set([...base, ...untrusted]),
+    forwarded,
+  };
 }
 
 export interface ForwardFacts {
@@ -47,52 +76,117 @@ export interface ForwardFacts {
   /** The Host the client asked for, port included. */
   host: string;
   requestId: string;
-  /** Also write RFC 7239 Forwarded. */
-  forwarded: boolean;
-  /** Lower-case names stripped from requests and responses. */
-  internal: readonly string[];
-  /** Lower-case client-identity and original-URL names stripped when the client is not trusted. */
-  untrusted: readonly string[];
 }
 
 /** RFC 7239 node: IPv6 addresses are quoted and bracketed. */
 const forwardedNode = (ip: string) => (ip.includes(":") ? `"[${ip}]"` : ip);
 
-/** The headers a backend receives: the client's, minus hop-by-hop and internal ones, plus forwarding headers. */
-export function upstreamRequestHeaders(incoming: Headers, facts: ForwardFacts): Headers {
-  const headers = stripHopByHop(new Headers(incoming), isWebSocketUpgrade(incoming));
-  for (const name of facts.internal) headers.delete(name);
-  if (!facts.trusted) for (const name of facts.untrusted) headers.delete(name);
-  const prior = facts.trusted ? incoming.get("x-forwarded-for") : null;
-  if (facts.clientIp) headers.set("x-forwarded-for", prior ? `${prior}, ${facts.clientIp}` : facts.clientIp);
-  else if (!facts.trusted) headers.delete("x-forwarded-for");
-  headers.set("x-forwarded-proto", facts.proto);
-  if (facts.host) headers.set("x-forwarded-host", facts.host);
-  headers.set("x-request-id", facts.requestId);
-  if (facts.forwarded) {
-    const parts = [];
-    if (facts.clientIp) parts.push(`for=${forwardedNode(facts.clientIp)}`);
-    parts.push(`proto=${facts.proto}`);
-    if (facts.host) parts.push(`host="${facts.host}"`);
-    const element = parts.join(";");
-    const priorForwarded = facts.trusted ? incoming.get("forwarded") : null;
-    headers.set("forwarded", priorForwarded ? `${priorForwarded}, ${element}` : element);
-  } else if (!facts.trusted) {
-    headers.delete("forwarded");
+/**
+ * The headers a backend receives: the client's, minus hop-by-hop (and any the Connection header names) and
+ * internal ones, plus the forwarding headers. A WebSocket upgrade keeps its Upgrade and Connection headers:
+ * workerd needs them to perform the handshake with the backend.
+ */
+export function upstreamRequestHeaders(
+  incoming: Headers,
+  policy: ForwardPolicy,
+  facts: ForwardFacts,
+): HeaderRecord {
+  const trusted = facts.trusted;
+  const drop = trusted ? policy.dropTrusted : policy.dropUntrusted;
+  // No prototype: any header name is an own property, "__proto__" included.
+  const out: HeaderRecord = Object.create(null);
+  let connection: string | undefined;
+  let upgrade: string | undefined;
+  let priorFor: string | undefined;
+  let priorForwarded: string | undefined;
+  for (const [name, value] of incoming as unknown as Iterable<[string, string]>) {
+    if (!drop.has(name)) {
+      out[name] = value;
+      continue;
+    }
+    if (name === "connection") connection = value;
+    else if (name === "upgrade") upgrade = value;
+    else if (name === "x-forwarded-for") priorFor = value;
+    else if (name === "forwarded") priorForwarded = value;
   }
+  const websocket = upgrade?.toLowerCase() === "websocket";
+  if (connection !== undefined) {
+    for (const listed of connection.split(",")) {
+      const n = listed.trim().toLowerCase();
+      if (n !== "upgrade" || !websocket) delete out[n];
+    }
+    if (websocket) out.connection = connection;
+  }
+  if (websocket) out.upgrade = upgrade!;
+
+  const { clientIp, proto, host } = facts;
+  if (clientIp) out["x-forwarded-for"] = trusted && priorFor ? `${priorFor}, ${clientIp}` : clientIp;
+  else if (trusted && priorFor !== undefined) out["x-forwarded-for"] = priorFor;
+  out["x-forwarded-proto"] = proto;
+  if (host) out["x-forwarded-host"] = host;
+  out["x-request-id"] = facts.requestId;
+  if (policy.forwarded) {
+    let element = clientIp ? `for=${forwardedNode(clientIp)};proto=${proto}` : `proto=${proto}`;
+    if (host) element += `;host="${host}"`;
+    const before = trusted ? priorForwarded : undefined;
+    out.forwarded = before ? `${before}, ${element}` : element;
+  } else if (trusted && priorForwarded !== undefined) {
+    out.forwarded = priorForwarded;
+  }
+  return out;
+}
+
+/**
+ * The client's copy of a backend response: one copy of its status and headers (fetched headers are
+ * immutable), hop-by-hop ones removed, `set` written.
+ */
+export function downstreamResponse(
+  res: Response,
+  body: ReadableStream<Uint8Array> | null,
+  set: HeaderPairs,
+): Response {
+  const out = new Response(body, res);
+  finishDownstream(out.headers, res.headers, set);
+  return out;
+}
+
+/** The headers of a backend response as downstreamResponse() leaves them, for a response built by hand. */
+export function downstreamHeaders(upstream: Headers, set: HeaderPairs): Headers {
+  const headers = new Headers(upstream);
+  finishDownstream(headers, upstream, set);
   return headers;
 }
 
-/** The headers a client receives from a backend response, minus hop-by-hop. */
-export function downstreamResponseHeaders(upstream: Headers): Headers {
-  return stripHopByHop(new Headers(upstream));
+/**
+ * Removes the hop-by-hop headers the runtime passes on (those the Connection header lists, and the proxy ones),
+ * then writes `set`. A handful of calls: a loop over every name would cost more than it saves.
+ */
+function finishDownstream(headers: Headers, upstream: Headers, set: HeaderPairs): void {
+  const connection = upstream.get("connection");
+  if (connection !== null) {
+    for (const listed of connection.split(",")) {
+      const n = listed.trim().toLowerCase();
+      if (n) headers.delete(n);
+    }
+    headers.delete("connection");
+  }
+  for (const name of PASSED_ON) headers.delete(name);
+  for (const [name, value] of set) headers.set(name, value);
 }
 
-/** The URL to fetch: the backend's base URL with the request path appended (no doubled slash) and the query. */
-export function upstreamUrl(base: URL, path: string, search: string): URL {
-  const url = new URL(base);
-  const basePath = url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
-  url.pathname = basePath + path;
-  url.search = search;
-  return url;
+/**
+ * The URL to fetch: `base` is the backend's URL without a trailing slash (compiled once per backend), `path`
+ * the request path (already a valid URL path, as parsed by the URL parser) and `search` the query with its "?".
+ */
+export function upstreamUrl(base: string, path: string, search: string): string {
+  // A rewritten path may hold "?" or "#", which belong to the path here (as URL's pathname setter takes them).
+  const safe =
+    path.includes("?") || path.includes("#") ? path.replace(/\?/g, "%3F").replace(/#/g, "%23") : path;
+  return base + safe + search;
+}
+
+/** A backend URL as the prefix upstreamUrl() appends paths to: origin and path, no trailing slash. */
+export function backendBase(url: URL): string {
+  const path = url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
+  return url.origin + path;
 }

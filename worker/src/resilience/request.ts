@@ -5,6 +5,7 @@ import type { Context } from "hono";
 import { type AttemptOutcome, idempotent, type RetryPolicy } from "../../../core/retry/index.ts";
 import type { AppEnv, RequestContext } from "../context.ts";
 import type { ReplayableBody } from "../proxy/body.ts";
+import type { HeaderPairs, HeaderRecord } from "../proxy/headers.ts";
 import type { Target } from "../runtime.ts";
 import type { Background } from "./health-client.ts";
 import { type LoopResult, runAttempts } from "./loop.ts";
@@ -17,11 +18,11 @@ export interface ResilientRequest {
   run(
     body: ReplayableBody,
     select: LoopInputSelect,
-    send: (index: number, headers: Headers, signal: AbortSignal) => Promise<Response>,
-    headers: Headers,
+    send: (index: number, headers: HeaderRecord, signal: AbortSignal) => Promise<Response>,
+    headers: HeaderRecord,
   ): Promise<LoopResult>;
-  /** Adds the attempts header to the client's response. */
-  decorate(out: Headers, attempts: number): void;
+  /** Headers the client's response gets: the request id, and the attempts header when the policy names one. */
+  responseHeaders(requestId: string, attempts: number): HeaderPairs;
 }
 
 type LoopInputSelect = (tried: ReadonlySet<number>, fresh: boolean) => number | undefined;
@@ -38,6 +39,7 @@ function background(c: Context<AppEnv>): Background {
 
 export function resilientRequest(c: Context<AppEnv>, sy: RequestContext, target: Target): ResilientRequest {
   const { pool, retry: policy, budget } = target;
+  const attemptHeader = policy.attemptHeader?.toLowerCase();
   const state = pool.resilience;
   const ns = c.env?.HEALTH_CHECKER;
   const bg = background(c);
@@ -64,10 +66,13 @@ export function resilientRequest(c: Context<AppEnv>, sy: RequestContext, target:
         budget,
         select,
         send(index, n, signal) {
-          // The first attempt sends the prepared headers themselves (fetch copies them); later ones a copy, so
-          // an attempt never sees another's attempt number.
-          const h = n === 1 ? headers : new Headers(headers);
-          if (policy.attemptHeader) h.set(policy.attemptHeader, String(n));
+          // fetch() copies the headers, so the first attempt writes its number into the prepared ones and later
+          // attempts (a retry, or a hedge still racing the first) each into a copy of their own.
+          let h = headers;
+          if (attemptHeader) {
+            if (n > 1) h = { ...headers };
+            h[attemptHeader] = String(n);
+          }
           pool.selector.onStart?.(index);
           return send(index, h, signal);
         },
@@ -83,8 +88,10 @@ export function resilientRequest(c: Context<AppEnv>, sy: RequestContext, target:
         },
       });
     },
-    decorate(out, attempts) {
-      if (policy.attemptsHeader) out.set(policy.attemptsHeader, String(attempts));
+    responseHeaders(requestId, attempts) {
+      const set: HeaderPairs = [["x-request-id", requestId]];
+      if (policy.attemptsHeader) set.push([policy.attemptsHeader, String(attempts)]);
+      return set;
     },
   };
 }

@@ -8,13 +8,16 @@ export function redirectAnswer(route: Route): Answer {
   const r = route.redirect!;
   return function redirectStage(_c, sy) {
     const location = redirectLocation(sy.url, r, sy.route!);
-    return new Response(null, { status: r.status, headers: { location } });
+    return new Response(null, { status: r.status, headers: { location, "x-request-id": sy.requestId } });
   };
 }
 
 export function respondAnswer(route: Route): Answer {
   const r = route.respond!;
-  return function directResponse() {
-    return new Response(r.body, { status: r.status, headers: { "content-type": r.content_type } });
+  return function directResponse(_c, sy) {
+    return new Response(r.body, {
+      status: r.status,
+      headers: { "content-type": r.content_type, "x-request-id": sy.requestId },
+    });
   };
 }

@@ -4,14 +4,19 @@
 //   forward  fetch with redirects left to the client; bodies stream both ways; WebSocket upgrades pass through
 // Failures are retried as the route's retry policy allows, on a backend not tried yet, only when it is safe
 // (worker/src/resilience/: timeouts, budget, backoff, hedging, health filter and outlier detection).
-import type { HashKey, Route } from "../../../core/config/schema/index.ts";
-import { applyHeaderModifiers, parseCookies, rewritePath } from "../../../core/routing/index.ts";
+import type { HashKey } from "../../../core/config/schema/index.ts";
+import { modifyHeaderRecord, parseCookies, rewritePath } from "../../../core/routing/index.ts";
 import type { RequestContext } from "../context.ts";
 import { onBodyDone } from "../proxy/accounting.ts";
 import { ReplayableBody } from "../proxy/body.ts";
-import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamUrl } from "../proxy/headers.ts";
+import {
+  downstreamHeaders,
+  downstreamResponse,
+  upstreamRequestHeaders,
+  upstreamUrl,
+} from "../proxy/headers.ts";
 import { resilientRequest } from "../resilience/request.ts";
-import type { Runtime, ServicePool, Target } from "../runtime.ts";
+import type { RoutePlan, ServicePool } from "../runtime.ts";
 import type { Answer } from "../step.ts";
 import { affinityCookie, signAffinity, stickyKey, verifyAffinity } from "../sticky.ts";
 
@@ -63,10 +68,11 @@ async function affinityFor(pool: ServicePool, secret: string | undefined, req: R
 }
 
 /** The proxy loop of one forwarding route; `pick` chooses its service (one, or a weighted split). */
-export function proxyAnswer(route: Route, pick: () => Target, runtime: Runtime): Answer {
-  const forwarded = runtime.config.forwarding.forwarded;
-  const internal = runtime.internalHeaders;
-  const untrusted = runtime.untrustedHeaders;
+export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
+  const route = plan.route;
+  const pick = plan.pick;
+  const modifiers = plan.requestHeaders;
+  const rewriteHost = route.rewrite?.host;
   return async function proxyStage(c, sy, { fetcher, now }): Promise<Response> {
     const target = pick();
     const pool = target.pool;
@@ -80,21 +86,21 @@ export function proxyAnswer(route: Route, pick: () => Target, runtime: Runtime):
       route.rewrite,
       sy.route!,
     );
-    const headers = upstreamRequestHeaders(req.headers, {
+    const search = url.search;
+    const reqHeaders = req.headers;
+    const headers = upstreamRequestHeaders(reqHeaders, target.forward, {
       clientIp: sy.clientIp,
       trusted: sy.trusted,
-      proto: url.protocol.slice(0, -1),
-      host: req.headers.get("host") ?? url.host,
+      proto: url.protocol === "https:" ? "https" : url.protocol.slice(0, -1),
+      host: reqHeaders.get("host") ?? url.host,
       requestId: sy.requestId,
-      forwarded,
-      internal,
-      untrusted,
     });
-    applyHeaderModifiers(headers, route.request_headers);
+    if (modifiers) modifyHeaderRecord(headers, modifiers);
     const resilience = resilientRequest(c, sy, target);
     const body = req.body === null ? NO_BODY : new ReplayableBody(req.body, resilience.policy.bufferBytes);
     const affinity = pool.sticky ? await affinityFor(pool, c.env?.STICKY_SECRET, req, now()) : undefined;
     const key = hashKeyOf(pool.hash, sy, req, url);
+    const method = req.method;
 
     // select → forward, retried as the route's retry policy allows (worker/src/resilience/loop.ts)
     const {
@@ -113,20 +119,19 @@ export function proxyAnswer(route: Route, pick: () => Target, runtime: Runtime):
       },
       (i, attemptHeaders, signal) => {
         const backend = pool.backends[i]!;
-        const target = upstreamUrl(backend.url, path, url.search);
-        // fetch() takes the Host from the URL and ignores a Host header (see docs), so a host rewrite changes the
-        // URL; in production cf.resolveOverride keeps the connection going to the backend's own name.
         const init: RequestInit = {
-          method: req.method,
+          method,
           headers: attemptHeaders,
           body: body.stream(),
           redirect: "manual",
           signal,
         };
-        if (route.rewrite?.host !== undefined) {
-          target.hostname = route.rewrite.host;
-          if (!IP_HOST.test(backend.url.hostname)) init.cf = { resolveOverride: backend.url.hostname };
-        }
+        if (rewriteHost === undefined) return fetcher(upstreamUrl(backend.base, path, search), init);
+        // fetch() takes the Host from the URL and ignores a Host header (see docs), so a host rewrite changes the
+        // URL; in production cf.resolveOverride keeps the connection going to the backend's own name.
+        const target = new URL(upstreamUrl(backend.base, path, search));
+        target.hostname = rewriteHost;
+        if (!IP_HOST.test(backend.url.hostname)) init.cf = { resolveOverride: backend.url.hostname };
         return fetcher(target, init);
       },
       headers,
@@ -146,14 +151,14 @@ export function proxyAnswer(route: Route, pick: () => Target, runtime: Runtime):
         await signAffinity(affinity.key, pool.name, backend.id, expires),
       );
     }
-    const out = downstreamResponseHeaders(res.headers);
-    resilience.decorate(out, attempts);
-    if (res.webSocket) {
+    const set = resilience.responseHeaders(sy.requestId, attempts);
+    if (res.status === 101 && res.webSocket) {
       end();
-      return new Response(null, { status: 101, webSocket: res.webSocket, headers: out });
+      const headers = downstreamHeaders(res.headers, set);
+      return new Response(null, { status: 101, webSocket: res.webSocket, headers });
     }
     const stream = res.body && pool.selector.onEnd ? onBodyDone(res.body, end) : res.body;
     if (stream === res.body) end();
-    return new Response(stream, { status: res.status, statusText: res.statusText, headers: out });
+    return downstreamResponse(res, stream, set);
   };
 }

@@ -1,13 +1,12 @@
 // respond: the route's response header modifiers, internal headers stripped, and the sticky-session cookie,
 // applied to whatever answered (backend, redirect or direct response). Errors Switchyard generated itself
 // are left as they are. Compiled per route: a route with none of the three has no respond step at all.
-import type { HeaderModifiers } from "../../../core/config/schema/index.ts";
-import { applyHeaderModifiers } from "../../../core/routing/index.ts";
+import { applyHeaderModifiers, type CompiledHeaderModifiers } from "../../../core/routing/index.ts";
 import type { Step } from "../step.ts";
 
 export function respondStep(
   internal: readonly string[],
-  modifiers: HeaderModifiers | undefined,
+  modifiers: CompiledHeaderModifiers | undefined,
   sticky: boolean,
 ): Step | undefined {
   if (internal.length === 0 && modifiers === undefined && !sticky) return undefined;
