@@ -67,10 +67,8 @@ void connecting_add(conn* c) {
   c->cnext = E->connecting;
   if (E->connecting) E->connecting->cprev = c;
   E->connecting = c;
-  if (!E->timer_on) {
-    E->timer_on = 1;
-    uv_timer_start(&E->timer, tick, TICK_MS, TICK_MS);
-  }
+  // Connects of one listener share a timeout, so a later one rarely moves the timer.
+  if (!E->timer_on || c->deadline_ms < E->timer_due) arm_deadline_timer(c->deadline_ms);
 }
 
 void ready_add(conn* c) {

@@ -22,7 +22,10 @@
 
 #define SCRATCH_SIZE (64 * 1024)
 #define MAX_EVENTS 256
+// epoll_wait calls per wake-up of the engine's uv_poll handle (see on_poll).
+#define MAX_ROUNDS 8
 #define MAX_LISTENERS 1024
+// Connect deadlines are checked at most this often (see tick in loop.c).
 #define TICK_MS 10
 // Bytes moved per splice(2) call (a pipe's default capacity is 64 KiB; PIPE_SIZE asks for more).
 #define PIPE_SIZE (256 * 1024)
@@ -95,8 +98,9 @@ typedef struct {
   napi_env env;
   int epfd;
   uv_poll_t poll;
-  uv_timer_t timer;
+  uv_timer_t timer;  // fires at the earliest connect deadline (no sooner than TICK_MS after the last check)
   int timer_on;
+  int64_t timer_due;
   uv_idle_t idle;  // runs while the ready list is not empty
   int idle_on;
   conn* ready;
@@ -162,5 +166,6 @@ const char* errno_name(int err);
 void on_poll(uv_poll_t* h, int status, int events);
 void serve_ready(uv_idle_t* h);
 void tick(uv_timer_t* t);
+void arm_deadline_timer(int64_t due);
 
 #endif

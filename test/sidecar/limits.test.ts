@@ -10,6 +10,7 @@ import {
   connect,
   deadAddress,
   echoBackend,
+  freePort,
   NODE,
   onCleanup,
   readAll,
@@ -123,6 +124,37 @@ describe.each(["native", "raw", "socket"])("sidecar limits (%s data path)", (mod
     expect(connections().flatMap((l) => (l.connect_failures as string[]) ?? [])).toEqual([
       `${hole} SY_CONNECT_TIMEOUT`,
     ]);
+  });
+
+  it("a short connect_timeout fires on time while a connect with a longer one is pending", async () => {
+    const hole = await blackhole();
+    const live = await echoBackend();
+    const { sidecar, portOf, connections } = await startSidecar({
+      services: [
+        { name: "slow", backends: [{ address: hole }] },
+        { name: "quick", backends: [{ address: hole }, { address: live.address }], balance: "round-robin" },
+      ],
+      listeners: [
+        { name: "slow", listen: "127.0.0.1:0", service: "slow", connect_timeout: "30s" },
+        {
+          name: "quick",
+          listen: `127.0.0.1:${await freePort()}`,
+          service: "quick",
+          connect_timeout: "200ms",
+        },
+      ],
+    });
+    await connect(portOf("slow"));
+    await waitFor(() => sidecar.listenerStats.get("slow")!.active === 1);
+    // One of the two goes to the black hole first and fails over once its 200 ms pass, not the slow one's 30 s.
+    const replies = [await roundTrip(portOf("quick"), "a"), await roundTrip(portOf("quick"), "b")];
+    expect(replies).toEqual(["a", "b"]);
+    await waitFor(() => connections().length === 2);
+    expect(connections().map((l) => l.listener)).toEqual(["quick", "quick"]);
+    expect(connections().flatMap((l) => (l.connect_failures as string[]) ?? [])).toEqual([
+      `${hole} SY_CONNECT_TIMEOUT`,
+    ]);
+    expect(sidecar.listenerStats.get("slow")!.active).toBe(1); // still connecting
   });
 
   it("tries at most connect_attempts backends, then closes the client", async () => {
