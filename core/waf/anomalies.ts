@@ -15,7 +15,6 @@ export interface AnomalyRule {
   paranoia: 1 | 2 | 3 | 4;
   severity: Severity;
   category: "protocol" | "protocol-attack" | "body";
-  description: string;
 }
 
 /** Ids of findings that other code names (the oversize policy, the body decoders). */
@@ -23,16 +22,15 @@ export const OVERSIZE = "920904";
 export const OVERSIZE_IN_FILE = "920905";
 export const NOT_AS_DECLARED = "920909";
 
-/** Several rules of one paranoia, severity and category. */
+/** Several rules of one paranoia, severity and category; a comment above each id says what it finds. */
 function rules(
   paranoia: AnomalyRule["paranoia"],
   severity: Severity,
   category: AnomalyRule["category"],
-  descriptions: Record<string, string>,
+  ids: readonly string[],
 ): Record<string, AnomalyRule> {
   const out: Record<string, AnomalyRule> = {};
-  for (const [id, description] of Object.entries(descriptions))
-    out[id] = { paranoia, severity, category, description };
+  for (const id of ids) out[id] = { paranoia, severity, category };
   return out;
 }
 
@@ -43,145 +41,186 @@ function rules(
  */
 export const ANOMALY_RULES: Readonly<Record<string, AnomalyRule>> = {
   // --- request line and headers (CRS 911/920 counterparts in docs/waf.md)
-  ...rules(1, "critical", "protocol", {
-    "920800": "Method outside waf.managed.allowed_methods",
-    "920801": "GET or HEAD request with a body (Content-Length above 0, or Transfer-Encoding)",
-    "920802": "Content-Length that is not a number",
-    "920812":
-      "Content-Type that does not parse as type/subtype; parameters (or several Content-Type headers)",
-    "920813": "Content-Type outside waf.managed.allowed_content_types",
-    "920814": "Charset outside waf.managed.allowed_charsets, or more than one charset parameter",
-    "920816":
-      "Header that no ordinary client sends and that changes how a server reads the request (Proxy, X-HTTP-Method-Override, X-Middleware-Subrequest, Content-Range, Lock-Token, If)",
-    "920817": "Accept-Encoding longer than 100 characters",
-    "920818": "Accept header asking for a charset outside the allowed ones",
-    "920819": "\\uXXXX escape in the query or a header of a request whose body is not JSON",
-    "920820": "Path ending in a backup, configuration, log or database file extension, or in ~",
-  }),
-  ...rules(1, "warning", "protocol", {
-    "920803": "Content-Length and Transfer-Encoding together",
-    "920804":
-      "Range with its last byte before its first, a malformed range, or the obsolete Request-Range header",
-    "920805": "Connection header with both keep-alive and close",
-    "920810": "Host header is an IP address",
-  }),
-  ...rules(1, "notice", "protocol", {
+  ...rules(1, "critical", "protocol", [
+    // Method outside waf.managed.allowed_methods
+    "920800",
+    // GET or HEAD request with a body (Content-Length above 0, or Transfer-Encoding)
+    "920801",
+    // Content-Length that is not a number
+    "920802",
+    // Content-Type that does not parse as type/subtype; parameters (or several Content-Type headers)
+    "920812",
+    // Content-Type outside waf.managed.allowed_content_types
+    "920813",
+    // Charset outside waf.managed.allowed_charsets, or more than one charset parameter
+    "920814",
+    // Header that no ordinary client sends and that changes how a server reads the request (Proxy,
+    // X-HTTP-Method-Override, X-Middleware-Subrequest, Content-Range, Lock-Token, If)
+    "920816",
+    // Accept-Encoding longer than 100 characters
+    "920817",
+    // Accept header asking for a charset outside the allowed ones
+    "920818",
+    // \uXXXX escape in the query or a header of a request whose body is not JSON
+    "920819",
+    // Path ending in a backup, configuration, log or database file extension, or in ~
+    "920820",
+  ]),
+  ...rules(1, "warning", "protocol", [
+    // Content-Length and Transfer-Encoding together
+    "920803",
+    // Range with its last byte before its first, a malformed range, or the obsolete Request-Range header
+    "920804",
+    // Connection header with both keep-alive and close
+    "920805",
+    // Host header is an IP address
+    "920810",
+  ]),
+  ...rules(1, "notice", "protocol", [
     // A notice, as in CRS: many API clients and scripts post bodies without one; the body is still inspected.
-    "920811": "Request body without a Content-Type",
-    "920806": "Empty Accept header (not for OPTIONS, nor clients known to send one)",
-    "920807": "Empty User-Agent header",
-  }),
-  ...rules(2, "notice", "protocol", { "920808": "No User-Agent header" }),
-  ...rules(2, "warning", "protocol", { "920815": "Range with more than 5 ranges (62 for a PDF)" }),
-  ...rules(2, "critical", "protocol", {
-    "920823": "_method argument overriding the request method",
-  }),
-  ...rules(3, "notice", "protocol", { "920809": "No Accept header (not for OPTIONS or CONNECT)" }),
-  ...rules(3, "critical", "protocol", {
-    "920821": "Cache-Control request value with a directive other than the standard request directives",
-    "920822": "Accept-Encoding naming no known content coding",
-    "920824": "x-up-devcap-post-charset header with a User-Agent starting with UP (ASP.NET charset switch)",
-  }),
+    // Request body without a Content-Type
+    "920811",
+    // Empty Accept header (not for OPTIONS, nor clients known to send one)
+    "920806",
+    // Empty User-Agent header
+    "920807",
+  ]),
+  ...rules(2, "notice", "protocol", [
+    // No User-Agent header
+    "920808",
+  ]),
+  ...rules(2, "warning", "protocol", [
+    // Range with more than 5 ranges (62 for a PDF)
+    "920815",
+  ]),
+  ...rules(2, "critical", "protocol", [
+    // _method argument overriding the request method
+    "920823",
+  ]),
+  ...rules(3, "notice", "protocol", [
+    // No Accept header (not for OPTIONS or CONNECT)
+    "920809",
+  ]),
+  ...rules(3, "critical", "protocol", [
+    // Cache-Control request value with a directive other than the standard request directives
+    "920821",
+    // Accept-Encoding naming no known content coding
+    "920822",
+    // x-up-devcap-post-charset header with a User-Agent starting with UP (ASP.NET charset switch)
+    "920824",
+  ]),
   // --- bodies
   "920900": {
     paranoia: 1,
     severity: "warning",
     category: "body",
-    description: "JSON nested deeper than the parser inspects (32 levels); the raw text is inspected instead",
+    // JSON nested deeper than the parser inspects (32 levels); the raw text is inspected instead
   },
   "920901": {
     paranoia: 1,
     severity: "critical",
     category: "body",
-    description: "Content-Encoding the WAF cannot decode, so the body cannot be inspected",
+    // Content-Encoding the WAF cannot decode, so the body cannot be inspected
   },
   "920902": {
     paranoia: 1,
     severity: "critical",
     category: "body",
-    description: "Compressed body that expands past the size or ratio cap (decompression bomb)",
+    // Compressed body that expands past the size or ratio cap (decompression bomb)
   },
   "920903": {
     paranoia: 1,
     severity: "critical",
     category: "body",
-    description: "Compressed body that is corrupt or truncated",
+    // Compressed body that is corrupt or truncated
   },
   [OVERSIZE]: {
     paranoia: 1,
     severity: "critical",
     category: "body",
-    description: "Body longer than body_limit: its end is not inspected (oversize = score)",
+    // Body longer than body_limit: its end is not inspected (oversize = score)
   },
   [OVERSIZE_IN_FILE]: {
     paranoia: 1,
     severity: "notice",
     category: "body",
-    description: "Body longer than body_limit, cut inside an uploaded file part (oversize = score)",
+    // Body longer than body_limit, cut inside an uploaded file part (oversize = score)
   },
   "920906": {
     paranoia: 1,
     severity: "critical",
     category: "body",
-    description:
-      "Multipart body that does not parse: no boundary, no closing delimiter, or a part without Content-Disposition form-data",
+    // Multipart body that does not parse: no boundary, no closing delimiter, or a part without
+    // Content-Disposition form-data
   },
   "920907": {
     paranoia: 1,
     severity: "critical",
     category: "body",
-    description:
-      "Multipart part header with an unknown parameter, a duplicate name/filename, or junk after a quoted value",
+    // Multipart part header with an unknown parameter, a duplicate name/filename, or junk after a quoted
+    // value
   },
   "920908": {
     paranoia: 2,
     severity: "warning",
     category: "body",
-    description: "Multipart nested deeper than 2 levels or more than 1000 parts",
+    // Multipart nested deeper than 2 levels or more than 1000 parts
   },
   [NOT_AS_DECLARED]: {
     paranoia: 1,
     severity: "error",
     category: "body",
-    description: "Body declared as JSON that does not parse (its text is inspected as it is)",
+    // Body declared as JSON that does not parse (its text is inspected as it is)
   },
   "920911": {
     paranoia: 1,
     severity: "critical",
     category: "body",
-    description:
-      "Multipart file name, or the field name of a file, with a quote, semicolon, equals sign or backslash",
+    // Multipart file name, or the field name of a file, with a quote, semicolon, equals sign or backslash
   },
   "920910": {
     paranoia: 1,
     severity: "error",
     category: "body",
-    description: "XML with a DOCTYPE or ENTITY declaration (external entities, entity expansion)",
+    // XML with a DOCTYPE or ENTITY declaration (external entities, entity expansion)
   },
   // --- smuggling, splitting, header injection (CRS 921 counterparts in docs/waf.md)
-  ...rules(1, "critical", "protocol-attack", {
-    "921800": "Transfer-Encoding other than chunked",
-    "921801":
-      "An HTTP request line (method, target, HTTP/n) inside an argument or the body: request smuggling",
-    "921802":
-      "CR or LF followed by a response header or status line in an argument or cookie: response splitting",
-    "921803": "CR or LF (raw or URL-encoded) in a header name or value: header injection",
-    "921804": "CR or LF in an argument name",
-    "921805": "CR or LF in the path",
-    "921806": "Content-Type carrying a second media type (JSON or XML) after the first",
-    "921807": "unix: socket path followed by | in the URL (mod_proxy, CVE-2021-40438)",
-    "921808": "Cookie $Version=1 (RFC 2109 cookies, cookie sandwich)",
-    "921809": "LDAP filter injection: a closing parenthesis followed by a new filter term",
-  }),
-  ...rules(2, "critical", "protocol-attack", {
-    "921810": "CR or LF in a query argument value",
-    "921811": "Content-Type carrying any second media type after the first",
-  }),
-  ...rules(3, "critical", "protocol-attack", {
-    "921812":
-      "The same argument name more than once (parameter pollution), or text after an array index in a name",
-  }),
-  ...rules(4, "critical", "protocol-attack", { "921813": "Array notation ([) in an argument name" }),
+  ...rules(1, "critical", "protocol-attack", [
+    // Transfer-Encoding other than chunked
+    "921800",
+    // An HTTP request line (method, target, HTTP/n) inside an argument or the body: request smuggling
+    "921801",
+    // CR or LF followed by a response header or status line in an argument or cookie: response splitting
+    "921802",
+    // CR or LF (raw or URL-encoded) in a header name or value: header injection
+    "921803",
+    // CR or LF in an argument name
+    "921804",
+    // CR or LF in the path
+    "921805",
+    // Content-Type carrying a second media type (JSON or XML) after the first
+    "921806",
+    // unix: socket path followed by | in the URL (mod_proxy, CVE-2021-40438)
+    "921807",
+    // Cookie $Version=1 (RFC 2109 cookies, cookie sandwich)
+    "921808",
+    // LDAP filter injection: a closing parenthesis followed by a new filter term
+    "921809",
+  ]),
+  ...rules(2, "critical", "protocol-attack", [
+    // CR or LF in a query argument value
+    "921810",
+    // Content-Type carrying any second media type after the first
+    "921811",
+  ]),
+  ...rules(3, "critical", "protocol-attack", [
+    // The same argument name more than once (parameter pollution), or text after an array index in a name
+    "921812",
+  ]),
+  ...rules(4, "critical", "protocol-attack", [
+    // Array notation ([) in an argument name
+    "921813",
+  ]),
 };
 
 const SNIPPET_MAX = 48;

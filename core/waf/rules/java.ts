@@ -21,7 +21,7 @@ export const JAVA_RULES: readonly ManagedRule[] = [
     category: "log4shell",
     paranoia: 1,
     severity: "critical",
-    description: "Log4Shell (CVE-2021-44228): ${jndi:…} and its obfuscated forms",
+    // Log4Shell (CVE-2021-44228): ${jndi:…} and its obfuscated forms
     on: EVERYWHERE,
     t: T.normal,
     any: "$",
@@ -34,7 +34,7 @@ export const JAVA_RULES: readonly ManagedRule[] = [
     category: "rce",
     paranoia: 1,
     severity: "critical",
-    description: "Java deserialization or class-loading gadget",
+    // Java deserialization or class-loading gadget
     on: EVERYWHERE,
     t: T.normal,
     any: ".",
@@ -46,8 +46,7 @@ export const JAVA_RULES: readonly ManagedRule[] = [
     category: "java",
     paranoia: 1,
     severity: "critical",
-    description:
-      "OGNL, SpEL or EL expression reaching Java classes or the runtime (%{…}, ${T(…)}, #{…}, #_memberAccess)",
+    // OGNL, SpEL or EL expression reaching Java classes or the runtime (%{…}, ${T(…)}, #{…}, #_memberAccess)
     on: EVERYWHERE,
     t: T.normal,
     any: "#@(",
@@ -76,7 +75,7 @@ export const JAVA_RULES: readonly ManagedRule[] = [
     category: "java",
     paranoia: 1,
     severity: "critical",
-    description: "Java serialized object (base64 rO0AB…, hex ACED0005) in input",
+    // Java serialized object (base64 rO0AB…, hex ACED0005) in input
     on: ["path", "names", "values", "cookies", "headers"],
     t: T.none,
     any: "",
@@ -89,8 +88,8 @@ export const JAVA_RULES: readonly ManagedRule[] = [
     category: "java",
     paranoia: 1,
     severity: "critical",
-    description:
-      "Java gadget or dangerous class name (commons-collections, JdbcRowSetImpl, TemplatesImpl, ScriptEngine, …)",
+    // Java gadget or dangerous class name (commons-collections, JdbcRowSetImpl, TemplatesImpl, ScriptEngine,
+    // …)
     on: EVERYWHERE,
     t: T.normal,
     any: ".",

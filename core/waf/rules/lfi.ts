@@ -21,7 +21,7 @@ export const LFI_RULES: readonly ManagedRule[] = [
     category: "lfi",
     paranoia: 1,
     severity: "critical",
-    description: "Path traversal, encoded (%2e%2e%2f, ..%5c, %c0%ae and doubly encoded forms)",
+    // Path traversal, encoded (%2e%2e%2f, ..%5c, %c0%ae and doubly encoded forms)
     on: INPUT_PATH,
     t: T.none,
     any: "%",
@@ -34,7 +34,7 @@ export const LFI_RULES: readonly ManagedRule[] = [
     category: "lfi",
     paranoia: 1,
     severity: "critical",
-    description: "Path traversal (../ or ..\\)",
+    // Path traversal (../ or ..\)
     on: INPUT_PATH,
     t: T.path,
     any: "./\\",
@@ -48,7 +48,7 @@ export const LFI_RULES: readonly ManagedRule[] = [
     paranoia: 1,
     severity: "critical",
     // The file must end the value (no words after it): "/etc/hosts file format" is a question, not an attack.
-    description: "Access to an operating-system file",
+    // Access to an operating-system file
     on: INPUT_PATH,
     t: T.path,
     any: "/\\.",
@@ -83,7 +83,7 @@ export const LFI_RULES: readonly ManagedRule[] = [
     category: "restricted-files",
     paranoia: 1,
     severity: "critical",
-    description: "Request for a restricted file (.env, .git, .htaccess, keys, backups)",
+    // Request for a restricted file (.env, .git, .htaccess, keys, backups)
     on: ["path"],
     t: T.path,
     any: "",
@@ -94,7 +94,7 @@ export const LFI_RULES: readonly ManagedRule[] = [
     category: "lfi",
     paranoia: 1,
     severity: "critical",
-    description: "Stream wrapper in input (php://, file://, expect://, phar://, zip://, data://)",
+    // Stream wrapper in input (php://, file://, expect://, phar://, zip://, data://)
     on: INPUT_PATH,
     t: T.path,
     any: ":",

@@ -9,7 +9,7 @@ export const NODEJS_RULES: readonly ManagedRule[] = [
     category: "nodejs",
     paranoia: 1,
     severity: "critical",
-    description: "Node.js code execution (child_process, process.mainModule, constructor chains)",
+    // Node.js code execution (child_process, process.mainModule, constructor chains)
     on: INPUT,
     t: T.normal,
     any: "(._",
@@ -21,7 +21,7 @@ export const NODEJS_RULES: readonly ManagedRule[] = [
     category: "nodejs",
     paranoia: 1,
     severity: "critical",
-    description: "JavaScript prototype pollution (__proto__, constructor.prototype)",
+    // JavaScript prototype pollution (__proto__, constructor.prototype)
     on: INPUT,
     t: T.normal,
     any: "_.[",
@@ -33,7 +33,7 @@ export const NODEJS_RULES: readonly ManagedRule[] = [
     category: "nodejs",
     paranoia: 1,
     severity: "critical",
-    description: "Server-side request forgery to a cloud metadata endpoint or loopback spelled as a number",
+    // Server-side request forgery to a cloud metadata endpoint or loopback spelled as a number
     on: INPUT,
     t: T.normal,
     any: ".:",

@@ -9,7 +9,7 @@ export const PHP_RULES: readonly ManagedRule[] = [
     category: "php",
     paranoia: 1,
     severity: "critical",
-    description: "PHP open tag",
+    // PHP open tag
     on: INPUT_PATH,
     t: T.normal,
     any: "<",
@@ -21,7 +21,7 @@ export const PHP_RULES: readonly ManagedRule[] = [
     category: "php",
     paranoia: 1,
     severity: "critical",
-    description: "High-risk PHP function call",
+    // High-risk PHP function call
     on: INPUT,
     t: T.sql,
     any: "(",
@@ -34,7 +34,7 @@ export const PHP_RULES: readonly ManagedRule[] = [
     category: "php",
     paranoia: 1,
     severity: "critical",
-    description: "PHP superglobal or configuration directive in input",
+    // PHP superglobal or configuration directive in input
     on: INPUT,
     t: T.normal,
     any: "$_={",
@@ -46,7 +46,7 @@ export const PHP_RULES: readonly ManagedRule[] = [
     category: "php",
     paranoia: 1,
     severity: "critical",
-    description: "PHP serialized object (object injection)",
+    // PHP serialized object (object injection)
     on: INPUT,
     t: T.normal,
     any: ":",
@@ -58,8 +58,7 @@ export const PHP_RULES: readonly ManagedRule[] = [
     category: "php",
     paranoia: 1,
     severity: "critical",
-    description:
-      "PHP function call built at run time: variable functions ($f($x)), string concatenation, backticks",
+    // PHP function call built at run time: variable functions ($f($x)), string concatenation, backticks
     on: INPUT,
     t: T.sql,
     any: "$(",
@@ -71,7 +70,7 @@ export const PHP_RULES: readonly ManagedRule[] = [
     category: "php",
     paranoia: 1,
     severity: "critical",
-    description: "PHP code-execution or file function called with a variable, string or nested call",
+    // PHP code-execution or file function called with a variable, string or nested call
     on: INPUT,
     t: T.sql,
     any: "(",

@@ -9,7 +9,7 @@ export const PROTOCOL_RULES: readonly ManagedRule[] = [
     category: "protocol",
     paranoia: 1,
     severity: "critical",
-    description: "NUL byte in the request (raw or URL-encoded)",
+    // NUL byte in the request (raw or URL-encoded)
     on: ["path", "names", "values", "cookies", "headers"],
     t: T.none,
     any: "%\u0000",
@@ -21,7 +21,7 @@ export const PROTOCOL_RULES: readonly ManagedRule[] = [
     category: "protocol",
     paranoia: 2,
     severity: "warning",
-    description: "Control character in the path or an argument name",
+    // Control character in the path or an argument name
     on: ["path", "names"],
     t: T.normal,
     any: "",
@@ -32,7 +32,7 @@ export const PROTOCOL_RULES: readonly ManagedRule[] = [
     category: "protocol",
     paranoia: 1,
     severity: "critical",
-    description: "CR or LF in a header value",
+    // CR or LF in a header value
     on: ["ua", "referer", "headers", "cookies"],
     t: T.none,
     any: "",
@@ -43,7 +43,7 @@ export const PROTOCOL_RULES: readonly ManagedRule[] = [
     category: "protocol",
     paranoia: 1,
     severity: "warning",
-    description: "IIS-style %u Unicode encoding",
+    // IIS-style %u Unicode encoding
     on: ["path", "names", "values"],
     t: T.none,
     any: "%",
@@ -55,7 +55,7 @@ export const PROTOCOL_RULES: readonly ManagedRule[] = [
     category: "protocol",
     paranoia: 3,
     severity: "notice",
-    description: "Character outside printable ASCII in the path or an argument name",
+    // Character outside printable ASCII in the path or an argument name
     on: ["path", "names"],
     t: T.normal,
     any: "",
@@ -66,7 +66,7 @@ export const PROTOCOL_RULES: readonly ManagedRule[] = [
     category: "protocol",
     paranoia: 4,
     severity: "notice",
-    description: "Path character outside the unreserved set (A-Z a-z 0-9 . / _ ~ % -)",
+    // Path character outside the unreserved set (A-Z a-z 0-9 . / _ ~ % -)
     on: ["path"],
     t: T.none,
     any: "",
@@ -77,7 +77,7 @@ export const PROTOCOL_RULES: readonly ManagedRule[] = [
     category: "protocol",
     paranoia: 1,
     severity: "critical",
-    description: "HTTP response splitting: CR/LF followed by a header or a second response",
+    // HTTP response splitting: CR/LF followed by a header or a second response
     on: ["path", "names", "values", "cookies"],
     t: T.none,
     any: "%\r\n",

@@ -17,7 +17,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     category: "rce",
     paranoia: 2,
     severity: "critical",
-    description: "Any known command word after a shell separator, whatever its arguments (;cat notes)",
+    // Any known command word after a shell separator, whatever its arguments (;cat notes)
     on: [...INPUT, "referer", "ua"],
     t: T.normal,
     any: SHELL_TRIGGERS,
@@ -28,7 +28,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     category: "rce",
     paranoia: 1,
     severity: "critical",
-    description: "Unix command in command position (after ; | & a newline, in $(…), backticks or {a,b})",
+    // Unix command in command position (after ; | & a newline, in $(…), backticks or {a,b})
     on: [...INPUT, "referer", "ua"],
     t: T.normal,
     any: SHELL_TRIGGERS,
@@ -39,8 +39,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     category: "rce",
     paranoia: 1,
     severity: "critical",
-    description:
-      "Shell evasion: $IFS as a space, a glob standing for a command path (/???/c?t), $(…) substitution",
+    // Shell evasion: $IFS as a space, a glob standing for a command path (/???/c?t), $(…) substitution
     on: INPUT,
     t: T.normal,
     any: "$?*",
@@ -52,7 +51,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     category: "rce",
     paranoia: 1,
     severity: "critical",
-    description: "Windows command (cmd.exe or PowerShell) in command position",
+    // Windows command (cmd.exe or PowerShell) in command position
     on: [...INPUT, "referer", "ua"],
     t: T.normal,
     any: SHELL_TRIGGERS,
@@ -63,7 +62,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     category: "rce",
     paranoia: 1,
     severity: "critical",
-    description: "PowerShell or cmd.exe invocation anywhere (-EncodedCommand, IEX, DownloadString, cmd /c)",
+    // PowerShell or cmd.exe invocation anywhere (-EncodedCommand, IEX, DownloadString, cmd /c)
     on: INPUT,
     t: T.cmd,
     any: "-/(.",
@@ -75,7 +74,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     category: "rce",
     paranoia: 1,
     severity: "critical",
-    description: "Shell or reverse-shell idiom (/bin/sh, /dev/tcp/, nc -e)",
+    // Shell or reverse-shell idiom (/bin/sh, /dev/tcp/, nc -e)
     on: INPUT,
     t: T.cmd,
     any: "/-",
@@ -88,7 +87,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     category: "shellshock",
     paranoia: 1,
     severity: "critical",
-    description: "Shellshock (CVE-2014-6271): a function definition () { at the start of a value",
+    // Shellshock (CVE-2014-6271): a function definition () { at the start of a value
     on: EVERYWHERE,
     t: T.normal,
     any: "(",
@@ -99,7 +98,7 @@ export const RCE_RULES: readonly ManagedRule[] = [
     category: "rce",
     paranoia: 3,
     severity: "warning",
-    description: "Shell metacharacters before a word (; cmd, | cmd, `…`, $(…))",
+    // Shell metacharacters before a word (; cmd, | cmd, `…`, $(…))
     on: INPUT,
     t: T.cmd,
     any: ";|`$",

@@ -9,7 +9,7 @@ export const RFI_RULES: readonly ManagedRule[] = [
     category: "rfi",
     paranoia: 1,
     severity: "critical",
-    description: "URL with an IP address as its host in a parameter (remote file inclusion)",
+    // URL with an IP address as its host in a parameter (remote file inclusion)
     on: ["values"],
     t: T.normal,
     any: ":",
@@ -21,8 +21,7 @@ export const RFI_RULES: readonly ManagedRule[] = [
     category: "rfi",
     paranoia: 1,
     severity: "critical",
-    description:
-      "URL in a parameter whose name asks for a file to include (include=, page=, file=, template=)",
+    // URL in a parameter whose name asks for a file to include (include=, page=, file=, template=)
     on: ["values"],
     t: T.normal,
     any: ":",
@@ -34,7 +33,7 @@ export const RFI_RULES: readonly ManagedRule[] = [
     category: "rfi",
     paranoia: 1,
     severity: "critical",
-    description: "URL in a parameter ending in ? or # (the application's own suffix cut off)",
+    // URL in a parameter ending in ? or # (the application's own suffix cut off)
     on: ["values"],
     t: T.normal,
     any: ":",

@@ -9,7 +9,7 @@ export const SCANNERS_RULES: readonly ManagedRule[] = [
     category: "scanner",
     paranoia: 1,
     severity: "critical",
-    description: "User-Agent of a security scanner",
+    // User-Agent of a security scanner
     on: ["ua"],
     t: T.normal,
     any: "",

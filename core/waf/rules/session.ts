@@ -9,8 +9,7 @@ export const SESSION_RULES: readonly ManagedRule[] = [
     category: "session-fixation",
     paranoia: 1,
     severity: "critical",
-    description:
-      "Session fixation: a cookie set from input (document.cookie=, Set-Cookie meta tag or header)",
+    // Session fixation: a cookie set from input (document.cookie=, Set-Cookie meta tag or header)
     on: INPUT,
     t: T.normal,
     any: "=:",
@@ -22,7 +21,7 @@ export const SESSION_RULES: readonly ManagedRule[] = [
     category: "session-fixation",
     paranoia: 1,
     severity: "critical",
-    description: "Session fixation: a session identifier passed as a request parameter",
+    // Session fixation: a session identifier passed as a request parameter
     on: ["names"],
     t: T.normal,
     any: "",

@@ -11,8 +11,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 2,
     severity: "critical",
-    description:
-      "SQL injection by token fingerprint, looser shapes (a closed string or number, then any operator)",
+    // SQL injection by token fingerprint, looser shapes (a closed string or number, then any operator)
     on: [...INPUT_PATH, "referer", "ua"],
     t: T.normal,
     any: "",
@@ -23,7 +22,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 1,
     severity: "critical",
-    description: "SQL injection by token fingerprint, read in each quote context (none, ', \", `)",
+    // SQL injection by token fingerprint, read in each quote context (none, ', ", `)
     on: [...INPUT_PATH, "referer", "ua"],
     t: T.normal,
     // Always runs: "1 order by 3" has no telling character; the tokenizer reads at most 16 tokens.
@@ -35,7 +34,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 1,
     severity: "critical",
-    description: "UNION-based SQL injection (UNION [ALL] SELECT …)",
+    // UNION-based SQL injection (UNION [ALL] SELECT …)
     on: INPUT_PATH,
     t: T.sql,
     any: "",
@@ -47,7 +46,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 1,
     severity: "critical",
-    description: "Stacked SQL query (; DROP TABLE, ; EXEC xp_cmdshell, ; SHUTDOWN)",
+    // Stacked SQL query (; DROP TABLE, ; EXEC xp_cmdshell, ; SHUTDOWN)
     on: INPUT,
     t: T.sql,
     any: ";",
@@ -58,7 +57,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 1,
     severity: "critical",
-    description: "SQL catalog, system variable or system procedure",
+    // SQL catalog, system variable or system procedure
     on: INPUT_PATH,
     t: T.sql,
     // sysobjects and syscolumns have none of "_.@": the words decide.
@@ -83,7 +82,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 1,
     severity: "critical",
-    description: "Time-based blind SQL injection (SLEEP, BENCHMARK, PG_SLEEP, WAITFOR DELAY)",
+    // Time-based blind SQL injection (SLEEP, BENCHMARK, PG_SLEEP, WAITFOR DELAY)
     on: INPUT_PATH,
     t: T.sql,
     // A call, or WAITFOR DELAY with its quoted time.
@@ -96,7 +95,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 1,
     severity: "critical",
-    description: "Error-based or file SQL functions (EXTRACTVALUE, UPDATEXML, LOAD_FILE, INTO OUTFILE)",
+    // Error-based or file SQL functions (EXTRACTVALUE, UPDATEXML, LOAD_FILE, INTO OUTFILE)
     on: INPUT_PATH,
     t: T.sql,
     // A call, or INTO OUTFILE (no parenthesis): the words decide.
@@ -123,7 +122,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 1,
     severity: "critical",
-    description: "Quote followed by a SQL comment, or ORDER/GROUP BY probing",
+    // Quote followed by a SQL comment, or ORDER/GROUP BY probing
     on: INPUT_PATH,
     t: T.normal,
     any: "'\"`",
@@ -135,7 +134,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 1,
     severity: "critical",
-    description: "Subquery SELECT … FROM or SELECT function after a quote or operator",
+    // Subquery SELECT … FROM or SELECT function after a quote or operator
     on: INPUT,
     t: T.sql,
     any: "",
@@ -148,7 +147,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 2,
     severity: "error",
-    description: "A whole SQL query as a value (SELECT … FROM … WHERE), as a raw-query parameter carries it",
+    // A whole SQL query as a value (SELECT … FROM … WHERE), as a raw-query parameter carries it
     on: INPUT,
     t: T.sql,
     any: "",
@@ -160,7 +159,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 2,
     severity: "error",
-    description: "SQL hex or CHAR() encoding",
+    // SQL hex or CHAR() encoding
     on: INPUT,
     t: T.sql,
     any: "(0",
@@ -171,7 +170,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 2,
     severity: "error",
-    description: "Lone quote followed by SQL keyword",
+    // Lone quote followed by SQL keyword
     on: INPUT,
     t: T.sql,
     any: "'\"",
@@ -183,7 +182,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 3,
     severity: "warning",
-    description: "SQL statement keywords in sequence (select … from, insert … into, update … set)",
+    // SQL statement keywords in sequence (select … from, insert … into, update … set)
     on: INPUT,
     t: T.sql,
     any: "",
@@ -195,7 +194,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     category: "sqli",
     paranoia: 4,
     severity: "warning",
-    description: "Four or more non-word characters in a row",
+    // Four or more non-word characters in a row
     on: INPUT,
     t: T.normal,
     any: "",

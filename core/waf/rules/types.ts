@@ -1,5 +1,6 @@
 // The shape of a managed rule: its id in CRS's numbering, family, paranoia level, severity, the request parts
-// it reads, the transformations its value goes through, cheap pre-filters, and a pattern or a detector.
+// it reads, the transformations its value goes through, cheap pre-filters, and a pattern or a detector. What a
+// rule looks for is said in a comment in it: no code reads that text, so the worker bundle does not carry it.
 import type { Hit } from "../detect/hit.ts";
 import type { Transform } from "../pipelines.ts";
 
@@ -30,7 +31,6 @@ export interface ManagedRule {
   category: Category;
   paranoia: 1 | 2 | 3 | 4;
   severity: Severity;
-  description: string;
   on: readonly Part[];
   /** The transformations, in order, the value goes through before matching (see pipelines.ts). */
   t: readonly Transform[];

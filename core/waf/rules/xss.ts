@@ -11,8 +11,7 @@ export const XSS_RULES: readonly ManagedRule[] = [
     category: "xss",
     paranoia: 1,
     severity: "critical",
-    description:
-      "XSS by HTML structure: a script-running tag, an event handler, a script URI, script in a style",
+    // XSS by HTML structure: a script-running tag, an event handler, a script URI, script in a style
     on: [...INPUT_PATH, "referer", "ua"],
     t: T.normal,
     any: "<=:{",
@@ -23,8 +22,7 @@ export const XSS_RULES: readonly ManagedRule[] = [
     category: "xss",
     paranoia: 1,
     severity: "critical",
-    description:
-      'JavaScript breaking out of a string or attribute into a call ("-alert(1)-", \');alert(1)//)',
+    // JavaScript breaking out of a string or attribute into a call ("-alert(1)-", ');alert(1)//)
     on: INPUT,
     t: T.normal,
     any: "'\"`;",
@@ -48,7 +46,7 @@ export const XSS_RULES: readonly ManagedRule[] = [
     category: "xss",
     paranoia: 1,
     severity: "critical",
-    description: "DOM access used in XSS payloads (document.cookie, window.location, String.fromCharCode)",
+    // DOM access used in XSS payloads (document.cookie, window.location, String.fromCharCode)
     on: INPUT,
     t: T.normal,
     any: ".",
@@ -61,7 +59,7 @@ export const XSS_RULES: readonly ManagedRule[] = [
     category: "xss",
     paranoia: 1,
     severity: "warning",
-    description: "Call of alert/prompt/confirm/eval with a literal",
+    // Call of alert/prompt/confirm/eval with a literal
     on: INPUT,
     t: T.normal,
     any: "(`",
@@ -73,7 +71,7 @@ export const XSS_RULES: readonly ManagedRule[] = [
     category: "xss",
     paranoia: 1,
     severity: "critical",
-    description: "Script in CSS: expression(), -moz-binding, behavior, url(javascript:), after CSS escapes",
+    // Script in CSS: expression(), -moz-binding, behavior, url(javascript:), after CSS escapes
     on: INPUT,
     t: T.css,
     any: "(-\\",
@@ -85,7 +83,7 @@ export const XSS_RULES: readonly ManagedRule[] = [
     category: "xss",
     paranoia: 2,
     severity: "error",
-    description: "Any HTML tag with attributes in input",
+    // Any HTML tag with attributes in input
     on: INPUT,
     t: T.normal,
     any: "<",
@@ -96,7 +94,7 @@ export const XSS_RULES: readonly ManagedRule[] = [
     category: "xss",
     paranoia: 3,
     severity: "notice",
-    description: "Any HTML tag in input",
+    // Any HTML tag in input
     on: INPUT,
     t: T.normal,
     any: "<",
