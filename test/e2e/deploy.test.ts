@@ -1,8 +1,8 @@
 // `switchyard deploy` end to end without the internet: the real `wrangler deploy` and `wrangler kv`, driven by
 // switchyard, against a local stand-in for the Cloudflare API (helpers/cloudflare-api.ts) that records the script
-// upload and the KV writes and refuses a variable over 5 KB, as the real API does.
+// upload, the static assets and the KV writes and refuses a variable over 5 KB, as the real API does.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,12 +28,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A wrangler config like the repository's: the worker, its Durable Objects, cron and KV binding. */
+/** A wrangler config like the repository's: the worker, its dashboard asset, Durable Objects, cron and KV binding. */
 function wranglerConfig(name: string, config: ConfigInput) {
   return {
     name,
     main: join(root, "worker/src/index.ts"),
     compatibility_date: "2026-11-01",
+    assets: { directory: join(root, "worker/assets"), binding: "ASSETS", run_worker_first: true },
     vars: { SWITCHYARD: config },
     durable_objects: {
       bindings: [
@@ -100,6 +101,21 @@ describe("switchyard deploy against the API stand-in", { timeout: 240_000 }, () 
     expect(upload.metadata.compatibility_date).toBe("2026-11-01");
     expect(api.schedules.get("small")).toEqual(["* * * * *"]);
     expect(api.namespace(NAMESPACE).size).toBe(0);
+
+    // The dashboard page goes up as a static asset, and every request still runs the worker first.
+    expect(b.get("ASSETS")).toMatchObject({ type: "assets" });
+    expect(upload.metadata.assets?.config).toMatchObject({ run_worker_first: true });
+    expect(upload.assets?.get("/dashboard.html")).toEqual(readFileSync(join(root, "worker/assets/dashboard.html")));
+  });
+
+  it("a second deploy with the same page uploads no asset again and keeps it bound", async () => {
+    const stored = api.assetStore.size;
+    const uploads = api.requests.filter((r) => r === "POST /workers/assets/upload").length;
+    const r = await switchyard(["deploy", "--config", "wrangler.toml"]);
+    expect(r.code, r.out).toBe(0);
+    expect(api.requests.filter((r) => r === "POST /workers/assets/upload").length).toBe(uploads);
+    expect(api.assetStore.size).toBe(stored);
+    expect(api.scripts.get("small")!.upload.assets?.has("/dashboard.html")).toBe(true);
   });
 
   const big = config(300);

@@ -1,7 +1,9 @@
 // A local stand-in for the part of the Cloudflare API that `wrangler deploy` and `wrangler kv` call, for deploy
 // tests without the internet (wrangler honours CLOUDFLARE_API_BASE_URL). It records what a deploy uploads (the
 // script's multipart metadata: bindings, Durable Object migrations, cron triggers, compatibility date) and the
-// KV writes, and refuses what the real API documents as refused: a variable over 5 KB. Nothing else is checked.
+// KV writes, and refuses what the real API documents as refused: a variable over 5 KB. Static assets go through the
+// documented three steps (upload session with a manifest, bucketed base64 uploads under the session's token, the
+// completion token in the script's metadata); files already stored are not asked for again.
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -29,7 +31,9 @@ export interface ScriptMetadata {
 
 export interface Upload {
   script: string;
-  metadata: ScriptMetadata;
+  metadata: ScriptMetadata & { assets?: { jwt: string; config?: Record<string, unknown> } };
+  /** Manifest path → content of the static assets this upload's completion token stands for. */
+  assets?: Map<string, Buffer>;
   /** Part names other than metadata: the modules. */
   modules: string[];
 }
@@ -51,6 +55,11 @@ export class CloudflareApi {
   /** Every request, as "METHOD /path" without the account prefix. */
   readonly requests: string[] = [];
   #faults: (Fault & { pass: number })[] = [];
+  /** Asset contents by manifest hash, kept across deploys as the real store keeps them. */
+  readonly assetStore = new Map<string, Buffer>();
+  /** Asset upload sessions by their upload token, and finished manifests by completion token. */
+  #assetSessions = new Map<string, { manifest: AssetManifest; pending: Set<string>; completion: string }>();
+  #assetCompletions = new Map<string, AssetManifest>();
   /** Uploaded versions not necessarily deployed, by id. */
   #versions = new Map<string, Upload>();
   #server: Server;
@@ -151,6 +160,8 @@ export class CloudflareApi {
       /^\/workers\/scripts\/([^/]+)\/script-settings$/,
       ({ body, res }) => reply(res, 200, ok(JSON.parse(body.toString()))),
     ],
+    ["POST", /^\/workers\/scripts\/([^/]+)\/assets-upload-session$/, (c) => this.#assetSession(c)],
+    ["POST", /^\/workers\/assets\/upload$/, (c) => this.#assetUpload(c)],
     ["GET", /^\/workers\/scripts\/([^/]+)\/secrets$/, ({ res }) => reply(res, 200, ok([]))],
     ["GET", /^\/workers\/subdomain$/, ({ res }) => reply(res, 200, ok({ subdomain: "stand-in" }))],
     [
@@ -212,10 +223,21 @@ export class CloudflareApi {
         );
       }
     }
+    const assetBinding = metadata.bindings.find((b) => b.type === "assets");
+    const manifest = metadata.assets ? this.#assetCompletions.get(metadata.assets.jwt) : undefined;
+    if (metadata.assets && !manifest) {
+      return reply(res, 400, failure(10021, "assets.jwt is not a completion token of a finished asset upload"));
+    }
+    if (assetBinding && !metadata.assets) {
+      return reply(res, 400, failure(10021, `binding '${assetBinding.name}' of type assets without assets.jwt`));
+    }
     const upload: Upload = {
       script: name,
       metadata,
       modules: [...form.keys()].filter((k) => k !== "metadata"),
+      ...(manifest && {
+        assets: new Map(Object.entries(manifest).map(([path, f]) => [path, this.assetStore.get(f.hash)!])),
+      }),
     };
     this.uploads.push(upload);
     const id = `version-${this.uploads.length}`;
@@ -225,6 +247,52 @@ export class CloudflareApi {
     }
     this.#makeLive(upload);
     reply(res, 200, ok({ ...this.#scriptInfo(name), startup_time_ms: 1 }));
+  }
+
+  /** Step 1: the manifest in, the token for the uploads and the hashes still missing out. */
+  #assetSession({ body, res }: Call) {
+    const { manifest } = JSON.parse(body.toString()) as { manifest?: AssetManifest };
+    for (const [path, f] of Object.entries(manifest ?? {})) {
+      if (!path.startsWith("/") || !/^[0-9a-f]{32}$/.test(f?.hash ?? "") || !(f.size <= ASSET_LIMIT_BYTES)) {
+        return reply(res, 400, failure(10021, `manifest entry ${path}: a /path, a 32-hex hash and a size ≤ 25 MiB`));
+      }
+    }
+    if (!manifest) return reply(res, 400, failure(10021, "an upload session needs a manifest"));
+    const completion = token({ completion: this.#assetCompletions.size + 1 });
+    const missing = [...new Set(Object.values(manifest).map((f) => f.hash))].filter((h) => !this.assetStore.has(h));
+    if (missing.length === 0) {
+      this.#assetCompletions.set(completion, manifest);
+      return reply(res, 201, ok({ jwt: completion, buckets: [] }));
+    }
+    const jwt = token({ session: this.#assetSessions.size + 1 });
+    this.#assetSessions.set(jwt, { manifest, pending: new Set(missing), completion });
+    reply(res, 201, ok({ jwt, buckets: missing.map((h) => [h]) }));
+  }
+
+  /** Step 2: files by hash, base64, under the session's token; the last one gets the completion token. */
+  async #assetUpload({ url, req, body, res }: Call) {
+    const session = this.#assetSessions.get(req.headers.authorization?.replace(/^Bearer /, "") ?? "");
+    if (!session) return reply(res, 401, failure(10001, "asset upload without a session token"));
+    if (url.searchParams.get("base64") !== "true") {
+      return reply(res, 400, failure(10021, "the stand-in takes bucketed uploads with base64=true"));
+    }
+    const form = await new Request("http://stand-in/", {
+      method: "POST",
+      headers: { "content-type": req.headers["content-type"] ?? "" },
+      body,
+    }).formData();
+    for (const [hash, value] of form) {
+      const size = Object.values(session.manifest).find((f) => f.hash === hash)?.size;
+      const content = Buffer.from(typeof value === "string" ? value : await value.text(), "base64");
+      if (!session.pending.has(hash) || content.length !== size) {
+        return reply(res, 400, failure(10021, `asset ${hash}: not asked for in this session, or not its size`));
+      }
+      this.assetStore.set(hash, content);
+      session.pending.delete(hash);
+    }
+    if (session.pending.size > 0) return reply(res, 200, ok({}));
+    this.#assetCompletions.set(session.completion, session.manifest);
+    reply(res, 201, ok({ jwt: session.completion }));
   }
 
   #makeLive(upload: Upload): void {
@@ -290,6 +358,17 @@ interface Call {
   body: Buffer;
   req: IncomingMessage;
   res: ServerResponse;
+}
+
+type AssetManifest = Record<string, { hash: string; size: number }>;
+
+/** Workers static assets: 25 MiB per file (Workers limits). */
+const ASSET_LIMIT_BYTES = 25 * 1024 * 1024;
+
+/** A JWT-shaped token: wrangler reads its payload (upload mode, expiry) but cannot check the signature. */
+function token(claims: Record<string, unknown>): string {
+  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  return `${part({ alg: "none" })}.${part({ ...claims, exp: Math.floor(Date.now() / 1000) + 3600 })}.stand-in`;
 }
 
 const SUBDOMAIN = { enabled: true, previews_enabled: false };
