@@ -105,7 +105,9 @@ describe("switchyard deploy against the API stand-in", { timeout: 240_000 }, () 
     // The dashboard page goes up as a static asset, and every request still runs the worker first.
     expect(b.get("ASSETS")).toMatchObject({ type: "assets" });
     expect(upload.metadata.assets?.config).toMatchObject({ run_worker_first: true });
-    expect(upload.assets?.get("/dashboard.html")).toEqual(readFileSync(join(root, "worker/assets/dashboard.html")));
+    expect(upload.assets?.get("/dashboard.html")).toEqual(
+      readFileSync(join(root, "worker/assets/dashboard.html")),
+    );
   });
 
   it("a second deploy with the same page uploads no asset again and keeps it bound", async () => {

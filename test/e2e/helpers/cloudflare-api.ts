@@ -26,12 +26,13 @@ export interface ScriptMetadata {
   compatibility_date?: string;
   bindings: Binding[];
   migrations?: { old_tag?: string; new_tag?: string; steps?: unknown[] };
+  assets?: { jwt: string; config?: Record<string, unknown> };
   [k: string]: unknown;
 }
 
 export interface Upload {
   script: string;
-  metadata: ScriptMetadata & { assets?: { jwt: string; config?: Record<string, unknown> } };
+  metadata: ScriptMetadata;
   /** Manifest path → content of the static assets this upload's completion token stands for. */
   assets?: Map<string, Buffer>;
   /** Part names other than metadata: the modules. */
@@ -226,10 +227,18 @@ export class CloudflareApi {
     const assetBinding = metadata.bindings.find((b) => b.type === "assets");
     const manifest = metadata.assets ? this.#assetCompletions.get(metadata.assets.jwt) : undefined;
     if (metadata.assets && !manifest) {
-      return reply(res, 400, failure(10021, "assets.jwt is not a completion token of a finished asset upload"));
+      return reply(
+        res,
+        400,
+        failure(10021, "assets.jwt is not a completion token of a finished asset upload"),
+      );
     }
     if (assetBinding && !metadata.assets) {
-      return reply(res, 400, failure(10021, `binding '${assetBinding.name}' of type assets without assets.jwt`));
+      return reply(
+        res,
+        400,
+        failure(10021, `binding '${assetBinding.name}' of type assets without assets.jwt`),
+      );
     }
     const upload: Upload = {
       script: name,
@@ -254,12 +263,18 @@ export class CloudflareApi {
     const { manifest } = JSON.parse(body.toString()) as { manifest?: AssetManifest };
     for (const [path, f] of Object.entries(manifest ?? {})) {
       if (!path.startsWith("/") || !/^[0-9a-f]{32}$/.test(f?.hash ?? "") || !(f.size <= ASSET_LIMIT_BYTES)) {
-        return reply(res, 400, failure(10021, `manifest entry ${path}: a /path, a 32-hex hash and a size ≤ 25 MiB`));
+        return reply(
+          res,
+          400,
+          failure(10021, `manifest entry ${path}: a /path, a 32-hex hash and a size ≤ 25 MiB`),
+        );
       }
     }
     if (!manifest) return reply(res, 400, failure(10021, "an upload session needs a manifest"));
     const completion = token({ completion: this.#assetCompletions.size + 1 });
-    const missing = [...new Set(Object.values(manifest).map((f) => f.hash))].filter((h) => !this.assetStore.has(h));
+    const missing = [...new Set(Object.values(manifest).map((f) => f.hash))].filter(
+      (h) => !this.assetStore.has(h),
+    );
     if (missing.length === 0) {
       this.#assetCompletions.set(completion, manifest);
       return reply(res, 201, ok({ jwt: completion, buckets: [] }));
@@ -285,7 +300,11 @@ export class CloudflareApi {
       const size = Object.values(session.manifest).find((f) => f.hash === hash)?.size;
       const content = Buffer.from(typeof value === "string" ? value : await value.text(), "base64");
       if (!session.pending.has(hash) || content.length !== size) {
-        return reply(res, 400, failure(10021, `asset ${hash}: not asked for in this session, or not its size`));
+        return reply(
+          res,
+          400,
+          failure(10021, `asset ${hash}: not asked for in this session, or not its size`),
+        );
       }
       this.assetStore.set(hash, content);
       session.pending.delete(hash);
