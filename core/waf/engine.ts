@@ -7,6 +7,7 @@ import { CleanMemo, PART_BIT } from "./clean-memo.ts";
 import type { Hit } from "./detect/hit.ts";
 import type { Inspection } from "./inspect.ts";
 import { MANAGED_RULES, type ManagedRule, type Part, SEVERITY_SCORE } from "./managed-rules.ts";
+import { HEX } from "./normalize.ts";
 import { NORMAL, PipelineTree, pipelineName } from "./pipelines.ts";
 
 export interface ManagedSettings {
@@ -67,24 +68,53 @@ const EXCESSIVE_ARGS_ID = "920380";
 /** Characters the pre-filters use, each mapped to one bit of a 32-bit mask. */
 const FILTER_CHARS = [...new Set(MANAGED_RULES.flatMap((r) => [...r.any, ...(r.also ?? "")]))];
 if (FILTER_CHARS.length > 31) throw new Error("managed-rules: too many pre-filter characters for one mask");
+// A raw value's letters are upper or lower case, its normal form's lower case only: letters would need both.
+if (FILTER_CHARS.some((c) => /[a-z]/i.test(c)))
+  throw new Error("managed-rules: a pre-filter character is a letter");
 const CHAR_BIT = new Int32Array(128);
 FILTER_CHARS.forEach((c, i) => {
   const code = c.charCodeAt(0);
   if (code < 128) CHAR_BIT[code] = 1 << i;
 });
-/** Bit 31 (free: at most 31 filter characters): s has an escape or non-ASCII, so its normal form may differ. */
+const maskOf = (chars: string): number => {
+  let m = 0;
+  for (const c of chars) m |= CHAR_BIT[c.charCodeAt(0)] ?? 0;
+  return m;
+};
+/**
+ * Bit 31 (free: at most 31 filter characters): decoding may turn s into characters a scan of s cannot see,
+ * so its normal form has to be scanned too: a second round of URL decoding (an escaped "%", a "%" without
+ * two hex digits, %uXXXX), an entity (&), a JS escape (\\), a CR (a newline in the normal form), or a
+ * character outside ASCII, raw or escaped (overlong UTF-8, NFKC's ＜ → <).
+ */
 const DECODES = 1 << 31;
-for (const c of "%+&\\\r") CHAR_BIT[c.charCodeAt(0)]! |= DECODES;
-/** The filter characters in s, plus DECODES when s has an escape or a non-ASCII character. */
+for (const c of "%&\\\r") CHAR_BIT[c.charCodeAt(0)]! |= DECODES;
+/** "%" as a filter character, for a %XX escape the scan decodes itself. */
+const PERCENT_BIT = CHAR_BIT[37]! & ~DECODES;
+
+/**
+ * The filter characters of s and of what its %XX escapes of ASCII characters stand for (the common value's
+ * normal form is that one round of decoding and lower case, which changes no filter character), plus DECODES
+ * when its normal form may hold more.
+ */
 const scanMask = (s: string): number => {
   let m = 0;
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
+    if (c === 37 /* % */ && i + 2 < n) {
+      const hi = HEX[s.charCodeAt(i + 1)] ?? -1;
+      const lo = HEX[s.charCodeAt(i + 2)] ?? -1;
+      if (hi >= 0 && hi < 8 && lo >= 0) {
+        m |= PERCENT_BIT | CHAR_BIT[hi * 16 + lo]!;
+        i += 2;
+        continue;
+      }
+    }
     m |= c < 128 ? CHAR_BIT[c]! : DECODES;
   }
   return m;
 };
-const maskOf = (s: string): number => scanMask(s) & ~DECODES;
 
 interface PreparedRule {
   rule: ManagedRule;
@@ -144,8 +174,8 @@ function ruleSet(rules: PreparedRule[]): RuleSet {
 const NORMAL_FORM = PIPELINES.intern(NORMAL);
 
 /**
- * The filter characters of a value (raw and decoded). Decoding can only add filter characters when the raw
- * value has escapes; otherwise one pass over it will do. `forms` is the value's form memo (PipelineTree.text).
+ * The filter characters of a value and of its decoded forms: one pass over the raw value, and a second over its
+ * normal form only when decoding may add characters that pass cannot see. `forms`: PipelineTree.text's memo.
  */
 function valueMask(forms: Array<string | undefined>): number {
   const m = scanMask(forms[0]!);

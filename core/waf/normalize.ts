@@ -125,7 +125,8 @@ const NEEDS_MORE = /[&\\\u0000\r]|[^\u0000-\u007f]|[^\S \n]| {2}/;
 // Newlines stay: they separate shell commands; other whitespace runs become one space.
 const WS = /[^\S\n]+/g;
 
-const HEX = new Int8Array(128).fill(-1);
+/** The value of an ASCII hex digit by character code, -1 for any other character below 128. */
+export const HEX = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) {
   HEX["0123456789abcdef".charCodeAt(i)] = i;
   HEX["0123456789ABCDEF".charCodeAt(i)] = i;

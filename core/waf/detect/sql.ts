@@ -241,7 +241,9 @@ const SQL_WORDS = new Set(
     "create alter truncate declare shutdown grant waitfor like rlike regexp in is between sounds glob"
   ).split(" "),
 );
-const LONGEST_SQL_WORD = Math.max(...[...SQL_WORDS].map((w) => w.length));
+/** Per first letter, a bit per length of the words starting with it: most words of a value need no lookup. */
+const SQL_WORD_LENGTHS = new Uint16Array(128);
+for (const w of SQL_WORDS) SQL_WORD_LENGTHS[w.charCodeAt(0)]! |= 1 << w.length;
 /** A regex word character ([A-Za-z0-9_]): a keyword counts only as a whole word, as \b…\b would take it. */
 const isRegexWord = (c: number) =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
@@ -262,7 +264,8 @@ export function mayBeSql(text: string): boolean {
     }
     let j = i + 1;
     while (j < n && isRegexWord(text.charCodeAt(j))) j++;
-    if (j - i >= 2 && j - i <= LONGEST_SQL_WORD && SQL_WORDS.has(text.slice(i, j))) return true;
+    const len = j - i;
+    if (len < 16 && ((SQL_WORD_LENGTHS[c]! >> len) & 1) === 1 && SQL_WORDS.has(text.slice(i, j))) return true;
     i = j;
   }
   return false;

@@ -6,6 +6,8 @@ import { codings, concat, decodeContentEncoding } from "../../../core/waf/body/c
 import type { InspectBody } from "../../../core/waf/inspect.ts";
 
 async function readPrefix(req: Request, limit: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  // With a Content-Length, the read that brings the last byte ends it: no further read waits for the stream's end.
+  const length = Number(req.headers.get("content-length") ?? Number.NaN);
   const reader = req.clone().body!.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -23,6 +25,7 @@ async function readPrefix(req: Request, limit: number): Promise<{ bytes: Uint8Ar
       }
       chunks.push(value);
       size += value.byteLength;
+      if (size === length) break;
     }
   } finally {
     if (truncated) await reader.cancel().catch(() => {});
