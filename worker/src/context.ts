@@ -1,10 +1,9 @@
-// The typed per-request context every stage reads and writes (Hono variable "sy"). Stages talk to each other
-// only through it, which keeps each stage replaceable and its order visible in app.ts alone.
+// The typed per-request context every stage reads and writes. Stages talk to each other only through it, which
+// keeps each stage replaceable and its order visible in app.ts alone.
 import type { PolicyState } from "../../core/ratelimit/headers.ts";
 import type { RouteMatch } from "../../core/routing/index.ts";
 import type { RequestFields } from "../../core/rules/index.ts";
 import type { WafDecision } from "../../core/waf/engine.ts";
-import type { Env } from "./env.ts";
 import type { ProxyError } from "./errors.ts";
 import type { RoutePlan, Runtime, ServicePool } from "./runtime.ts";
 
@@ -67,5 +66,3 @@ export interface RequestContext {
   /** The admin API answered (no metrics point for it). */
   admin: boolean;
 }
-
-export type AppEnv = { Bindings: Env; Variables: { sy: RequestContext } };

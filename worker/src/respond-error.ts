@@ -1,6 +1,5 @@
 // The one error handler: any throw becomes a ProxyError and then JSON { error: { code, message }, request_id }.
-import type { Context } from "hono";
-import type { AppEnv, RequestContext } from "./context.ts";
+import type { RequestContext } from "./context.ts";
 import { errorBody, toProxyError } from "./errors.ts";
 
 export function errorResponse(err: unknown, sy: RequestContext | undefined): Response {
@@ -14,9 +13,4 @@ export function errorResponse(err: unknown, sy: RequestContext | undefined): Res
     status: error.status,
     headers: { "content-type": "application/json; charset=utf-8", "x-request-id": requestId },
   });
-}
-
-/** Hono's onError: only reached if something throws outside the request path's own handling. */
-export function handleError(err: unknown, c: Context<AppEnv>): Response {
-  return errorResponse(err, c.get("sy"));
 }

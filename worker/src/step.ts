@@ -1,7 +1,6 @@
 // What a route's request plan is made of: steps compiled once per config (app.ts says which, in which order),
 // each with an optional part before the answer and one on it, and the step that produces the answer.
-import type { Context } from "hono";
-import type { AppEnv, RequestContext } from "./context.ts";
+import type { RequestContext } from "./context.ts";
 import type { Env } from "./env.ts";
 import type { LimiterNamespace } from "./rate-limit/client.ts";
 
@@ -12,7 +11,15 @@ export interface Deps {
   rateLimiter: (env: Env) => LimiterNamespace | undefined;
 }
 
-export type Ctx = Context<AppEnv>;
+/** What a request comes with besides its RequestContext: the request, the bindings, where background work goes. */
+export interface Ctx {
+  readonly req: Request;
+  readonly env: Env;
+  /** ctx.waitUntil; undefined when the app is called without an execution context (app.fetch in tests). */
+  readonly waitUntil: ((p: Promise<unknown>) => void) | undefined;
+  /** The execution context workerd passed (the admin app is handed it). */
+  readonly executionCtx: ExecutionContext | undefined;
+}
 
 export interface Step {
   /** For tests and the profile: which steps a route runs. */

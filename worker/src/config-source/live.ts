@@ -81,17 +81,24 @@ export class LiveConfig {
     return this.#kvConfig?.version ?? 0;
   }
 
-  /** The runtime to serve this request with; re-checks KV when due (in the background after the first time). */
-  async runtime(env: Env, waitUntil?: (p: Promise<unknown>) => void): Promise<Runtime> {
+  /**
+   * The runtime to serve this request with; re-checks KV when due (in the background after the first time).
+   * Synchronous unless this request has to wait for KV, so a request served from what is compiled pays for no
+   * promise here; throws (or rejects with) the ProxyError of a missing or unreadable config.
+   */
+  runtime(env: Env, waitUntil?: (p: Promise<unknown>) => void): Runtime | Promise<Runtime> {
     if (this.kv) {
-      const now = Date.now();
-      if (this.#checkedAt === 0) await this.check();
-      else if (now - this.#checkedAt >= this.refreshMs(env) && !this.#pending) {
+      if (this.#checkedAt === 0) return this.check().then(() => this.#serving(env));
+      if (Date.now() - this.#checkedAt >= this.refreshMs(env) && !this.#pending) {
         const p = this.check();
-        if (waitUntil) waitUntil(p);
-        else await p;
+        if (!waitUntil) return p.then(() => this.#serving(env));
+        waitUntil(p);
       }
     }
+    return this.#serving(env);
+  }
+
+  #serving(env: Env): Runtime {
     if (this.#kvConfig) return this.#kvConfig.runtime;
     if (this.pinned !== undefined) {
       throw new ProxyError(
@@ -296,7 +303,7 @@ export function liveConfig(env: Env | undefined): LiveConfig {
 export function liveRuntime(
   env: Env | undefined,
   waitUntil?: (p: Promise<unknown>) => void,
-): Promise<Runtime> {
-  if (!env?.SWITCHYARD_KV) return Promise.resolve(runtimeFor(env?.SWITCHYARD));
+): Runtime | Promise<Runtime> {
+  if (!env?.SWITCHYARD_KV) return runtimeFor(env?.SWITCHYARD);
   return liveConfig(env).runtime(env, waitUntil);
 }

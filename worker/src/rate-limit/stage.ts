@@ -11,7 +11,6 @@ import type { RateLimitVerdict, RequestContext } from "../context.ts";
 import { ProxyError } from "../errors.ts";
 import { ruleFieldsOf } from "../stages/match.ts";
 import type { Ctx, Deps, Step } from "../step.ts";
-import { waitUntilOf } from "../wait-until.ts";
 import { LimiterClient, type LimiterNamespace } from "./client.ts";
 import type { CompiledPolicy } from "./policies.ts";
 
@@ -73,8 +72,8 @@ async function count(
     );
   }
   const client = limiterClient(ns);
-  const background = waitUntilOf(c);
-  const fields = ruleFieldsOf(sy, c.req.raw);
+  const background = c.waitUntil;
+  const fields = ruleFieldsOf(sy, c.req);
   let states: PolicyState[] | undefined;
   let blocked: PolicyState | undefined;
   for (const p of policies) {

@@ -68,26 +68,8 @@ interface Live {
 const sleep = (ms: number) => new Promise<"slept">((r) => setTimeout(() => r("slept"), ms));
 
 export async function runAttempts(d: LoopInput): Promise<LoopResult> {
-  // The retries this request took count as in flight (the budget's min_retry_concurrency) until it has its answer.
-  let taken = 0;
-  const budget: RetryBudget = {
-    ...d.budget,
-    tryWithdraw(now) {
-      const ok = d.budget.tryWithdraw(now);
-      if (ok) taken++;
-      return ok;
-    },
-  };
-  try {
-    return await attemptLoop({ ...d, budget });
-  } finally {
-    for (; taken > 0; taken--) d.budget.release();
-  }
-}
-
-async function attemptLoop(d: LoopInput): Promise<LoopResult> {
   const now = d.now ?? Date.now;
-  const { policy } = d;
+  const { policy, budget } = d;
   const start = now();
   const deadline = start + policy.timeoutMs;
   const tried = new Set<number>();
@@ -96,7 +78,20 @@ async function attemptLoop(d: LoopInput): Promise<LoopResult> {
   let last: Finished | undefined;
   let hedgeAllowed = policy.hedgeDelayMs !== undefined && d.idempotent && d.bodiless;
   let stop: "not-retryable" | "attempts" | "deadline" | "budget" | "no-backend" = "attempts";
-  d.budget.deposit(start);
+  // The retries this request took count as in flight (the budget's min_retry_concurrency) until it has its answer.
+  let taken = 0;
+  const withdraw = (t: number) => {
+    const ok = budget.tryWithdraw(t);
+    if (ok) taken++;
+    return ok;
+  };
+  budget.deposit(start);
+  // The total timeout holds on its own, not only through each attempt's timer: an aborted fetch may take a
+  // while to reject, and the client should not wait for that. One timer for the whole request.
+  let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"deadline">((r) => {
+    deadlineTimer = setTimeout(() => r("deadline"), policy.timeoutMs);
+  });
 
   const launch = (index: number, hedge: boolean) => {
     const attempt = ++n;
@@ -104,8 +99,8 @@ async function attemptLoop(d: LoopInput): Promise<LoopResult> {
     const ctrl = new AbortController();
     const started = now();
     let timedOut = false;
-    // A per-try timer only when it would fire before the total timeout: otherwise the deadline timer of the
-    // wait below aborts the attempt at the same moment, and one timer fewer per request is measurable.
+    // A per-try timer only when it would fire before the total timeout: otherwise the deadline timer aborts
+    // the attempt at the same moment, and one timer fewer per request is measurable.
     const timer =
       policy.perTryTimeoutMs !== undefined && policy.perTryTimeoutMs < deadline - started
         ? setTimeout(() => {
@@ -126,15 +121,19 @@ async function attemptLoop(d: LoopInput): Promise<LoopResult> {
     live.set(attempt, { index, hedge, started, ctrl, done });
   };
 
-  const log = (f: Finished) =>
-    d.record({
-      n: f.n,
-      backend: d.label(f.index),
-      outcome: f.outcome.kind,
-      status: f.response?.status,
-      ms: now() - f.started,
-      ...(f.hedge ? { hedge: true as const } : {}),
-    });
+  const record = (
+    attempt: number,
+    index: number,
+    outcome: Attempt["outcome"],
+    started: number,
+    hedge: boolean,
+    status?: number,
+  ) => {
+    const a: Attempt = { n: attempt, backend: d.label(index), outcome, status, ms: now() - started };
+    if (hedge) a.hedge = true;
+    d.record(a);
+  };
+  const log = (f: Finished) => record(f.n, f.index, f.outcome.kind, f.started, f.hedge, f.response?.status);
 
   /** Aborts every attempt still waiting: a hedge that lost ("cancelled"), or all of them at the deadline. */
   const cancelLive = (outcome: "cancelled" | "timeout") => {
@@ -143,133 +142,128 @@ async function attemptLoop(d: LoopInput): Promise<LoopResult> {
         new Error(outcome === "timeout" ? "the total timeout expired" : "another attempt answered first"),
       );
       d.settle(l.index, outcome === "timeout" ? { kind: "timeout" } : undefined);
-      d.record({
-        n: attempt,
-        backend: d.label(l.index),
-        outcome,
-        ms: now() - l.started,
-        ...(l.hedge ? { hedge: true as const } : {}),
-      });
+      record(attempt, l.index, outcome, l.started, l.hedge);
       // Its result (if a response still arrives) is dropped.
       void l.done.then((f) => f.response?.body?.cancel());
     }
     live.clear();
   };
 
-  const first = d.select(tried, true);
-  if (first === undefined) {
-    throw new ProxyError(
-      "SY_NO_BACKEND",
-      `service "${d.service}" has no backend available (drained or unhealthy)`,
-    );
-  }
-  launch(first, false);
-
-  for (;;) {
-    const waits: Promise<Finished | "hedge" | "deadline">[] = [...live.values()].map((l) => l.done);
-    // The total timeout holds on its own, not only through each attempt's timer: an aborted fetch may take a
-    // while to reject, and the client should not wait for that.
-    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-    waits.push(
-      new Promise((r) => {
-        deadlineTimer = setTimeout(() => r("deadline"), Math.max(0, deadline - now()));
-      }),
-    );
-    let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
-    if (hedgeAllowed && live.size === 1 && n < policy.attempts) {
-      waits.push(
-        new Promise((r) => {
-          hedgeTimer = setTimeout(() => r("hedge"), policy.hedgeDelayMs);
-        }),
+  try {
+    const first = d.select(tried, true);
+    if (first === undefined) {
+      throw new ProxyError(
+        "SY_NO_BACKEND",
+        `service "${d.service}" has no backend available (drained or unhealthy)`,
       );
     }
-    const event = await Promise.race(waits);
-    if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
-    if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+    launch(first, false);
 
-    if (event === "deadline") {
-      cancelLive("timeout");
-      stop = "deadline";
-      if (!last?.response)
-        last = { n, index: -1, hedge: false, started: start, outcome: { kind: "timeout" } };
-      break;
-    }
+    for (;;) {
+      // Attempts first: one that has finished wins over a deadline that has passed too.
+      const waits: Promise<Finished | "hedge" | "deadline">[] = [];
+      for (const l of live.values()) waits.push(l.done);
+      waits.push(expired);
+      let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+      if (hedgeAllowed && live.size === 1 && n < policy.attempts) {
+        waits.push(
+          new Promise((r) => {
+            hedgeTimer = setTimeout(() => r("hedge"), policy.hedgeDelayMs);
+          }),
+        );
+      }
+      const event = await Promise.race(waits);
+      if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
 
-    if (event === "hedge") {
-      // One hedge per wait: a second attempt to a backend not tried yet, paid for by the retry budget.
-      hedgeAllowed = false;
-      const index = d.select(tried, true);
-      if (index !== undefined && now() < deadline && d.budget.tryWithdraw(now())) launch(index, true);
-      continue;
-    }
+      if (event === "deadline") {
+        cancelLive("timeout");
+        stop = "deadline";
+        if (!last?.response)
+          last = { n, index: -1, hedge: false, started: start, outcome: { kind: "timeout" } };
+        break;
+      }
 
-    live.delete(event.n);
-    const failed = event.outcome.kind !== "response" || retryOn(event.outcome, policy.on);
-    if (!failed) {
-      cancelLive("cancelled");
-      d.won(event.index, event.outcome);
+      if (event === "hedge") {
+        // One hedge per wait: a second attempt to a backend not tried yet, paid for by the retry budget.
+        hedgeAllowed = false;
+        const index = d.select(tried, true);
+        if (index !== undefined && now() < deadline && withdraw(now())) launch(index, true);
+        continue;
+      }
+
+      live.delete(event.n);
+      const failed = event.outcome.kind !== "response" || retryOn(event.outcome, policy.on);
+      if (!failed) {
+        cancelLive("cancelled");
+        d.won(event.index, event.outcome);
+        log(event);
+        const body = last?.response?.body;
+        if (body) await body.cancel();
+        return { response: event.response!, index: event.index, attempts: n };
+      }
+      d.settle(event.index, event.outcome);
       log(event);
-      await last?.response?.body?.cancel();
-      return { response: event.response!, index: event.index, attempts: n };
-    }
-    d.settle(event.index, event.outcome);
-    log(event);
-    if (last && last !== event) await last.response?.body?.cancel();
-    last = event;
-    if (live.size > 0) continue; // a hedged attempt may still answer well
+      const earlier = last !== event ? last?.response?.body : undefined;
+      if (earlier) await earlier.cancel();
+      last = event;
+      if (live.size > 0) continue; // a hedged attempt may still answer well
 
-    if (!shouldRetry(event.outcome, policy, { idempotent: d.idempotent, bodyReplayable: d.replayable() })) {
-      stop = "not-retryable";
-      break;
+      if (!shouldRetry(event.outcome, policy, { idempotent: d.idempotent, bodyReplayable: d.replayable() })) {
+        stop = "not-retryable";
+        break;
+      }
+      if (n >= policy.attempts) {
+        stop = "attempts";
+        break;
+      }
+      const t = now();
+      if (t >= deadline) {
+        stop = "deadline";
+        break;
+      }
+      if (!withdraw(t)) {
+        stop = "budget";
+        d.onBudgetExhausted?.();
+        break;
+      }
+      const retryAfter = parseRetryAfter(event.response?.headers.get("retry-after") ?? null, t);
+      const delay = backoffDelay(n, policy.backoffBaseMs, policy.backoffMaxMs, retryAfter, d.random);
+      if (t + delay >= deadline) {
+        stop = "deadline";
+        break;
+      }
+      if (delay > 0) await sleep(delay);
+      const index = d.select(tried, false);
+      if (index === undefined) {
+        stop = "no-backend";
+        break;
+      }
+      launch(index, false);
     }
-    if (n >= policy.attempts) {
-      stop = "attempts";
-      break;
-    }
-    const t = now();
-    if (t >= deadline) {
-      stop = "deadline";
-      break;
-    }
-    if (!d.budget.tryWithdraw(t)) {
-      stop = "budget";
-      d.onBudgetExhausted?.();
-      break;
-    }
-    const retryAfter = parseRetryAfter(event.response?.headers.get("retry-after") ?? null, t);
-    const delay = backoffDelay(n, policy.backoffBaseMs, policy.backoffMaxMs, retryAfter, d.random);
-    if (t + delay >= deadline) {
-      stop = "deadline";
-      break;
-    }
-    if (delay > 0) await sleep(delay);
-    const index = d.select(tried, false);
-    if (index === undefined) {
-      stop = "no-backend";
-      break;
-    }
-    launch(index, false);
-  }
 
-  // Out of attempts: a backend's own answer (say a 503) goes to the client as it is; otherwise an error.
-  if (last?.response) return { response: last.response, index: last.index, attempts: n };
-  const outcome = last!.outcome;
-  const tries = `${n} attempt${n === 1 ? "" : "s"}, ${tried.size} backend${tried.size === 1 ? "" : "s"}`;
-  if (outcome.kind === "timeout") {
+    // Out of attempts: a backend's own answer (say a 503) goes to the client as it is; otherwise an error.
+    if (last?.response) return { response: last.response, index: last.index, attempts: n };
+    const outcome = last!.outcome;
+    const tries = `${n} attempt${n === 1 ? "" : "s"}, ${tried.size} backend${tried.size === 1 ? "" : "s"}`;
+    if (outcome.kind === "timeout") {
+      throw new ProxyError(
+        "SY_UPSTREAM_TIMEOUT",
+        `service "${d.service}" did not answer in time (${tries}; timeout ${policy.timeoutMs}ms${policy.perTryTimeoutMs === undefined ? "" : `, per try ${policy.perTryTimeoutMs}ms`})`,
+      );
+    }
+    if (stop === "not-retryable") {
+      throw new ProxyError(
+        "SY_UPSTREAM_FAILED",
+        `the backend closed the connection without answering, and the request could not be sent again safely (${!d.replayable() ? "its body was larger than the retry buffer" : !retryOn(outcome, policy.on) ? `"${outcome.kind}" is not in retry.on` : "its method is not idempotent"})`,
+      );
+    }
+    const why = stop === "budget" ? "; the retry budget is spent" : "";
     throw new ProxyError(
-      "SY_UPSTREAM_TIMEOUT",
-      `service "${d.service}" did not answer in time (${tries}; timeout ${policy.timeoutMs}ms${policy.perTryTimeoutMs === undefined ? "" : `, per try ${policy.perTryTimeoutMs}ms`})`,
+      "SY_UPSTREAM_UNAVAILABLE",
+      `no backend of service "${d.service}" could be reached (${tries}${why})`,
     );
+  } finally {
+    if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+    for (; taken > 0; taken--) budget.release();
   }
-  if (stop === "not-retryable") {
-    throw new ProxyError(
-      "SY_UPSTREAM_FAILED",
-      `the backend closed the connection without answering, and the request could not be sent again safely (${!d.replayable() ? "its body was larger than the retry buffer" : !retryOn(outcome, policy.on) ? `"${outcome.kind}" is not in retry.on` : "its method is not idempotent"})`,
-    );
-  }
-  const why = stop === "budget" ? "; the retry budget is spent" : "";
-  throw new ProxyError(
-    "SY_UPSTREAM_UNAVAILABLE",
-    `no backend of service "${d.service}" could be reached (${tries}${why})`,
-  );
 }

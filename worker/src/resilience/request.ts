@@ -1,12 +1,12 @@
 // Resilience for one proxied request: the route's retry policy, the service's health filter (checks, ejections,
 // panic), and the retry loop wired to the per-isolate state. The proxy stage keeps what is routing's
 // (sticky pinning, path/host rewrite, the response) and hands select/send to run().
-import type { Context } from "hono";
 import { type AttemptOutcome, idempotent, type RetryPolicy } from "../../../core/retry/index.ts";
-import type { AppEnv, RequestContext } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import type { ReplayableBody } from "../proxy/body.ts";
 import type { HeaderPairs, HeaderRecord } from "../proxy/headers.ts";
 import type { Target } from "../runtime.ts";
+import type { Ctx } from "../step.ts";
 import type { Background } from "./health-client.ts";
 import { type LoopResult, runAttempts } from "./loop.ts";
 import { healthFilter, observeOutcome } from "./state.ts";
@@ -27,27 +27,20 @@ export interface ResilientRequest {
 
 type LoopInputSelect = (tried: ReadonlySet<number>, fresh: boolean) => number | undefined;
 
-function background(c: Context<AppEnv>): Background {
-  try {
-    const ctx = c.executionCtx;
-    return (p) => ctx.waitUntil(p);
-  } catch {
-    // No execution context (app.fetch in tests): the promise runs on its own.
-    return (p) => void p.catch(() => {});
-  }
-}
+/** Without an execution context (app.fetch in tests) a background promise runs on its own. */
+const detached: Background = (p) => void p.catch(() => {});
 
-export function resilientRequest(c: Context<AppEnv>, sy: RequestContext, target: Target): ResilientRequest {
+export function resilientRequest(c: Ctx, sy: RequestContext, target: Target): ResilientRequest {
   const { pool, retry: policy, budget } = target;
   const attemptHeader = policy.attemptHeader?.toLowerCase();
   const state = pool.resilience;
-  const ns = c.env?.HEALTH_CHECKER;
-  const bg = background(c);
+  const ns = c.env.HEALTH_CHECKER;
+  const bg = c.waitUntil ?? detached;
   const now = Date.now();
   state.shared?.refresh(ns, now, bg);
   const filter = healthFilter(state, now);
   if (filter.panic) sy.panic = true;
-  const req = c.req.raw;
+  const req = c.req;
   const report = (backend: string, until: number, reason: string) =>
     state.shared?.report(ns, backend, until, reason, bg);
   const observe = (index: number, outcome: AttemptOutcome) =>

@@ -77,7 +77,7 @@ export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
     const target = pick();
     const pool = target.pool;
     sy.service = pool;
-    const req = c.req.raw;
+    const req = c.req;
     const url = sy.url;
 
     // prepare (once; the same request goes to whichever backend is selected)
@@ -98,7 +98,7 @@ export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
     if (modifiers) modifyHeaderRecord(headers, modifiers);
     const resilience = resilientRequest(c, sy, target);
     const body = req.body === null ? NO_BODY : new ReplayableBody(req.body, resilience.policy.bufferBytes);
-    const affinity = pool.sticky ? await affinityFor(pool, c.env?.STICKY_SECRET, req, now()) : undefined;
+    const affinity = pool.sticky ? await affinityFor(pool, c.env.STICKY_SECRET, req, now()) : undefined;
     const key = hashKeyOf(pool.hash, sy, req, url);
     const method = req.method;
 

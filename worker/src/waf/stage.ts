@@ -56,8 +56,8 @@ export function wafStep(compiled: CompiledWaf, engine: WafPolicyEngine | undefin
   const before = async function wafStage(c: Ctx, sy: RequestContext): Promise<Response | undefined> {
     const decision = await decide(
       engine,
-      c.req.raw,
-      ruleFieldsOf(sy, c.req.raw),
+      c.req,
+      ruleFieldsOf(sy, c.req),
       compiled.bodyLimit,
       compiled.protocol,
     );
