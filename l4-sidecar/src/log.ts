@@ -15,16 +15,25 @@ let stdout: ReturnType<typeof pino.destination> | undefined;
  */
 const BATCH_CHARS = 64 * 1024;
 
-// pino's isoTime, formatted once per millisecond: a busy sidecar writes several lines within one.
-let timeMs = -1;
-let timeField = "";
+// pino's isoTime without a Date and its formatting per line: the text up to the seconds is made once a second,
+// the whole field once a millisecond (a busy sidecar writes several lines within one).
+let secondStart = Number.NaN;
+let secondText = "";
+let fieldMs = Number.NaN;
+let field = "";
 function isoTime(): string {
   const now = Date.now();
-  if (now !== timeMs) {
-    timeMs = now;
-    timeField = `,"time":"${new Date(now).toISOString()}"`;
+  if (now === fieldMs) return field;
+  let ms = now - secondStart;
+  if (!(ms >= 0 && ms < 1000)) {
+    secondStart = now - (((now % 1000) + 1000) % 1000);
+    // "2026-12-03T17:49:12." of "2026-12-03T17:49:12.345Z"
+    secondText = `,"time":"${new Date(secondStart).toISOString().slice(0, -4)}`;
+    ms = now - secondStart;
   }
-  return timeField;
+  fieldMs = now;
+  field = `${secondText}${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}Z"`;
+  return field;
 }
 
 export function createLogger(destination?: pino.DestinationStream): Logger {

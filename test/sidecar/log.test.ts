@@ -1,5 +1,5 @@
 // The per-connection log line is serialized by hand (l4-sidecar/src/log.ts): it must be the line pino writes.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type ConnectionLine, createLogger, logConnection } from "../../l4-sidecar/src/log.ts";
 
 function capture(level = "info") {
@@ -52,5 +52,20 @@ describe("connection log line", () => {
     expect(lines).toEqual([]);
     logConnection(log, "warn", full);
     expect(lines).toHaveLength(1);
+  });
+});
+
+describe("the time field", () => {
+  it("is the ISO time of the moment the line is written, as pino's isoTime gives it, across seconds and back", () => {
+    const base = Date.UTC(2026, 11, 3, 17, 49, 59);
+    const moments = [0, 1, 7, 45, 100, 999, 1000, 1001, 61_000, 999, -1, -1000, 86_400_000 * 40 + 5];
+    for (const offset of moments) {
+      const now = base + offset;
+      vi.spyOn(Date, "now").mockReturnValue(now);
+      const { log, lines } = capture();
+      logConnection(log, "info", { listener: "l", client: "192.0.2.1:1" });
+      vi.restoreAllMocks();
+      expect(JSON.parse(lines[0]!).time).toBe(new Date(now).toISOString());
+    }
   });
 });
