@@ -29,7 +29,8 @@ const WINDOW = 256;
  * more for the memo than it saves.
  */
 const MIN_HIT_RATE = 1 / 4;
-/** While a part is sampled, one value in SAMPLE is still looked up, so the memo notices when values repeat. */
+/** While a part is sampled, one value in SAMPLE (a power of two) is still looked up, so the memo notices when
+ * values repeat. */
 const SAMPLE = 8;
 
 /**
@@ -54,31 +55,34 @@ export class CleanMemo {
     this.generation = size >> 1;
   }
 
-  /** Whether a value of this part (a PART_BIT) is to be looked up, and remembered if it proves clean. */
-  wanted(raw: string, bit: number): boolean {
-    if (raw.length > CLEAN_MAX_LENGTH) return false;
-    return this.sampled[indexOf(bit)] === 0 || ++this.tick % SAMPLE === 0;
-  }
-
-  /** The parts raw is known clean in, as PART_BIT bits (0: none); counts whether `bit`'s part found it. */
-  bits(raw: string, bit: number): number {
+  /**
+   * The parts raw is known clean in, as PART_BIT bits (0: none), counting whether `bit`'s part found it; or -1
+   * when the memo is not consulted for this value (too long, or its part is sampled and this one is not in the
+   * sample): then it is not to be remembered either.
+   */
+  lookup(raw: string, bit: number): number {
+    if (raw.length > CLEAN_MAX_LENGTH) return -1;
+    const p = indexOf(bit);
+    if (this.sampled[p] === 1 && (++this.tick & (SAMPLE - 1)) !== 0) return -1;
     let known = this.young.get(raw);
     if (known === undefined) {
       known = this.old.get(raw) ?? 0;
       if (known !== 0) this.add(raw, known);
     }
-    const p = indexOf(bit);
     if ((known & bit) !== 0) this.found[p]!++;
-    if (++this.tries[p]! === WINDOW) {
-      // Two low windows in a row before sampling: a fresh engine's first window misses whatever its traffic.
-      const low = this.found[p]! < WINDOW * MIN_HIT_RATE;
-      if (this.sampled[p] === 1) this.sampled[p] = low ? 1 : 0;
-      else if (low && this.lowBefore[p] === 1) this.sampled[p] = 1;
-      this.lowBefore[p] = low ? 1 : 0;
-      this.tries[p] = 0;
-      this.found[p] = 0;
-    }
+    if (++this.tries[p]! === WINDOW) this.decide(p);
     return known;
+  }
+
+  /** At the end of a part's window: sample it or look its values up in full, by how many lookups found theirs. */
+  private decide(p: number): void {
+    // Two low windows in a row before sampling: a fresh engine's first window misses whatever its traffic.
+    const low = this.found[p]! < WINDOW * MIN_HIT_RATE;
+    if (this.sampled[p] === 1) this.sampled[p] = low ? 1 : 0;
+    else if (low && this.lowBefore[p] === 1) this.sampled[p] = 1;
+    this.lowBefore[p] = low ? 1 : 0;
+    this.tries[p] = 0;
+    this.found[p] = 0;
   }
 
   /** Remembers raw as clean in these parts (all it is known clean in: the value replaces what was there). */
@@ -91,7 +95,7 @@ export class CleanMemo {
     this.young.set(` ${raw}`.slice(1), bits);
   }
 
-  /** Like bits() but without moving the entry or counting: looking does not keep it alive. */
+  /** Like lookup() but without moving the entry or counting: looking does not keep it alive. */
   peek(raw: string): number {
     return this.young.get(raw) ?? this.old.get(raw) ?? 0;
   }

@@ -290,9 +290,9 @@ export class ManagedEngine {
       const raw = target.raw;
       if (raw === "") continue;
       const bit = PART_BIT[target.part];
-      const memo = this.clean.wanted(raw, bit);
-      const known = memo ? this.clean.bits(raw, bit) : 0;
-      if ((known & bit) !== 0) continue;
+      // -1: not looked up (and not to be remembered).
+      const known = this.clean.lookup(raw, bit);
+      if (known > 0 && (known & bit) !== 0) continue;
       const forms = this.forms;
       forms[0] = raw;
       for (let f = 1; f < FORMS; f++) forms[f] = undefined;
@@ -337,7 +337,7 @@ export class ManagedEngine {
           note: found.note,
         });
       }
-      if (clean && memo) this.clean.add(raw, known | bit);
+      if (clean && known >= 0) this.clean.add(raw, known | bit);
     }
     // The forms may be slices of the body: not kept alive until the next request.
     this.forms.fill(undefined);
