@@ -87,6 +87,8 @@ function inspectOnly(body?: string) {
       body: body
         ? { text: body, contentType: "application/x-www-form-urlencoded", truncated: false }
         : undefined,
+      // As decide() passes it: the argument checks above the engine's paranoia level do not run.
+      paranoia: engine.managed.settings.paranoia,
     }),
   ).score;
 }
