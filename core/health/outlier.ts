@@ -50,7 +50,11 @@ export function outlierDetector(size: number, o: OutlierOptions): OutlierDetecto
     times: 0,
   }));
   const cap = ejectionCap(size, o.maxEjectionPercent);
-  const ejectedCount = (now: number) => states.filter((s) => s.until > now).length;
+  const ejectedCount = (now: number) => {
+    let n = 0;
+    for (const s of states) if (s.until > now) n++;
+    return n;
+  };
 
   return {
     observe(index, observation, now) {

@@ -128,7 +128,7 @@ export function createApp(options: AppOptions = {}): SwitchyardApp {
     if (runtime === undefined) throw configError;
     sy.runtime = runtime;
     const req = c.req;
-    trustClient(sy, runtime, req);
+    trustClient(sy, runtime);
     normalizeRequestPath(sy, runtime);
     matchRoute(sy, runtime, req);
     return runSteps(sy.plan!.steps, c, sy, deps, errorResponse);

@@ -5,6 +5,7 @@ import type { RouteMatch } from "../../core/routing/index.ts";
 import type { RequestFields } from "../../core/rules/index.ts";
 import type { WafDecision } from "../../core/waf/engine.ts";
 import type { ProxyError } from "./errors.ts";
+import type { RequestHeaders } from "./request-headers.ts";
 import type { RoutePlan, Runtime, ServicePool } from "./runtime.ts";
 
 export interface Attempt {
@@ -34,6 +35,10 @@ export interface RateLimitVerdict {
 
 export interface RequestContext {
   requestId: string;
+  /** The request method, read once. */
+  method: string;
+  /** The client's headers, read from workerd once for every stage that needs them all (request-headers.ts). */
+  headers: RequestHeaders;
   /** From CF-Connecting-IP; an incoming X-Forwarded-For is trusted only from forwarding.trusted_proxies. */
   clientIp: string;
   /** The client is in forwarding.trusted_proxies: its X-Forwarded-For and X-Request-Id are kept. */

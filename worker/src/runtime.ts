@@ -30,6 +30,8 @@ import type { Steps } from "./step.ts";
 export interface BackendTarget {
   /** The backend's base URL, e.g. http://10.0.0.1:8080 (a path here is prepended to request paths). */
   url: URL;
+  /** url.href, kept as a string: the name logs, metrics and shared health use for the backend. */
+  href: string;
   /** url as the prefix of upstream URLs: origin and path without a trailing slash. */
   base: string;
   weight: number;
@@ -159,7 +161,7 @@ function compilePool(s: Service): ServicePool {
     .filter((b) => b.url !== undefined)
     .map((b) => {
       const url = new URL(b.url!);
-      return { url, base: backendBase(url), weight: b.weight, id: backendId(b.url!) };
+      return { url, href: url.href, base: backendBase(url), weight: b.weight, id: backendId(b.url!) };
     });
   const pool: ServicePool = {
     name: s.name,
@@ -168,7 +170,7 @@ function compilePool(s: Service): ServicePool {
     selector: createSelector(
       s.balance,
       backends.map((b) => b.weight),
-      { ids: backends.map((b) => b.url.href) },
+      { ids: backends.map((b) => b.href) },
     ),
     sticky: s.sticky,
     hash: s.hash,

@@ -87,7 +87,7 @@ const forwardedNode = (ip: string) => (ip.includes(":") ? `"[${ip}]"` : ip);
  * workerd needs them to perform the handshake with the backend.
  */
 export function upstreamRequestHeaders(
-  incoming: Headers,
+  incoming: Iterable<readonly [string, string]>,
   policy: ForwardPolicy,
   facts: ForwardFacts,
 ): HeaderRecord {
@@ -99,7 +99,7 @@ export function upstreamRequestHeaders(
   let upgrade: string | undefined;
   let priorFor: string | undefined;
   let priorForwarded: string | undefined;
-  for (const [name, value] of incoming as unknown as Iterable<[string, string]>) {
+  for (const [name, value] of incoming) {
     if (!drop.has(name)) {
       out[name] = value;
       continue;

@@ -1,7 +1,12 @@
 // Resilience for one proxied request: the route's retry policy, the service's health filter (checks, ejections,
 // panic), and the retry loop wired to the per-isolate state. The proxy stage keeps what is routing's
 // (sticky pinning, path/host rewrite, the response) and hands select/send to run().
-import { type AttemptOutcome, idempotent, type RetryPolicy } from "../../../core/retry/index.ts";
+import {
+  type AttemptOutcome,
+  IDEMPOTENT_METHODS,
+  idempotent,
+  type RetryPolicy,
+} from "../../../core/retry/index.ts";
 import type { RequestContext } from "../context.ts";
 import type { ReplayableBody } from "../proxy/body.ts";
 import type { HeaderPairs, HeaderRecord } from "../proxy/headers.ts";
@@ -30,7 +35,13 @@ type LoopInputSelect = (tried: ReadonlySet<number>, fresh: boolean) => number | 
 /** Without an execution context (app.fetch in tests) a background promise runs on its own. */
 const detached: Background = (p) => void p.catch(() => {});
 
-export function resilientRequest(c: Ctx, sy: RequestContext, target: Target): ResilientRequest {
+/** `bodiless`: the request has no body (hedging needs that: two attempts never share a body stream). */
+export function resilientRequest(
+  c: Ctx,
+  sy: RequestContext,
+  target: Target,
+  bodiless: boolean,
+): ResilientRequest {
   const { pool, retry: policy, budget } = target;
   const attemptHeader = policy.attemptHeader?.toLowerCase();
   const state = pool.resilience;
@@ -40,7 +51,6 @@ export function resilientRequest(c: Ctx, sy: RequestContext, target: Target): Re
   state.shared?.refresh(ns, now, bg);
   const filter = healthFilter(state, now);
   if (filter.panic) sy.panic = true;
-  const req = c.req;
   const report = (backend: string, until: number, reason: string) =>
     state.shared?.report(ns, backend, until, reason, bg);
   const observe = (index: number, outcome: AttemptOutcome) =>
@@ -53,9 +63,11 @@ export function resilientRequest(c: Ctx, sy: RequestContext, target: Target): Re
       return runAttempts({
         policy,
         service: pool.name,
-        idempotent: idempotent(req.method, req.headers.has("idempotency-key"), policy),
+        idempotent:
+          IDEMPOTENT_METHODS.has(sy.method) ||
+          idempotent(sy.method, sy.headers.get("idempotency-key") !== null, policy),
         replayable: () => body.replayable,
-        bodiless: req.body === null,
+        bodiless,
         budget,
         select,
         send(index, n, signal) {
@@ -74,7 +86,7 @@ export function resilientRequest(c: Ctx, sy: RequestContext, target: Target): Re
           if (outcome) observe(index, outcome);
         },
         won: observe,
-        label: (index) => pool.backends[index]!.url.href,
+        label: (index) => pool.backends[index]!.href,
         record: (a) => sy.attempts.push(a),
         onBudgetExhausted: () => {
           sy.retryBudgetExhausted = true;

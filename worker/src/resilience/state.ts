@@ -25,7 +25,16 @@ export interface ServiceResilience {
   shared: SharedHealth | undefined;
   /** Whether the pool was in panic mode at the last request (to log transitions once). */
   panic: boolean;
+  /** The filter while nothing is ejected, nothing is shared and panic is off: every weighted backend. */
+  readonly allUsable: HealthFilter;
 }
+
+export interface HealthFilter {
+  accept: (i: number) => boolean;
+  panic: boolean;
+}
+
+const ACCEPT_ALL: HealthFilter = { accept: () => true, panic: false };
 
 export function serviceResilience(pool: ServicePool, service: Service | undefined): ServiceResilience {
   const passive = service && passiveOf(service);
@@ -45,6 +54,7 @@ export function serviceResilience(pool: ServicePool, service: Service | undefine
       : undefined,
     shared: spec && new SharedHealth(spec),
     panic: false,
+    allUsable: { accept: (i) => pool.backends[i]!.weight > 0, panic: false },
   };
 }
 
@@ -65,7 +75,7 @@ export function budgetFor(s: ServiceResilience, policy: RetryPolicy): RetryBudge
 
 /** Whether a backend is healthy right now: passes active checks and is ejected neither here nor elsewhere. */
 export function healthy(s: ServiceResilience, index: number, now: number): boolean {
-  const url = s.pool.backends[index]!.url.href;
+  const url = s.pool.backends[index]!.href;
   if (s.outlier?.ejected(index, now)) return false;
   if (!s.shared) return true;
   return s.shared.up(url) && s.shared.ejectedUntil(url) <= now;
@@ -76,13 +86,12 @@ export function healthy(s: ServiceResilience, index: number, now: number): boole
  * them are healthy. Backends an operator drained or put in maintenance are out either way. Logs entering and
  * leaving panic once.
  */
-export function healthFilter(
-  s: ServiceResilience,
-  now: number,
-): { accept: (i: number) => boolean; panic: boolean } {
-  if (!s.outlier && !s.shared) return { accept: () => true, panic: false };
+export function healthFilter(s: ServiceResilience, now: number): HealthFilter {
+  if (!s.outlier && !s.shared) return ACCEPT_ALL;
+  // The common case, without arrays per request: passive health only, nothing ejected, not in panic.
+  if (!s.shared && !s.panic && s.outlier!.ejectedCount(now) === 0) return s.allUsable;
   const backends = s.pool.backends;
-  const admitted = backends.map((b) => !s.shared || takesNew(s.shared.operator(b.url.href)));
+  const admitted = backends.map((b) => !s.shared || takesNew(s.shared.operator(b.href)));
   const ok = backends.map((b, i) => b.weight > 0 && admitted[i]! && healthy(s, i, now));
   const serving = backends.filter((b, i) => b.weight > 0 && admitted[i]).length;
   const usable = ok.filter(Boolean).length;
@@ -119,7 +128,7 @@ export function observeOutcome(
   if (!s.outlier) return;
   const ejection = s.outlier.observe(index, observationOf(outcome), now);
   if (!ejection) return;
-  const backend = s.pool.backends[index]!.url.href;
+  const backend = s.pool.backends[index]!.href;
   console.log(
     JSON.stringify({
       level: "warn",

@@ -11,19 +11,29 @@ import type { Runtime } from "../runtime.ts";
  * path) and shared by route `when`, the WAF and rate limits.
  */
 export function ruleFieldsOf(sy: RequestContext, req: Request): RequestFields {
-  sy.ruleFields ??= new RequestFields(ruleRequestFrom(req as FetchLikeRequest, sy.clientIp, sy.url.pathname));
+  if (sy.ruleFields === undefined) {
+    const view: FetchLikeRequest = {
+      method: sy.method,
+      url: req.url,
+      headers: sy.headers,
+      get cf() {
+        return (req as FetchLikeRequest).cf;
+      },
+    };
+    sy.ruleFields = new RequestFields(ruleRequestFrom(view, sy.clientIp, sy.url.pathname));
+  }
   return sy.ruleFields;
 }
 
 export function matchRoute(sy: RequestContext, runtime: Runtime, req: Request): void {
   const url = sy.url;
   const found = runtime.routes.match(
-    matchRequestFrom(url, req.method, req.headers, sy.host, () => ruleFieldsOf(sy, req)),
+    matchRequestFrom(url, sy.method, sy.headers, sy.host, () => ruleFieldsOf(sy, req)),
   );
   if (!found) {
     throw new ProxyError(
       "SY_NO_ROUTE",
-      `no route matches ${req.method} ${sy.host || "(no host)"}${url.pathname}`,
+      `no route matches ${sy.method} ${sy.host || "(no host)"}${url.pathname}`,
     );
   }
   sy.route = found;

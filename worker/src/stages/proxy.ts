@@ -25,16 +25,11 @@ const NO_BODY = new ReplayableBody(null);
 
 const IP_HOST = /^(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]+\])$/i;
 
-function hashKeyOf(
-  hash: HashKey | undefined,
-  sy: RequestContext,
-  req: Request,
-  url: URL,
-): string | undefined {
+function hashKeyOf(hash: HashKey | undefined, sy: RequestContext, url: URL): string | undefined {
   if (hash === undefined) return undefined;
   if (hash === "client-ip") return sy.clientIp || undefined;
-  if ("header" in hash) return req.headers.get(hash.header) ?? undefined;
-  if ("cookie" in hash) return parseCookies(req.headers.get("cookie")).get(hash.cookie);
+  if ("header" in hash) return sy.headers.get(hash.header) ?? undefined;
+  if ("cookie" in hash) return parseCookies(sy.headers.get("cookie")).get(hash.cookie);
   return url.searchParams.get(hash.query) ?? undefined;
 }
 
@@ -46,7 +41,7 @@ interface Affinity {
   pinned: number;
 }
 
-async function affinityFor(pool: ServicePool, secret: string | undefined, req: Request, nowMs: number) {
+async function affinityFor(pool: ServicePool, secret: string | undefined, sy: RequestContext, nowMs: number) {
   if (!pool.sticky) return undefined;
   if (!secret) {
     if (!warnedNoSecret) {
@@ -61,7 +56,7 @@ async function affinityFor(pool: ServicePool, secret: string | undefined, req: R
     return undefined;
   }
   const key = await stickyKey(secret);
-  const value = parseCookies(req.headers.get("cookie")).get(pool.sticky.cookie);
+  const value = parseCookies(sy.headers.get("cookie")).get(pool.sticky.cookie);
   const id = await verifyAffinity(key, pool.name, value, Math.floor(nowMs / 1000));
   const pinned = id === undefined ? -1 : pool.backends.findIndex((b) => b.id === id && b.weight > 0);
   return { key, pinned } satisfies Affinity;
@@ -87,20 +82,20 @@ export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
       sy.route!,
     );
     const search = url.search;
-    const reqHeaders = req.headers;
-    const headers = upstreamRequestHeaders(reqHeaders, target.forward, {
+    const headers = upstreamRequestHeaders(sy.headers.entries(), target.forward, {
       clientIp: sy.clientIp,
       trusted: sy.trusted,
-      proto: url.protocol === "https:" ? "https" : url.protocol.slice(0, -1),
-      host: reqHeaders.get("host") ?? url.host,
+      proto: url.protocol.slice(0, -1),
+      host: sy.headers.get("host") ?? url.host,
       requestId: sy.requestId,
     });
     if (modifiers) modifyHeaderRecord(headers, modifiers);
-    const resilience = resilientRequest(c, sy, target);
-    const body = req.body === null ? NO_BODY : new ReplayableBody(req.body, resilience.policy.bufferBytes);
-    const affinity = pool.sticky ? await affinityFor(pool, c.env.STICKY_SECRET, req, now()) : undefined;
-    const key = hashKeyOf(pool.hash, sy, req, url);
-    const method = req.method;
+    const source = req.body;
+    const resilience = resilientRequest(c, sy, target, source === null);
+    const body = source === null ? NO_BODY : new ReplayableBody(source, resilience.policy.bufferBytes);
+    const affinity = pool.sticky ? await affinityFor(pool, c.env.STICKY_SECRET, sy, now()) : undefined;
+    const key = hashKeyOf(pool.hash, sy, url);
+    const method = sy.method;
 
     // select → forward, retried as the route's retry policy allows (worker/src/resilience/loop.ts)
     const {

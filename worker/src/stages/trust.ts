@@ -5,11 +5,11 @@ import type { Runtime } from "../runtime.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function trustClient(sy: RequestContext, runtime: Runtime, req: Request): void {
+export function trustClient(sy: RequestContext, runtime: Runtime): void {
   const trusted = runtime.trusted;
   sy.trusted = sy.clientIp !== "" && trusted.size > 0 && trusted.hasText(sy.clientIp);
   if (sy.trusted) {
-    const incoming = req.headers.get("x-request-id");
+    const incoming = sy.headers.get("x-request-id");
     if (incoming && REQUEST_ID.test(incoming)) sy.requestId = incoming;
   }
 }

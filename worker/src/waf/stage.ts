@@ -2,7 +2,7 @@
 // log, skip, allow); then the managed ruleset scores the request and blocks at the threshold (mode block) or
 // only records it (mode log). The decision goes into the context for the log line, and, with
 // waf.explain_header, into an x-switchyard-waf response header. A block is 403 JSON with the request id.
-import type { RequestFields } from "../../../core/rules/index.ts";
+import type { RequestFields, RuleHeaders } from "../../../core/rules/index.ts";
 import type { WafDecision, WafPolicyEngine } from "../../../core/waf/engine.ts";
 import { explain } from "../../../core/waf/explain.ts";
 import { collectTargets } from "../../../core/waf/inspect.ts";
@@ -23,6 +23,7 @@ export async function decide(
   fields: RequestFields,
   bodyLimit: number,
   protocol?: ProtocolPolicy,
+  headers: RuleHeaders = req.headers,
 ): Promise<WafDecision> {
   const custom = engine.evaluateCustom(fields);
   if (custom.decided) return custom.decided;
@@ -38,10 +39,10 @@ export async function decide(
   }
   const body = await readBodyPrefix(req, bodyLimit);
   const inspection = collectTargets({
-    method: req.method,
+    method: fields.method(),
     path: fields.rawPath(),
     query: fields.query(),
-    headers: req.headers,
+    headers,
     body,
     host: fields.host(),
     protocol,
@@ -60,6 +61,7 @@ export function wafStep(compiled: CompiledWaf, engine: WafPolicyEngine | undefin
       ruleFieldsOf(sy, c.req),
       compiled.bodyLimit,
       compiled.protocol,
+      sy.headers,
     );
     sy.waf = decision;
     if (decision.action === "block") {
