@@ -307,7 +307,7 @@ export class ManagedEngine {
           clean = false;
           continue;
         }
-        const text = PIPELINES.text(form, forms);
+        const text = forms[form] ?? PIPELINES.text(form, forms);
         if (needs) {
           const gate = gates[form];
           if (gate !== undefined) {
