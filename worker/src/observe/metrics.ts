@@ -78,15 +78,20 @@ export function emptyBatch(): Batch {
   return { series: {}, attempts: {}, timeline: {}, configErrors: 0 };
 }
 
+const CLASS_NAMES = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/** 1..5 for a status (below 100 counts as 1xx, 600 and above as 5xx). */
+const classOf = (status: number) => Math.min(5, Math.max(1, Math.floor(status / 100)));
+
 export function statusClass(status: number): string {
-  return `${Math.min(5, Math.max(1, Math.floor(status / 100)))}xx`;
+  return CLASS_NAMES[classOf(status) - 1]!;
 }
 
 function addPoint(c: Counts, p: Point): void {
   c.requests++;
-  c.classes[Math.min(5, Math.max(1, Math.floor(p.status / 100))) - 1]!++;
-  let i = LATENCY_BUCKETS_MS.findIndex((b) => p.ms <= b);
-  if (i === -1) i = LATENCY_BUCKETS_MS.length;
+  c.classes[classOf(p.status) - 1]!++;
+  let i = 0;
+  while (i < LATENCY_BUCKETS_MS.length && p.ms > LATENCY_BUCKETS_MS[i]!) i++;
   c.latency[i]!++;
   c.latencySumMs += p.ms;
   c.retries += p.retries;
@@ -119,13 +124,26 @@ export function record(batch: Batch, p: Point): void {
     const k = `${p.service}${SEP}${a.backend}${SEP}${outcome}`;
     batch.attempts[k] = (batch.attempts[k] ?? 0) + 1;
   }
-  const start = String(p.at - (p.at % BUCKET_MS));
+  const start = bucketKey(p.at);
   let routes = batch.timeline[start];
   if (!routes) {
     routes = {};
     batch.timeline[start] = routes;
   }
   addPoint(slot(routes, p.route), p);
+}
+
+let lastBucket = Number.NaN;
+let lastBucketKey = "";
+
+/** The timeline key of the 10-second bucket `at` falls in (the same text for a whole bucket, made once). */
+function bucketKey(at: number): string {
+  const start = at - (at % BUCKET_MS);
+  if (start !== lastBucket) {
+    lastBucket = start;
+    lastBucketKey = String(start);
+  }
+  return lastBucketKey;
 }
 
 /** The counts under `key`, created empty on first use. */

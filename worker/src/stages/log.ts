@@ -12,9 +12,26 @@ import type { RequestContext } from "../context.ts";
 
 const str = JSON.stringify;
 
+let isoSecond = Number.NaN;
+let isoPrefix = "";
+
+/**
+ * Date.prototype.toISOString for `ms`, formatting the date and time of day once per second: the builtin went
+ * through V8's date cache on every request (~7k instructions), the cached prefix plus milliseconds does not.
+ */
+export function isoTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20); // "2026-12-03T17:02:27."
+  }
+  const milli = ms - second * 1000;
+  return `${isoPrefix}${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
+}
+
 export function logLine(sy: RequestContext, method: string, status: number, configVersion: number): string {
   const warn = status >= 500 || sy.error !== undefined;
-  let line = `{"level":"${warn ? "warn" : "info"}","time":"${new Date(sy.startedAt).toISOString()}"`;
+  let line = `{"level":"${warn ? "warn" : "info"}","time":"${isoTime(sy.startedAt)}"`;
   line += `,"request_id":${str(sy.requestId)}`;
   if (sy.clientIp) line += `,"client":${str(sy.clientIp)}`;
   line += `,"method":${str(method)},"host":${str(sy.host)},"path":${str(sy.url.pathname)}`;
