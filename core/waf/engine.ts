@@ -2,13 +2,14 @@
 // Compiled once per config (rules filtered by paranoia, patterns pre-built); per request each inspected value
 // goes through each transformation prefix once, and only rules whose cheap character pre-filter passes run.
 import { type CompiledExpression, compileExpression, type RequestFields } from "../rules/index.ts";
-import { type Oversize, scoreAnomalies, snippet } from "./anomalies.ts";
+import { type Anomaly, type Oversize, scoreAnomalies, snippet } from "./anomalies.ts";
 import { CleanMemo, PART_BIT } from "./clean-memo.ts";
 import type { Hit } from "./detect/hit.ts";
 import type { Inspection } from "./inspect.ts";
 import { MANAGED_RULES, type ManagedRule, type Part, SEVERITY_SCORE } from "./managed-rules.ts";
 import { HEX } from "./normalize.ts";
 import { NORMAL, PipelineTree, pipelineName } from "./pipelines.ts";
+import { ARGUMENT_LOOK_CHARS, argumentValueAnomalies, needsALook } from "./protocol.ts";
 
 export interface ManagedSettings {
   enabled: boolean;
@@ -66,7 +67,9 @@ export interface WafDecision {
 const EXCESSIVE_ARGS_ID = "920380";
 
 /** Characters the pre-filters use, each mapped to one bit of a 32-bit mask. */
-const FILTER_CHARS = [...new Set(MANAGED_RULES.flatMap((r) => [...r.any, ...(r.also ?? "")]))];
+const FILTER_CHARS = [
+  ...new Set([...ARGUMENT_LOOK_CHARS, ...MANAGED_RULES.flatMap((r) => [...r.any, ...(r.also ?? "")])]),
+];
 if (FILTER_CHARS.length > 31) throw new Error("managed-rules: too many pre-filter characters for one mask");
 // A raw value's letters are upper or lower case, its normal form's lower case only: letters would need both.
 if (FILTER_CHARS.some((c) => /[a-z]/i.test(c)))
@@ -91,6 +94,10 @@ const DECODES = 1 << 31;
 for (const c of "%&\\\r") CHAR_BIT[c.charCodeAt(0)]! |= DECODES;
 /** "%" as a filter character, for a %XX escape the scan decodes itself. */
 const PERCENT_BIT = CHAR_BIT[37]! & ~DECODES;
+/** A value without these characters needs no argument content check (protocol.ts ARGUMENT_LOOK_CHARS). */
+const LOOK_MASK = maskOf(ARGUMENT_LOOK_CHARS);
+/** The parts whose values are arguments, for those checks. */
+const ARGUMENT_PARTS = PART_BIT.names | PART_BIT.values | PART_BIT.cookies;
 
 /**
  * The filter characters of s and of what its %XX escapes of ASCII characters stand for (the common value's
@@ -270,22 +277,9 @@ export class ManagedEngine {
     const hit = new Uint8Array(this.ruleCount);
     let score = 0;
     if (!this.settings.enabled) return { score, matches };
-    const structural = scoreAnomalies(inspection.anomalies, this.settings);
-    score += structural.score;
-    matches.push(...structural.matches);
-    if (
-      inspection.argCount > this.settings.max_args &&
-      !this.settings.disabled_rules.includes(EXCESSIVE_ARGS_ID)
-    ) {
-      score += SEVERITY_SCORE.critical;
-      matches.push({
-        id: EXCESSIVE_ARGS_ID,
-        source: "managed",
-        category: "protocol",
-        severity: "critical",
-        location: `args:${inspection.argCount}>${this.settings.max_args}`,
-      });
-    }
+    // Argument content findings of the values inspected below, scored with the structural ones.
+    const found: Anomaly[] = [];
+    const method = inspection.method;
     for (const target of inspection.targets) {
       const raw = target.raw;
       if (raw === "") continue;
@@ -296,9 +290,22 @@ export class ManagedEngine {
       const forms = this.forms;
       forms[0] = raw;
       for (let f = 1; f < FORMS; f++) forms[f] = undefined;
-      const { rules, gates } = this.rulesFor(target.part, valueMask(forms));
+      const mask = valueMask(forms);
+      // A value whose content an argument check looked at is not remembered: what those checks find depends on
+      // where the value is (a query value or a body value), which the memo does not record.
+      let looked = false;
+      if (
+        method !== undefined &&
+        (bit & ARGUMENT_PARTS) !== 0 &&
+        (mask & LOOK_MASK) !== 0 &&
+        needsALook(raw)
+      ) {
+        looked = true;
+        argumentValueAnomalies(target, method, found);
+      }
+      const { rules, gates } = this.rulesFor(target.part, mask);
       // Clean only if every rule ran: one skipped because it already scored elsewhere might match here too.
-      let clean = true;
+      let clean = !looked;
       // Bits per form: its gate was tried; it found a word.
       let tried = 0;
       let open = 0;
@@ -320,8 +327,8 @@ export class ManagedEngine {
           }
           if (!needs(text)) continue;
         }
-        const found = matchRule(rule, text);
-        if (!found) continue;
+        const hitAt = matchRule(rule, text);
+        if (!hitAt) continue;
         clean = false;
         hit[index] = 1;
         score += SEVERITY_SCORE[rule.severity];
@@ -333,12 +340,34 @@ export class ManagedEngine {
           location: target.location,
           part: target.part,
           transforms: pipelineName(rule.t),
-          snippet: snippet(text, found.at - 8),
-          note: found.note,
+          snippet: snippet(text, hitAt.at - 8),
+          note: hitAt.note,
         });
       }
       if (clean && known >= 0) this.clean.add(raw, known | bit);
     }
+    // Structural findings first in the explanation, then the argument count, then the rules.
+    const first: Match[] = [];
+    const structural = scoreAnomalies(
+      found.length === 0 ? inspection.anomalies : [...inspection.anomalies, ...found],
+      this.settings,
+    );
+    score += structural.score;
+    first.push(...structural.matches);
+    if (
+      inspection.argCount > this.settings.max_args &&
+      !this.settings.disabled_rules.includes(EXCESSIVE_ARGS_ID)
+    ) {
+      score += SEVERITY_SCORE.critical;
+      first.push({
+        id: EXCESSIVE_ARGS_ID,
+        source: "managed",
+        category: "protocol",
+        severity: "critical",
+        location: `args:${inspection.argCount}>${this.settings.max_args}`,
+      });
+    }
+    if (first.length > 0) matches.unshift(...first);
     // The forms may be slices of the body: not kept alive until the next request.
     this.forms.fill(undefined);
     return { score, matches, forceBlock: structural.forceBlock, notes: structural.notes };

@@ -50,6 +50,11 @@ export interface InspectInput {
 
 export interface Inspection {
   targets: Target[];
+  /**
+   * The request method. With it the engine also runs the content checks of argument names, values and cookies
+   * (protocol.ts argumentValueAnomalies) on the values it inspects; an inspection built by hand may leave it out.
+   */
+  method?: string;
   /** Query plus body arguments, for the excessive-arguments check. */
   argCount: number;
   /** Structural findings (protocol violations, bodies not fully inspected), scored by anomalies.ts. */
@@ -204,5 +209,5 @@ export function collectTargets(input: InspectInput): Inspection {
     paranoia: input.paranoia ?? 4,
   };
   argumentAnomalies(targets, scope, anomalies);
-  return { targets, argCount, anomalies };
+  return { targets, method: input.method, argCount, anomalies };
 }

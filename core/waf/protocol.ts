@@ -376,29 +376,21 @@ function cacheControlOk(cc: string): boolean {
 export interface ArgumentScope {
   /** The request method, for the _method check. */
   method: string;
-  /** The query, the body text and the Cookie header, read once to skip the per-value checks when nothing in
-   * them could match (the common case). */
+  /** The query, the body text and the Cookie header, read once for "_method" before looking at each name. */
   texts: readonly string[];
   /** The highest paranoia level whose checks count (the engine's); checks above it are skipped. */
   paranoia: number;
 }
 
-/** Whether any argument check could match somewhere in these texts. */
-const anyNeedsALook = (texts: readonly string[]) => texts.some(needsALook);
-
-/** NEEDS_A_LOOK over a whole body: plain substring searches first, which are several times faster on 8 KiB. */
-function needsALook(t: string): boolean {
-  if (t.includes(")") || t.includes("\n") || t.includes("\r")) return true;
-  if (t.includes("%") && /%(?:0[ad]|29)/i.test(t)) return true;
-  // The HTTP version is upper case on the wire; lower case is what CRS's lower-casing would see.
-  return (t.includes("HTTP") || t.includes("http") || t.includes("Http")) && /http(?:\/|%2f)/i.test(t);
-}
-
+/**
+ * The checks that look at every argument name, value and cookie together: _method overriding the method
+ * (paranoia 2) and parameter pollution and array names (paranoia 3 and 4). What one value's content says
+ * (smuggling, splitting, CR/LF, LDAP) is argumentValueAnomalies', which the managed engine runs per value.
+ */
 export function argumentAnomalies(targets: readonly Target[], scope: ArgumentScope, out: Anomaly[]): void {
-  const look = anyNeedsALook(scope.texts);
   const names_ = scope.paranoia >= 3;
   const override = scope.paranoia >= 2 && scope.texts.some((t) => t.includes("_method"));
-  if (!look && !names_ && !override) return;
+  if (!names_ && !override) return;
   const method = scope.method;
   // Each id scores once per request, so only its first place is recorded (a form of 30,000 repeated names
   // would otherwise make 30,000 findings).
@@ -433,20 +425,40 @@ export function argumentAnomalies(targets: readonly Target[], scope: ArgumentSco
         names.add(raw);
       }
     }
-    if (!look || !NEEDS_A_LOOK.test(raw)) continue;
-    const v = urlDecode(raw, true);
-    if (p === "names" && /[\r\n]/.test(v)) add("921804", t, v);
-    if (p === "values" && t.location.startsWith("args:") && /[\r\n]/.test(v)) add("921810", t, v);
-    if (
-      p === "values" &&
-      t.location === "args:_method" &&
-      /^[a-z]{3,10}$/i.test(v) &&
-      v.toUpperCase() !== method
-    ) {
-      add("920823", t, v);
-    }
-    if (SMUGGLED_REQUEST.test(v)) add("921801", t, v);
-    if (SPLIT_RESPONSE.test(v)) add("921802", t, v);
-    if (v.includes(")") && LDAP_INJECTION.test(v)) add("921809", t, v);
   }
+}
+
+/**
+ * The characters without which argumentValueAnomalies finds nothing, raw or once URL-decoded (CR, LF, ")" and
+ * the "/" of "http/"): the engine's character scan tells which values need the NEEDS_A_LOOK test.
+ */
+export const ARGUMENT_LOOK_CHARS = "\r\n)/";
+
+/** Whether an argument name, value or cookie may hold what argumentValueAnomalies looks for. */
+export const needsALook = (raw: string): boolean => NEEDS_A_LOOK.test(raw);
+
+/**
+ * One argument name, value or cookie's content, for a value needsALook() passed: CR/LF in a name or a query
+ * value, a request line (smuggling), a response header or status line after a line break (splitting), an LDAP
+ * filter, a query _method with a line break. Each id is recorded once in `out`.
+ */
+export function argumentValueAnomalies(t: Target, method: string, out: Anomaly[]): void {
+  const p = t.part;
+  const v = urlDecode(t.raw, true);
+  const add = (id: string) => {
+    if (!out.some((a) => a.id === id)) out.push({ id, location: t.location, snippet: v });
+  };
+  if (p === "names" && /[\r\n]/.test(v)) add("921804");
+  if (p === "values" && t.location.startsWith("args:") && /[\r\n]/.test(v)) add("921810");
+  if (
+    p === "values" &&
+    t.location === "args:_method" &&
+    /^[a-z]{3,10}$/i.test(v) &&
+    v.toUpperCase() !== method
+  ) {
+    add("920823");
+  }
+  if (SMUGGLED_REQUEST.test(v)) add("921801");
+  if (SPLIT_RESPONSE.test(v)) add("921802");
+  if (v.includes(")") && LDAP_INJECTION.test(v)) add("921809");
 }

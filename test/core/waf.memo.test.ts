@@ -94,6 +94,28 @@ describe("clean-value memo", () => {
     for (let i = 0; i < 100; i++) expect(e.knownClean(`same-${i}`, "values")).toBe(true);
   });
 
+  it("does not remember a value an argument check read, as where it is decides what those checks find", () => {
+    const e = new ManagedEngine(managedSettings({ paranoia: 2 }));
+    const note = encodeURIComponent("first line\r\nsecond line");
+    const ids = (i: InspectInput) => e.inspect(collectTargets(i)).matches.map((m) => m.id);
+    // A line break in a body value is a textarea's; in a query value it is 921810 (paranoia 2).
+    expect(ids(post(`note=${note}`))).not.toContain("921810");
+    expect(e.knownClean(note, "values")).toBe(false);
+    expect(ids(request(`note=${note}`))).toContain("921810");
+  });
+
+  it("runs the argument checks on values decoded from JSON escapes", () => {
+    const e = new ManagedEngine(settings);
+    // The body's text has the two characters \r, not a CR: only the parsed value shows the split.
+    const body = JSON.stringify({ msg: "x\r\nSet-Cookie: session=attacker" });
+    const json: InspectInput = {
+      ...request(""),
+      method: "POST",
+      body: { text: body, contentType: "application/json", truncated: false },
+    };
+    expect(e.inspect(collectTargets(json)).matches.map((m) => m.id)).toContain("921802");
+  });
+
   it("remembers a value as clean only in the parts it was checked in", () => {
     const e = new ManagedEngine(settings);
     const xss = "<script>alert(1)</script>";
