@@ -179,7 +179,7 @@ describe("resilience end to end", () => {
   }, 120_000);
 
   it("takes a backend out once its health check fails `unhealthy` times, from the object's own alarm", async () => {
-    const [, , , d, e] = backends as [Backend, Backend, Backend, Backend, Backend];
+    const [, , , d] = backends as [Backend, Backend, Backend, Backend];
     // Traffic starts the checks (the isolate's cache refresh arms the alarm).
     for (let i = 0; i < 4; i++) expect((await get("/checked/")).status).toBe(200);
     d.healthy = false;

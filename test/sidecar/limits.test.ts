@@ -1,6 +1,5 @@
 // Connection limits and stream edge cases over real sockets: idle timeout, max connections, allow/deny by
 // CIDR, connect timeout and attempt bound, per-backend max_connections, resets propagated both ways.
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
@@ -11,8 +10,6 @@ import {
   deadAddress,
   echoBackend,
   freePort,
-  NODE,
-  onCleanup,
   readAll,
   roundTrip,
   sleep,
