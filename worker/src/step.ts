@@ -29,7 +29,7 @@ export interface Step {
   /**
    * On the answer, innermost step first, for every step whose `before` let the request through. `own`: the
    * answer is an error Switchyard generated (a thrown ProxyError), not the backend's or the route's.
-   * Returns the response to go on with (a copy when the headers were immutable).
+   * Returns the response to go on with. Its headers are mutable: every answer is a Response this worker built.
    */
   readonly after?: (c: Ctx, sy: RequestContext, res: Response, own: boolean) => Response;
 }

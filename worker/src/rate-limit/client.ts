@@ -117,21 +117,25 @@ export class LimiterClient {
     return { leases: this.#leases.size, refusals: this.#refusals.size, inflight: this.#inflight.size };
   }
 
+  /**
+   * The decision for one request under `key`. Synchronous when the isolate decides alone (a cached refusal, or
+   * a token from a live lease: the steady state of approximate mode), so such a request pays for no promise.
+   */
   limit(
     policy: LimiterPolicy,
     key: string,
     now = Date.now(),
     background?: Background,
-  ): Promise<LimitOutcome> {
+  ): LimitOutcome | Promise<LimitOutcome> {
     return this.#decide(policy, `${policy.name}\u0000${key}`, now, background);
   }
 
-  async #decide(
+  #decide(
     policy: LimiterPolicy,
     id: string,
     now: number,
     background: Background,
-  ): Promise<LimitOutcome> {
+  ): LimitOutcome | Promise<LimitOutcome> {
     const refused = this.#refusals.get(id);
     if (refused) {
       if (refused.until > now) {
@@ -149,17 +153,21 @@ export class LimiterClient {
       this.#refusals.delete(id);
     }
     if (policy.mode === "approximate") return this.#fromLease(policy, id, now, background);
+    return this.#exact(policy, id, now);
+  }
+
+  async #exact(policy: LimiterPolicy, id: string, now: number): Promise<LimitOutcome> {
     const outcome = await this.#call(policy, id, (stub, call) => stub.check(call));
     this.#remember(id, outcome, now);
     return outcome;
   }
 
-  async #fromLease(
+  #fromLease(
     policy: LimiterPolicy,
     id: string,
     now: number,
     background: Background,
-  ): Promise<LimitOutcome> {
+  ): LimitOutcome | Promise<LimitOutcome> {
     const lease = this.#leases.get(id);
     if (lease && lease.tokens > 0 && lease.expiresAt > now) {
       lease.tokens--;
@@ -176,6 +184,17 @@ export class LimiterClient {
         },
       };
     }
+    return this.#leaseOrWait(policy, id, now, background, lease);
+  }
+
+  /** No token at hand: wait for a lease fetch in flight, or fetch one. */
+  async #leaseOrWait(
+    policy: LimiterPolicy,
+    id: string,
+    now: number,
+    background: Background,
+    lease: Lease | undefined,
+  ): Promise<LimitOutcome> {
     // Requests that arrive while a lease is being fetched wait for it rather than each calling the object. They
     // poll on timers of their own: a promise of the fetching request, or one it resolves, is not safe to wait
     // on across requests (current workerd runs the waiter on in the other request's I/O context and fails its

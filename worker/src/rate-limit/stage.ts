@@ -37,17 +37,10 @@ export function rateLimitStep(policies: readonly CompiledPolicy[]): Step | undef
       return count(c, sy, deps, policies);
     },
     after: function rateLimitHeaders(_c, sy, res) {
-      const states = sy.rateLimitStates;
-      if (states === undefined) return res;
-      // Upstream responses can have immutable headers; copy once when needed.
-      try {
-        setHeaders(res.headers, states);
-        return res;
-      } catch {
-        const copy = new Response(res.body, res);
-        setHeaders(copy.headers, states);
-        return copy;
-      }
+      // Every answer is a Response this worker built (the proxy stage copies the backend's), so its headers
+      // can be written in place.
+      if (sy.rateLimitStates !== undefined) setHeaders(res.headers, sy.rateLimitStates);
+      return res;
     },
   };
 }
@@ -84,7 +77,8 @@ async function count(
       sy.rateLimits.push({ policy: name, outcome: "skipped-no-key" });
       continue;
     }
-    const result = await client.limit(p.policy, key, Date.now(), background);
+    const decided = client.limit(p.policy, key, Date.now(), background);
+    const result = decided instanceof Promise ? await decided : decided;
     const state = { name, spec: p.policy.spec, decision: result.decision };
     if (p.headers) {
       states ??= [];
