@@ -2,18 +2,15 @@
 // CPU profile of the production bundle under load: plain `workerd serve --inspector-addr`, nginx behind, wrk in
 // front (the bench's worker setup), and the DevTools protocol's Profiler over the inspector's WebSocket. Prints
 // the functions with the most self time (the bundle is built unminified, so names are the source's); --out FILE keeps the raw .cpuprofile (opens in Chrome DevTools).
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { oneRouteConfig, REALISTIC_REQUEST, realisticConfig } from "../bench/lib/configs.ts";
 import { probe } from "../bench/lib/http-probe.ts";
 import { freePort, Procs, stopAll, waitForPort } from "../bench/lib/procs.ts";
-import { startNginx } from "../bench/lib/servers.ts";
 import { runWrk } from "../bench/lib/wrk.ts";
-import { bundleModules, readWrangler, writeSwitchyardConfig } from "../bench/workerd/config.ts";
+import { buildWorker, startTarget } from "./lib/worker-target.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -39,28 +36,6 @@ interface Profile {
   endTime: number;
   samples?: number[];
   timeDeltas?: number[];
-}
-
-function build(): string {
-  const out = join(tmp, "dist");
-  const r = spawnSync(
-    process.execPath,
-    [
-      join(root, "node_modules/wrangler/bin/wrangler.js"),
-      "deploy",
-      "--dry-run",
-      "--no-minify",
-      "--outdir",
-      out,
-    ],
-    {
-      cwd: root,
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-    },
-  );
-  if (r.status !== 0) throw new Error("wrangler deploy --dry-run failed");
-  return out;
 }
 
 /** A minimal CDP client: numbered calls over one WebSocket, answers matched by id. */
@@ -112,26 +87,16 @@ function selfTimes(p: Profile): { name: string; where: string; ms: number }[] {
 }
 
 async function main() {
-  const dist = values.dist ?? build();
-  const wrangler = readWrangler(join(root, "wrangler.toml"));
-  const [p1, p2] = [await freePort(), await freePort()];
-  await startNginx(procs, tmp, [p1, p2]);
-  const backends = [`http://127.0.0.1:${p1}`, `http://127.0.0.1:${p2}`];
-  const realistic = values.config === "realistic";
-  const doc = realistic ? realisticConfig(backends).doc : oneRouteConfig(backends[0]!);
-  const { path, host, headers } = REALISTIC_REQUEST;
-  const reqHeaders: Record<string, string> = { ...headers, Host: realistic ? host : "bench.example.com" };
+  const dist = values.dist ?? buildWorker(root, join(tmp, "dist"), false);
+  const config = values.config === "one" ? "one" : "realistic";
+  const setup = await startTarget(root, procs, tmp, config);
+  const { path, headers } = setup;
+  const reqHeaders: Record<string, string> = { ...headers };
 
   const port = await freePort();
   const inspector = await freePort();
   const file = join(tmp, "switchyard.capnp");
-  writeSwitchyardConfig({
-    file,
-    port,
-    wrangler,
-    modules: bundleModules(dist, wrangler.main),
-    switchyard: doc,
-  });
+  setup.writeSwitchyard(file, port, dist);
   const child = procs.start(
     "workerd",
     join(root, "node_modules/.bin/workerd"),
