@@ -1,6 +1,7 @@
 // The one file that knows the order of the stages. Keep this diagram true to switchyard() and routeSteps() below:
 //
-//   early       request id, client IP (CF-Connecting-IP), normalized host, the URL parsed once
+//   early       request id, client IP (CF-Connecting-IP), normalized host, the URL parsed once, the method and
+//               the headers read from workerd once (request-headers.ts)
 //   config      compiled runtime for the live config (KV over env.SWITCHYARD) → or 500 SY_CONFIG_INVALID
 //   admin       paths under admin.prefix (default /__switchyard/) → the admin API and dashboard, never a backend
 //               (with the default prefix when no config is valid, so PUT /config can fix it)
