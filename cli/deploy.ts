@@ -81,6 +81,7 @@ function loadTarget(file: string, env: string | undefined, binding: string): Tar
       `${file}: ${result.problems.length} problem(s); nothing was deployed:\n${lines.join("\n")}`,
     );
   }
+  checkAssets(file, block.assets ?? doc.assets);
   const kv = (Array.isArray(block.kv_namespaces) ? block.kv_namespaces : []) as Doc[];
   return {
     file,
@@ -90,6 +91,33 @@ function loadTarget(file: string, env: string | undefined, binding: string): Tar
     keep: result.config.admin.history,
     kvBinding: kv.some((n) => isObject(n) && n.binding === binding) ? binding : undefined,
   };
+}
+
+/**
+ * The dashboard page is a static asset. Without run_worker_first a path that names an asset (/dashboard.html) would
+ * be answered by Cloudflare on every host the worker serves, past routes, WAF and rate limits: refused. Without
+ * the ASSETS binding only the page is missing: a warning.
+ */
+function checkAssets(file: string, assets: unknown): void {
+  if (assets === undefined) {
+    console.error(
+      `warning: ${file} has no [assets] binding "ASSETS": the admin dashboard (GET <admin prefix>/) will answer ` +
+        `404 SY_ADMIN_NO_DASHBOARD; the admin API works (docs/admin.md)`,
+    );
+    return;
+  }
+  if (!isObject(assets) || assets.run_worker_first !== true) {
+    throw new DeployError(
+      `${file}: [assets] without run_worker_first = true would let Cloudflare answer requests for its files ` +
+        `before the balancer sees them; set run_worker_first = true (docs/admin.md)`,
+    );
+  }
+  if (assets.binding !== "ASSETS") {
+    console.error(
+      `warning: ${file}: [assets] binding is ${JSON.stringify(assets.binding)}, not "ASSETS": the admin ` +
+        `dashboard will answer 404 SY_ADMIN_NO_DASHBOARD (docs/admin.md)`,
+    );
+  }
 }
 
 interface LimitCheck {

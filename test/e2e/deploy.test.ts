@@ -208,6 +208,26 @@ describe("switchyard deploy against the API stand-in", { timeout: 240_000 }, () 
     expect(api.uploads.length).toBe(uploads);
   });
 
+  it("refuses static assets Cloudflare would answer before the worker, and warns when the dashboard has none", async () => {
+    const before = api.uploads.length;
+    const open = {
+      ...wranglerConfig("assets-open", config(2)),
+      assets: { directory: "assets", binding: "ASSETS" },
+    };
+    writeFileSync(join(dir, "open.json"), JSON.stringify(open));
+    const refused = await switchyard(["deploy", "--config", "open.json"]);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain("[assets] without run_worker_first = true");
+    expect(api.uploads.length).toBe(before);
+
+    const { assets: _, ...bare } = wranglerConfig("no-assets", config(2));
+    writeFileSync(join(dir, "bare.json"), JSON.stringify(bare));
+    const r = await switchyard(["deploy", "--config", "bare.json"]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('no [assets] binding "ASSETS": the admin dashboard');
+    expect(api.bindings("no-assets").has("ASSETS")).toBe(false);
+  });
+
   it("refuses a config over the variable limit when there is no KV binding to carry it", async () => {
     const { kv_namespaces: _, ...noKv } = wranglerConfig("nokv", config(300));
     writeFileSync(join(dir, "nokv.json"), JSON.stringify(noKv));
