@@ -38,6 +38,19 @@ export class WranglerKv {
     return `${t.local ? "local" : "remote"} KV ${t.binding}${t.env ? ` (env ${t.env})` : ""}`;
   }
 
+  /**
+   * A read runs a second time when wrangler died without a word (no output, killed or crashed): reads change
+   * nothing, and a local wrangler under load has been seen to exit that way once in a while.
+   */
+  async #read(args: string[]): Promise<string> {
+    try {
+      return await this.#run(args);
+    } catch (e) {
+      if (!(e instanceof SilentExit)) throw e;
+      return this.#run(args);
+    }
+  }
+
   #run(args: string[]): Promise<string> {
     const t = this.target;
     const full = [
@@ -62,7 +75,9 @@ export class WranglerKv {
         (err, stdout, stderr) => {
           if (err) {
             const detail = `${stderr}\n${stdout}`.trim().split("\n").slice(-6).join("\n");
-            reject(new Error(`wrangler kv ${args[0]} ${args[1]} failed:\n${detail}`));
+            const how = err.signal ? `killed by ${err.signal}` : `exit code ${err.code}`;
+            const message = `wrangler kv ${args[0]} ${args[1]} failed (${how}):\n${detail}`;
+            reject(detail === "" ? new SilentExit(message) : new Error(message));
           } else resolve(stdout);
         },
       );
@@ -71,7 +86,7 @@ export class WranglerKv {
 
   /** Keys under `prefix` with their metadata. */
   async list(prefix: string): Promise<{ name: string; metadata?: unknown }[]> {
-    const out = await this.#run(["key", "list", "--prefix", prefix]);
+    const out = await this.#read(["key", "list", "--prefix", prefix]);
     const start = out.indexOf("[");
     return start === -1 ? [] : (JSON.parse(out.slice(start)) as { name: string; metadata?: unknown }[]);
   }
@@ -79,7 +94,7 @@ export class WranglerKv {
   /** The value of a key known to exist (wrangler prints "Value not found" for a missing key, so list first). */
   async get(key: string): Promise<string> {
     // wrangler prints the value followed by a newline of its own.
-    const out = await this.#run(["key", "get", key, "--text"]);
+    const out = await this.#read(["key", "get", key, "--text"]);
     return out.endsWith("\n") ? out.slice(0, -1) : out;
   }
 
@@ -103,3 +118,6 @@ export class WranglerKv {
     }
   }
 }
+
+/** wrangler exited without printing anything. */
+class SilentExit extends Error {}
