@@ -2,6 +2,7 @@
 // stdout is buffered: lines go out in writes of at least 64 KiB, or every 100 ms, so a burst of short
 // connections costs a few syscalls rather than one per line. flushLogs() before exiting.
 import { pino } from "pino";
+import { isoTime } from "../../core/iso-time.ts";
 import { LineBatch } from "./log-batch.ts";
 
 export type Logger = pino.Logger;
@@ -15,32 +16,14 @@ let stdout: ReturnType<typeof pino.destination> | undefined;
  */
 const BATCH_CHARS = 64 * 1024;
 
-// pino's isoTime without a Date and its formatting per line: the text up to the seconds is made once a second,
-// the whole field once a millisecond (a busy sidecar writes several lines within one).
-let secondStart = Number.NaN;
-let secondText = "";
-let fieldMs = Number.NaN;
-let field = "";
-function isoTime(): string {
-  const now = Date.now();
-  if (now === fieldMs) return field;
-  let ms = now - secondStart;
-  if (!(ms >= 0 && ms < 1000)) {
-    secondStart = now - (((now % 1000) + 1000) % 1000);
-    // "2026-12-03T17:49:12." of "2026-12-03T17:49:12.345Z"
-    secondText = `,"time":"${new Date(secondStart).toISOString().slice(0, -4)}`;
-    ms = now - secondStart;
-  }
-  fieldMs = now;
-  field = `${secondText}${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}Z"`;
-  return field;
-}
+// pino's isoTime, without a Date and its formatting per line.
+const isoTimeField = () => `,"time":"${isoTime(Date.now())}"`;
 
 export function createLogger(destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level: process.env.SWITCHYARD_LOG_LEVEL ?? "info",
     base: { pid: process.pid },
-    timestamp: isoTime,
+    timestamp: isoTimeField,
     formatters: { level: (label) => ({ level: label }) },
   };
   if (destination) return pino(options, destination);

@@ -6,28 +6,12 @@
 //
 // level: "warn" when the answer is a 5xx (the backend's or Switchyard's) or any error Switchyard generated
 // (SY_* codes: no route, WAF block, rate limited, …); "info" otherwise.
+import { isoTime } from "../../../core/iso-time.ts";
 import type { WafDecision } from "../../../core/waf/engine.ts";
 import { matchDetail } from "../../../core/waf/explain.ts";
 import type { RequestContext } from "../context.ts";
 
 const str = JSON.stringify;
-
-let isoSecond = Number.NaN;
-let isoPrefix = "";
-
-/**
- * Date.prototype.toISOString for `ms`, formatting the date and time of day once per second: the builtin went
- * through V8's date cache on every request (~7k instructions), the cached prefix plus milliseconds does not.
- */
-export function isoTime(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== isoSecond) {
-    isoSecond = second;
-    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20); // "2026-12-03T17:02:27."
-  }
-  const milli = ms - second * 1000;
-  return `${isoPrefix}${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
-}
 
 export function logLine(sy: RequestContext, method: string, status: number, configVersion: number): string {
   const warn = status >= 500 || sy.error !== undefined;

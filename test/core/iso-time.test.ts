@@ -1,7 +1,7 @@
-// The log line's "time" field: isoTime caches the date and time of day per second, and must still print what
+// The log lines' "time" field: isoTime caches the date and time of day per second, and must still print what
 // Date.prototype.toISOString prints for every millisecond, in any order of calls.
 import { describe, expect, it } from "vitest";
-import { isoTime } from "../../worker/src/stages/log.ts";
+import { isoTime } from "../../core/iso-time.ts";
 
 describe("isoTime", () => {
   it("matches toISOString across second, minute, day and year boundaries, in and out of order", () => {
