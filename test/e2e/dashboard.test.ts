@@ -5,7 +5,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +12,7 @@ import { promisify } from "node:util";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHttpDemo } from "../../scripts/demo/backends.ts";
+import { freePort } from "../sidecar/helpers.ts";
 import { launchChromium } from "./helpers/chromium.ts";
 
 // The functions given to page.waitForFunction run in the browser; this is all of the DOM they use.
@@ -31,14 +31,6 @@ let browser: Browser | undefined;
 const backends: Server[] = [];
 let port = 0;
 let base = "";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 function configFor(ports: number[], version: string) {
   return {

@@ -54,19 +54,36 @@ export async function backend(onConn: (s: net.Socket) => void, opts: net.ServerO
 /** Echoes every byte back and half-closes when the client does. */
 export const echoBackend = () => backend((s) => s.pipe(s));
 
+/**
+ * Ports this process has handed out. Chosen below Linux's ephemeral range (32768-60999), where every port-0
+ * bind in the suite (backends, stand-in servers, clients) lands, so another test file running in parallel
+ * cannot take one between choosing it and using it, and one test never gets the same port twice.
+ */
+const handedOut = new Set<number>();
+
+async function unusedPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    const s = net.createServer();
+    const bound = await new Promise<boolean>((r) => {
+      s.once("error", () => r(false));
+      s.listen(port, "127.0.0.1", () => r(true));
+    });
+    if (!bound) continue;
+    await new Promise((r) => s.close(r));
+    return port;
+  }
+}
+
 /** An address on which nothing listens (connections are refused). */
 export async function deadAddress(): Promise<string> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return `127.0.0.1:${port}`;
+  return `127.0.0.1:${await unusedPort()}`;
 }
 
 /** A free port for listeners that must not use port 0 (several listeners, or a spawned CLI). */
-export async function freePort(): Promise<number> {
-  return Number((await deadAddress()).split(":")[1]);
-}
+export const freePort = unusedPort;
 
 export interface LogLine {
   msg: string;
@@ -205,8 +222,22 @@ export function spawnSidecar(
     exited,
     stderr: () => stderr,
     // Generous: --workers forks processes that each load the sources, slow on a loaded machine.
-    waitForLog: (msg: string, timeoutMs = 30_000) =>
-      waitFor(() => lines.some((l) => l.msg === msg), timeoutMs, `log line "${msg}" (stderr: ${stderr})`),
+    waitForLog: async (msg: string, timeoutMs = 30_000) => {
+      const seen = () => lines.some((l) => l.msg === msg);
+      // An exit ends the wait at once; the failure shows what the program printed (its errors are log lines).
+      await waitFor(
+        () => seen() || child.exitCode !== null || child.signalCode !== null,
+        timeoutMs,
+        `log line "${msg}"`,
+      ).catch(() => undefined);
+      if (seen()) return;
+      const printed = lines
+        .slice(-5)
+        .map((l) => JSON.stringify(l))
+        .join("\n");
+      const state = child.exitCode ?? child.signalCode ?? "still running";
+      throw new Error(`no log line "${msg}" (exit: ${state}); last lines:\n${printed}\nstderr: ${stderr}`);
+    },
   };
 }
 
