@@ -1,5 +1,7 @@
-// npm run profile:worker:instructions [-- --config one|realistic] [-- --requests 1000] [-- --warm 1500] [-- --dist DIR]
-// Instructions per request of the production bundle and of the pass-through worker, counted by valgrind's
+// npm run profile:worker:instructions [-- --config one|realistic|stages] [-- --requests 1000] [-- --warm 1500]
+//   [-- --dist DIR] [-- --only bare,log] [-- --no-passthrough] [-- --v8-flags "--perf-basic-prof"]
+// Instructions per request of the production bundle (or, with --config stages, of the bench's per-stage workers,
+// bench/lib/stage-variants.ts) and of the pass-through worker, counted by valgrind's
 // callgrind around `workerd serve`: the measure that a shared machine does not disturb (CPU time and req/s on a
 // loaded machine move by tens of percent between rounds; these counts by well under 1%). V8 runs with
 // --single-threaded so that optimised code is compiled at the same point in every run; counting starts after a
@@ -13,7 +15,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { probe } from "../bench/lib/http-probe.ts";
 import { freePort, Procs, stop, stopAll, waitForPort } from "../bench/lib/procs.ts";
-import { writePassthroughConfig } from "../bench/workerd/config.ts";
+import { stageSpecs } from "../bench/lib/stage-variants.ts";
+import { writePassthroughConfig, writeSwitchyardConfig } from "../bench/workerd/config.ts";
 import { buildWorker, startTarget } from "./lib/worker-target.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,11 +26,17 @@ const { values } = parseArgs({
     requests: { type: "string", default: "1000" },
     warm: { type: "string", default: "1500" },
     dist: { type: "string" },
+    /** With --config stages: only these variants (comma-separated keys, e.g. bare,log). */
+    only: { type: "string" },
+    /** More V8 flags, e.g. --perf-basic-prof: /tmp/perf-PID.map then names the JIT code's addresses. */
+    "v8-flags": { type: "string" },
+    /** Skip the pass-through worker (its count does not depend on Switchyard's code). */
+    "no-passthrough": { type: "boolean", default: false },
   },
 });
 const tmp = mkdtempSync(join(tmpdir(), "sy-instructions-"));
 const procs = new Procs(join(tmp, "logs"));
-const V8_FLAGS = ["--single-threaded"];
+const V8_FLAGS = ["--single-threaded", ...(values["v8-flags"]?.split(" ") ?? [])];
 
 /** `n` GETs over 4 keep-alive connections; throws on any status other than 200. */
 async function send(port: number, path: string, headers: Record<string, string>, n: number): Promise<void> {
@@ -108,30 +117,64 @@ async function count(
   return total / n;
 }
 
+const k = (x: number) => `${(x / 1000).toFixed(1)}k`;
+
 async function main() {
-  const dist = values.dist ?? buildWorker(root, join(tmp, "dist"), true);
-  const config = values.config === "one" ? "one" : "realistic";
-  const target = await startTarget(root, procs, tmp, config);
+  const config = values.config === "one" || values.config === "stages" ? values.config : "realistic";
+  const target = await startTarget(root, procs, tmp, config === "realistic" ? "realistic" : "one");
   const { wrangler, backends, path, headers } = target;
-  const passthrough = await count(
-    "passthrough",
-    (file, port) => writePassthroughConfig(file, port, backends[0]!, wrangler.compatibilityDate, V8_FLAGS),
-    path,
-    { ...headers, Host: "bench.example.com" },
-  );
+  console.log(`${config} config, ${values.requests} requests after ${values.warm} warm-up ones:`);
+  let passthrough = Number.NaN;
+  if (!values["no-passthrough"]) {
+    passthrough = await count(
+      "passthrough",
+      (file, port) => writePassthroughConfig(file, port, backends[0]!, wrangler.compatibilityDate, V8_FLAGS),
+      path,
+      { ...headers, Host: "bench.example.com" },
+    );
+    console.log(`  pass-through worker   ${k(passthrough)} instructions per request`);
+  }
+  if (config === "stages") return countStages(passthrough, target);
+  const dist = values.dist ?? buildWorker(root, join(tmp, "dist"), true);
   const switchyard = await count(
     "switchyard",
     (file, port) => target.writeSwitchyard(file, port, dist, V8_FLAGS),
     path,
     headers,
   );
-  const k = (x: number) => `${(x / 1000).toFixed(1)}k`;
-  console.log(`${values.config} config, ${values.requests} requests after ${values.warm} warm-up ones:`);
-  console.log(`  pass-through worker   ${k(passthrough)} instructions per request`);
   console.log(`  Switchyard            ${k(switchyard)} instructions per request`);
   console.log(
     `  Switchyard's own      ${k(switchyard - passthrough)} (pass-through / Switchyard = ${(passthrough / switchyard).toFixed(2)})`,
   );
+  console.log(`callgrind files (callgrind_annotate --inclusive=yes FILE): ${tmp}`);
+}
+
+/** Each stage as the difference to "bare"; bare's own row as the difference to the pass-through worker. */
+async function countStages(passthrough: number, target: Awaited<ReturnType<typeof startTarget>>) {
+  const { wrangler, backends, path, headers } = target;
+  let bare = Number.NaN;
+  const only = values.only?.split(",");
+  for (const s of await stageSpecs(root, join(tmp, "stages"), backends)) {
+    if (only && !only.includes(s.key)) continue;
+    const n = await count(
+      s.key,
+      (file, port) =>
+        writeSwitchyardConfig({
+          file,
+          port,
+          wrangler,
+          modules: [{ name: "index.js", path: join(s.dist, "index.js"), kind: "esModule" }],
+          switchyard: s.doc,
+          v8Flags: V8_FLAGS,
+        }),
+      path,
+      { ...headers, Host: s.host },
+    );
+    if (s.key === "bare") bare = n;
+    const base = s.key === "bare" ? passthrough : bare;
+    const what = s.key === "bare" ? "bare − pass-through" : `${s.key} − bare`;
+    console.log(`  ${s.key.padEnd(20)}  ${k(n)} instructions per request; ${what}: ${k(n - base)}`);
+  }
   console.log(`callgrind files (callgrind_annotate --inclusive=yes FILE): ${tmp}`);
 }
 

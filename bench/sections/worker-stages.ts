@@ -1,17 +1,16 @@
 // Per-stage cost of the worker's request path: each stage's cost is the difference between two workers that
 // differ only in that stage, measured in the same run against the same nginx, rounds interleaved. Two measures:
-// workerd's CPU time per request (from /proc, far steadier on a shared machine) and 1/rps differences.
-//   bare      one route, no WAF, no rate limit, log and metrics off (bench/workerd/stages-entry.ts)
-//   proxy     bare − the pass-through worker: the shell, the one-route match and the proxy loop
-//   log       bare + the log line        observe  bare + the metrics point
-//   match     bare with the realistic 200-route table (request matches mid-table) instead of one route
-//   waf       bare + the managed WAF     rate limit  bare + an approximate rate limit on ip.src
+// workerd's CPU time per request (from /proc, far steadier on a shared machine) and 1/rps differences. The
+// variants are in bench/lib/stage-variants.ts; the "proxy" row is bare − the pass-through worker: the shell, the
+// one-route match and the proxy loop.
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { REALISTIC_REQUEST } from "../lib/configs.ts";
 import { type BenchContext, errorText, median } from "../lib/context.ts";
 import { probe } from "../lib/http-probe.ts";
 import { freePort, stop, waitForPort } from "../lib/procs.ts";
 import type { SectionWriter } from "../lib/results.ts";
+import { stageSpecs } from "../lib/stage-variants.ts";
 import { runWrk } from "../lib/wrk.ts";
 import { type WranglerInfo, writePassthroughConfig, writeSwitchyardConfig } from "../workerd/config.ts";
 
@@ -30,62 +29,19 @@ function cpuMicros(pid: number): number {
   return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
 }
 
-async function bundle(ctx: BenchContext, dir: string, log: boolean, metrics: boolean): Promise<string> {
-  const { build } = await import("esbuild");
-  const out = join(dir, `stages-${log ? "log" : "nolog"}-${metrics ? "metrics" : "nometrics"}`);
-  mkdirSync(out, { recursive: true });
-  await build({
-    entryPoints: [join(ctx.root, "bench/workerd/stages-entry.ts")],
-    outfile: join(out, "index.js"),
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*"],
-    minify: true,
-    define: { SY_BENCH_LOG: String(log), SY_BENCH_METRICS: String(metrics) },
-    logLevel: "silent",
-  });
-  return out;
-}
-
 export async function stageCosts(
   ctx: BenchContext,
   sec: SectionWriter,
   wrangler: WranglerInfo,
   backends: string[],
 ): Promise<void> {
-  const configs = await import("../lib/configs.ts");
   const dir = join(ctx.tmp, "stages");
   mkdirSync(dir, { recursive: true });
   const workerd = join(ctx.root, "node_modules/.bin/workerd");
-  const { path, headers } = configs.REALISTIC_REQUEST;
-  const noWaf = { managed: { enabled: false } };
-  const one = (extra: Record<string, unknown> = {}) => ({
-    ...configs.oneRouteConfig(backends[0]!),
-    waf: noWaf,
-    ...extra,
-  });
-  const table = { ...configs.realisticConfig(backends, []).doc, waf: noWaf };
-  const rateLimited = one({
-    rate_limits: [{ name: "per-ip", key: "ip.src", limit: 100_000_000, period: "1m", mode: "approximate" }],
-  });
-  (rateLimited.routes as { rate_limit?: string }[])[0]!.rate_limit = "per-ip";
-
-  const dists = {
-    bare: await bundle(ctx, dir, false, false),
-    log: await bundle(ctx, dir, true, false),
-    metrics: await bundle(ctx, dir, false, true),
-  };
+  const { path, headers } = REALISTIC_REQUEST;
   const specs: { key: string; dist?: string; doc?: unknown; host: string }[] = [
     { key: "passthrough", host: "bench.example.com" },
-    { key: "bare", dist: dists.bare, doc: one(), host: "bench.example.com" },
-    { key: "log", dist: dists.log, doc: one(), host: "bench.example.com" },
-    { key: "observe", dist: dists.metrics, doc: one(), host: "bench.example.com" },
-    { key: "match", dist: dists.bare, doc: table, host: configs.REALISTIC_REQUEST.host },
-    { key: "waf", dist: dists.bare, doc: one({ waf: undefined }), host: "bench.example.com" },
-    { key: "rate_limit", dist: dists.bare, doc: rateLimited, host: "bench.example.com" },
+    ...(await stageSpecs(ctx.root, dir, backends)),
   ];
   const live: StageVariant[] = [];
   for (const s of specs) {
