@@ -57,6 +57,8 @@ export interface HaproxyOptions {
   /** nbthread (default 1); "default" leaves it out, so HAProxy runs one thread per core it may use. */
   threads?: number | "default";
   label: string;
+  /** A program to run HAProxy under, with its options (valgrind for scripts/count-sidecar-costs.ts). */
+  wrap?: string[];
 }
 
 /** HAProxy with one thread unless asked: workerd runs a worker's JavaScript on one thread, and the machine has 2 cores. */
@@ -80,8 +82,9 @@ backend be
   server s1 ${o.backend} maxconn ${maxconn}
 `,
   );
-  const child = procs.start(o.label, "haproxy", ["-db", "-f", conf], { nofile: NOFILE });
-  await waitForPort(o.listen, 10_000, child);
+  const [cmd, ...pre] = [...(o.wrap ?? []), "haproxy"];
+  const child = procs.start(o.label, cmd!, [...pre, "-db", "-f", conf], { nofile: NOFILE });
+  await waitForPort(o.listen, o.wrap ? 120_000 : 10_000, child);
   return child;
 }
 
