@@ -126,8 +126,9 @@ export function tcpConfig(
   };
 }
 
-export async function connect(port: number, host = "127.0.0.1"): Promise<net.Socket> {
-  const s = net.connect({ port, host, allowHalfOpen: true });
+/** A client connection; `localAddress` picks the address it comes from (any of 127.0.0.0/8 works on Linux). */
+export async function connect(port: number, host = "127.0.0.1", localAddress?: string): Promise<net.Socket> {
+  const s = net.connect({ port, host, allowHalfOpen: true, localAddress });
   await once(s, "connect");
   // Cleanup resets whatever a test left open; tests that care listen for "error" themselves.
   s.on("error", () => {});

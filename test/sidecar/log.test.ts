@@ -1,6 +1,6 @@
 // The per-connection log line is serialized by hand (l4-sidecar/src/log.ts): it must be the line pino writes.
 import { describe, expect, it, vi } from "vitest";
-import { type ConnectionLine, createLogger, logConnection } from "../../l4-sidecar/src/log.ts";
+import { type ConnectionLine, createLogger, logConnection, quote } from "../../l4-sidecar/src/log.ts";
 
 function capture(level = "info") {
   const lines: string[] = [];
@@ -52,6 +52,30 @@ describe("connection log line", () => {
     expect(lines).toEqual([]);
     logConnection(log, "warn", full);
     expect(lines).toHaveLength(1);
+  });
+});
+
+describe("quote", () => {
+  it("is JSON.stringify for every string: plain ASCII, the characters JSON escapes, and beyond ASCII", () => {
+    const samples = [
+      "",
+      "redis",
+      "10.0.0.8:6379",
+      "[::1]:5",
+      "a b~",
+      'q"',
+      "b\\s",
+      "\u0000",
+      "\u001f",
+      "\u007f",
+      "\u0080",
+      "é",
+      "\u2028",
+      "\ud800",
+      "😀",
+      "tab\tnl\n",
+    ];
+    for (const s of samples) expect(quote(s)).toBe(JSON.stringify(s));
   });
 });
 

@@ -260,4 +260,18 @@ describe("sidecar proxying", () => {
     expect(line.client).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(typeof line.duration_ms).toBe("number");
   });
+
+  it("names the client by its address in the log line, whatever the width of each part", async () => {
+    const b = await echoBackend();
+    const { port, connections } = await startSidecar(tcpConfig([b.address]));
+    const from = ["127.0.10.200", "127.255.0.9", "127.100.99.1"];
+    for (const address of from) {
+      const c = await connect(port, "127.0.0.1", address);
+      const reply = readAll(c);
+      c.end("x");
+      expect((await reply).toString()).toBe("x");
+    }
+    await waitFor(() => connections().length === from.length);
+    expect(connections().map((l) => String(l.client).replace(/:\d+$/, ""))).toEqual(from);
+  });
 });
