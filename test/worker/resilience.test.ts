@@ -244,6 +244,37 @@ describe("timeouts", () => {
   });
 });
 
+describe("abort signals", () => {
+  /** The signal each attempt's fetch got, for a route with the given retry settings. */
+  async function signals(
+    retry: Record<string, unknown>,
+    hedge = false,
+  ): Promise<(AbortSignal | undefined)[]> {
+    const seen: (AbortSignal | undefined)[] = [];
+    const fetcher = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(init?.signal ?? undefined);
+      return new Response("ok");
+    }) as typeof fetch;
+    const backends = hedge
+      ? [{ url: "http://10.0.0.1" }, { url: "http://10.0.0.2" }]
+      : [{ url: "http://10.0.0.1" }];
+    const { call } = makeCaller(
+      { services: [{ name: "s", backends, retry }], routes: [{ name: "all", service: "s" }] },
+      { fetcher },
+    );
+    expect((await call("http://lb.test/x")).status).toBe(200);
+    return seen;
+  }
+
+  it("gives an attempt a signal only when something may abort it while the request goes on", async () => {
+    // Only the total timeout: it ends the request, and the runtime cancels what is still in flight.
+    expect(await signals({ timeout: "5s" })).toEqual([undefined]);
+    // A per-try timer shorter than the total timeout aborts its attempt, and a losing hedge is cancelled.
+    expect((await signals({ timeout: "5s", per_try_timeout: "1s" }))[0]).toBeInstanceOf(AbortSignal);
+    expect((await signals({ timeout: "5s", hedge: "1s" }, true))[0]).toBeInstanceOf(AbortSignal);
+  });
+});
+
 describe("hedging", () => {
   it("sends a hedge to another backend after the delay and takes the first good answer", async () => {
     const slow = await chaos.spawn("hang");

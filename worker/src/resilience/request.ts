@@ -23,7 +23,7 @@ export interface ResilientRequest {
   run(
     body: ReplayableBody,
     select: LoopInputSelect,
-    send: (index: number, headers: HeaderRecord, signal: AbortSignal) => Promise<Response>,
+    send: (index: number, headers: HeaderRecord, signal: AbortSignal | undefined) => Promise<Response>,
     headers: HeaderRecord,
   ): Promise<LoopResult>;
   /** Headers the client's response gets: the request id, and the attempts header when the policy names one. */

@@ -119,8 +119,8 @@ export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
           headers: attemptHeaders,
           body: body.stream(),
           redirect: "manual",
-          signal,
         };
+        if (signal !== undefined) init.signal = signal;
         if (rewriteHost === undefined) return fetcher(upstreamUrl(backend.base, path, search), init);
         // fetch() takes the Host from the URL and ignores a Host header (see docs), so a host rewrite changes the
         // URL; in production cf.resolveOverride keeps the connection going to the backend's own name.
