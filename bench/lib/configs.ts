@@ -22,8 +22,10 @@ export const REALISTIC_REQUEST = {
   host: "app-13.example.com",
   path: "/api/v1/orders/12345?page=2&sort=desc",
   headers: {
-    // What Cloudflare's edge adds; the worker takes ip.src (the rate-limit key) from it and from nothing else.
+    // What Cloudflare's edge adds to every request: the client's address (the worker takes ip.src, the rate-limit
+    // key, from it and from nothing else) and the Ray ID (the worker's request id, see docs/routing.md).
     "CF-Connecting-IP": "203.0.113.7",
+    "CF-Ray": "8c1f4e2a9b3d5f70-AMS",
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) bench",
     Accept: "application/json",
     "Accept-Language": "en-US,en;q=0.9",

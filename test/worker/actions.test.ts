@@ -227,6 +227,61 @@ describe("forwarding headers", () => {
     expect(logs.map((l) => JSON.parse(l).request_id)).toEqual(ids);
   });
 
+  it("takes the request id from CF-Ray, and leaves a backend's response as it is when nothing must change", async () => {
+    const ray = "8c1f4e2a9b3d5f70-AMS";
+    const { call, logs } = makeCaller({
+      services,
+      routes: [{ name: "r", match: { host: "h.test" }, service: "a" }],
+    });
+    // The echo backend answers with `connection: x-private-hop`: a copy drops that header; no X-Request-Id is added.
+    const res = await call("http://h.test/", { headers: { "cf-ray": ray } });
+    const got = (await res.json()) as Echo;
+    expect(got.headers["x-request-id"]).toBe(ray);
+    expect(res.headers.get("x-private-hop")).toBeNull();
+    expect(res.headers.get("x-request-id")).toBeNull();
+    expect(JSON.parse(logs[0]!).request_id).toBe(ray);
+    // Answers Switchyard builds carry it.
+    const missing = await call("http://nowhere.test/", { headers: { "cf-ray": ray } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("x-request-id")).toBe(ray);
+    // A CF-Ray that is not an id (too long, or with spaces) is not taken.
+    const odd = await call("http://nowhere.test/", { headers: { "cf-ray": "x y" } });
+    expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("passes a backend's own Response through untouched, and copies it when a header must change", async () => {
+    const answers: Response[] = [];
+    const fetcher = (async () => {
+      const r = new Response("ok", { headers: { "x-from": "backend" } });
+      answers.push(r);
+      return r;
+    }) as typeof fetch;
+    const doc = {
+      services: [{ name: "s", backends: [{ url: "http://10.0.0.1" }] }],
+      routes: [
+        { name: "plain", match: { host: "plain.test" }, service: "s" },
+        {
+          name: "modified",
+          match: { host: "modified.test" },
+          service: "s",
+          response_headers: { set: { "x-r": "1" } },
+        },
+      ],
+    };
+    const { call } = makeCaller(doc, { fetcher });
+    const ray = { "cf-ray": "8c1f4e2a9b3d5f70-AMS" };
+    expect(await call("http://plain.test/", { headers: ray })).toBe(answers[0]);
+    // Without a CF-Ray the client gets X-Request-Id, so the response is copied to add it.
+    const withId = await call("http://plain.test/");
+    expect(withId).not.toBe(answers[1]);
+    expect(withId.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    // A route whose steps write response headers always gets a copy.
+    const modified = await call("http://modified.test/", { headers: ray });
+    expect(modified).not.toBe(answers[2]);
+    expect(modified.headers.get("x-r")).toBe("1");
+    expect(modified.headers.get("x-from")).toBe("backend");
+  });
+
   it("keeps a trusted client's X-Request-Id and extends its X-Forwarded-For", async () => {
     const { call } = makeCaller({ ...base, forwarding: { trusted_proxies: ["10.0.0.0/8"] } });
     const res = await call("http://h.test/", {

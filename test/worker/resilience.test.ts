@@ -112,10 +112,11 @@ describe("retries", () => {
     for (let i = 0; i < 4; i++) {
       const res = await call("http://lb.test/x");
       expect(res.status).toBe(200);
-      counts.push(res.headers.get("x-switchyard-attempts")!);
+      counts.push(res.headers.get("x-switchyard-attempts") ?? "none");
       await res.arrayBuffer();
     }
-    expect(counts.sort()).toEqual(["1", "1", "2", "2"]);
+    // Written only when there was more than one attempt.
+    expect(counts.sort()).toEqual(["2", "2", "none", "none"]);
     const retried = [0, 1, 2, 3].map(log).find((l) => l.attempts.length === 2)!;
     expect(retried.attempts.map((a) => [a.n, a.outcome, a.status])).toEqual([
       [1, "response", 503],

@@ -1,7 +1,7 @@
 // The one file that knows the order of the stages. Keep this diagram true to switchyard() and routeSteps() below:
 //
-//   early       request id, client IP (CF-Connecting-IP), normalized host, the URL parsed once, the method and
-//               the headers read from workerd once (request-headers.ts)
+//   early       request id (CF-Ray, else generated), client IP (CF-Connecting-IP), normalized host, the URL
+//               parsed once, the method and the headers read from workerd once (request-headers.ts)
 //   config      compiled runtime for the live config (KV over env.SWITCHYARD) → or 500 SY_CONFIG_INVALID
 //   admin       paths under admin.prefix (default /__switchyard/) → the admin API and dashboard, never a backend
 //               (with the default prefix when no config is valid, so PUT /config can fix it)
@@ -27,7 +27,8 @@
 //     observe     each outcome feeds outlier detection (ejections reported to the HealthChecker object)
 //   ── after the answer, for every request ──
 //   errors      any ProxyError → JSON { error: { code, message }, request_id }
-//   x-request-id  on every response, written where each answer is built (never copied on for it)
+//   x-request-id  on every answer Switchyard builds, written where it is built; on a backend's response only when
+//               the id is not its CF-Ray (the client has that already), so such a response passes through uncopied
 //   observe     one metrics point (isolate batch → MetricsAggregator object, and Workers Analytics Engine);
 //               not for admin requests
 //   log         one structured JSON line per request, whatever happened
@@ -59,7 +60,7 @@ import { wafStep } from "./waf/stage.ts";
 export interface AppOptions {
   /** Where log lines go; console.log by default (Workers Logs / wrangler tail pick it up). */
   log?: (line: string) => void;
-  /** Makes request ids; defaults to crypto.randomUUID. */
+  /** Makes request ids for requests without a CF-Ray; defaults to crypto.randomUUID. */
   generateId?: () => string;
   /** The upstream fetch; injectable so a unit test can play the backend (integration tests use real servers). */
   fetcher?: typeof fetch;
@@ -85,7 +86,10 @@ export function routeSteps(plan: RoutePlan, runtime: Runtime): Steps {
       ? redirectAnswer(route)
       : plan.kind === "respond"
         ? respondAnswer(route)
-        : proxyAnswer(plan);
+        : proxyAnswer(
+            plan,
+            steps.some((s) => s.after !== undefined),
+          );
   return {
     steps,
     answer,
@@ -139,7 +143,7 @@ export function createApp(options: AppOptions = {}): SwitchyardApp {
   // a catch-all Hono app in front of it cost ~14k instructions a request (2.6% of a pass-through worker's
   // whole request) for a context this path does not use.
   async function switchyard(req: Request, env: Env, executionCtx: ExecutionContext | undefined) {
-    const sy = startRequest(req, generateId());
+    const sy = startRequest(req, generateId);
     const c: Ctx = {
       req,
       env,

@@ -35,6 +35,11 @@ export interface RateLimitVerdict {
 
 export interface RequestContext {
   requestId: string;
+  /**
+   * The request id is the request's CF-Ray: the client gets it on every response from Cloudflare's edge, so a
+   * backend's response is not copied only to add X-Request-Id (answers Switchyard builds carry it always).
+   */
+  idIsRay: boolean;
   /** The request method, read once. */
   method: string;
   /** The client's headers, read from workerd once for every stage that needs them all (request-headers.ts). */

@@ -29,7 +29,8 @@ export interface Step {
   /**
    * On the answer, innermost step first, for every step whose `before` let the request through. `own`: the
    * answer is an error Switchyard generated (a thrown ProxyError), not the backend's or the route's.
-   * Returns the response to go on with. Its headers are mutable: every answer is a Response this worker built.
+   * Returns the response to go on with. Its headers are mutable: an answer is a Response this worker built, and
+   * on a route with `after` parts the proxy copies a backend's response (stages/proxy.ts).
    */
   readonly after?: (c: Ctx, sy: RequestContext, res: Response, own: boolean) => Response;
 }

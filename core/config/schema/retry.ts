@@ -85,6 +85,6 @@ export function retryDescriptions(d: Describe): void {
       "Hedging: when the first attempt of an idempotent request without a body has not answered after this " +
       "delay, send a second one to another backend and use the first good response. Default: unset (off).",
     attempt_header: `Request header telling the backend which attempt it is serving (1, 2, …); "" turns it off. Default "${D.attemptHeader}".`,
-    attempts_header: `Response header telling the client how many attempts were made; "" turns it off. Default "${D.attemptsHeader}".`,
+    attempts_header: `Response header telling the client how many attempts were made, when there was more than one; "" turns it off. Default "${D.attemptsHeader}".`,
   });
 }

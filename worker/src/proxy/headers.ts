@@ -31,6 +31,17 @@ const HOP_BY_HOP = [
 ];
 /** Hop-by-hop names workerd's HTTP layer passes on in responses (it drops the rest of HOP_BY_HOP itself). */
 const PASSED_ON = ["proxy-connection", "proxy-authenticate"];
+/** Connection options that name nothing workerd passes on: "close", and the hop-by-hop headers it drops. */
+const DROPPED_BY_RUNTIME = new Set(["close", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"]);
+
+/** A Connection header names a header workerd would pass on to the client (so a copy must remove it). */
+function namesPassedOn(connection: string): boolean {
+  for (const listed of connection.split(",")) {
+    const n = listed.trim().toLowerCase();
+    if (n && !DROPPED_BY_RUNTIME.has(n)) return true;
+  }
+  return false;
+}
 
 /**
  * What one forwarding setup removes from and writes into a request, compiled once per config (and per attempt
@@ -137,32 +148,50 @@ export function upstreamRequestHeaders(
 }
 
 /**
- * The client's copy of a backend response: one copy of its status and headers (fetched headers are
- * immutable), hop-by-hop ones removed, `set` written.
+ * What the client gets for a backend's response: the response itself when nothing about it must change (no
+ * header to write, no hop-by-hop header the runtime passes on, its own body, and `writable` false), else one
+ * copy of its status and headers (fetched headers are immutable; ~25k instructions, and as much again for the
+ * header calls around it) with the hop-by-hop ones removed and `set` written. `writable`: later steps write
+ * headers (the route has steps with an `after` part). `body`: a stream that replaces the backend's.
  */
 export function downstreamResponse(
   res: Response,
-  body: ReadableStream<Uint8Array> | null,
+  body: ReadableStream<Uint8Array> | undefined,
   set: HeaderPairs,
+  writable: boolean,
 ): Response {
-  const out = new Response(body, res);
-  finishDownstream(out.headers, res.headers, set);
+  const upstream = res.headers;
+  const connection = upstream.get("connection");
+  const passed = PASSED_ON.filter((name) => upstream.has(name));
+  const unchanged =
+    !writable &&
+    body === undefined &&
+    set.length === 0 &&
+    passed.length === 0 &&
+    (connection === null || !namesPassedOn(connection));
+  if (unchanged) return res;
+  const out = new Response(body ?? res.body, res);
+  finishDownstream(out.headers, connection, passed, set);
   return out;
 }
 
 /** The headers of a backend response as downstreamResponse() leaves them, for a response built by hand. */
 export function downstreamHeaders(upstream: Headers, set: HeaderPairs): Headers {
   const headers = new Headers(upstream);
-  finishDownstream(headers, upstream, set);
+  finishDownstream(headers, upstream.get("connection"), PASSED_ON, set);
   return headers;
 }
 
 /**
- * Removes the hop-by-hop headers the runtime passes on (those the Connection header lists, and the proxy ones),
- * then writes `set`. A handful of calls: a loop over every name would cost more than it saves.
+ * Removes the hop-by-hop headers the runtime passes on (those the Connection header lists, and the proxy ones
+ * in `passed`), then writes `set`. A handful of calls: a loop over every name would cost more than it saves.
  */
-function finishDownstream(headers: Headers, upstream: Headers, set: HeaderPairs): void {
-  const connection = upstream.get("connection");
+function finishDownstream(
+  headers: Headers,
+  connection: string | null,
+  passed: readonly string[],
+  set: HeaderPairs,
+): void {
   if (connection !== null) {
     for (const listed of connection.split(",")) {
       const n = listed.trim().toLowerCase();
@@ -170,7 +199,7 @@ function finishDownstream(headers: Headers, upstream: Headers, set: HeaderPairs)
     }
     headers.delete("connection");
   }
-  for (const name of PASSED_ON) headers.delete(name);
+  for (const name of passed) headers.delete(name);
   for (const [name, value] of set) headers.set(name, value);
 }
 

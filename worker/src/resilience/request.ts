@@ -26,8 +26,12 @@ export interface ResilientRequest {
     send: (index: number, headers: HeaderRecord, signal: AbortSignal | undefined) => Promise<Response>,
     headers: HeaderRecord,
   ): Promise<LoopResult>;
-  /** Headers the client's response gets: the request id, and the attempts header when the policy names one. */
-  responseHeaders(requestId: string, attempts: number): HeaderPairs;
+  /**
+   * Headers a backend's response gets: the request id (unless it is the CF-Ray the client gets anyway), and the
+   * attempts header when the policy names one and there was more than one attempt (its absence means one: so
+   * the usual answer, one attempt, needs no copy of the backend's response).
+   */
+  responseHeaders(sy: RequestContext, attempts: number): HeaderPairs;
 }
 
 type LoopInputSelect = (tried: ReadonlySet<number>, fresh: boolean) => number | undefined;
@@ -93,9 +97,9 @@ export function resilientRequest(
         },
       });
     },
-    responseHeaders(requestId, attempts) {
-      const set: HeaderPairs = [["x-request-id", requestId]];
-      if (policy.attemptsHeader) set.push([policy.attemptsHeader, String(attempts)]);
+    responseHeaders(sy, attempts) {
+      const set: HeaderPairs = sy.idIsRay ? [] : [["x-request-id", sy.requestId]];
+      if (policy.attemptsHeader && attempts > 1) set.push([policy.attemptsHeader, String(attempts)]);
       return set;
     },
   };

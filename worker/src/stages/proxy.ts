@@ -62,8 +62,11 @@ async function affinityFor(pool: ServicePool, secret: string | undefined, sy: Re
   return { key, pinned } satisfies Affinity;
 }
 
-/** The proxy loop of one forwarding route; `pick` chooses its service (one, or a weighted split). */
-export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
+/**
+ * The proxy loop of one forwarding route; `pick` chooses its service (one, or a weighted split). `writable`:
+ * the route's steps write headers into the answer, so a backend's response is always copied.
+ */
+export function proxyAnswer(plan: RoutePlan & { kind: "forward" }, writable: boolean): Answer {
   const route = plan.route;
   const pick = plan.pick;
   const modifiers = plan.requestHeaders;
@@ -146,14 +149,15 @@ export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
         await signAffinity(affinity.key, pool.name, backend.id, expires),
       );
     }
-    const set = resilience.responseHeaders(sy.requestId, attempts);
+    const set = resilience.responseHeaders(sy, attempts);
     if (res.status === 101 && res.webSocket) {
       end();
       const headers = downstreamHeaders(res.headers, set);
       return new Response(null, { status: 101, webSocket: res.webSocket, headers });
     }
-    const stream = res.body && pool.selector.onEnd ? onBodyDone(res.body, end) : res.body;
-    if (stream === res.body) end();
-    return downstreamResponse(res, stream, set);
+    const backendBody = res.body;
+    const counted = backendBody && pool.selector.onEnd ? onBodyDone(backendBody, end) : undefined;
+    if (counted === undefined) end();
+    return downstreamResponse(res, counted, set, writable);
   };
 }

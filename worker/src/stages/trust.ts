@@ -2,14 +2,16 @@
 // X-Forwarded-For extended, in prepare); everyone else gets a fresh id.
 import type { RequestContext } from "../context.ts";
 import type { Runtime } from "../runtime.ts";
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+import { validRequestId } from "./early.ts";
 
 export function trustClient(sy: RequestContext, runtime: Runtime): void {
   const trusted = runtime.trusted;
   sy.trusted = sy.clientIp !== "" && trusted.size > 0 && trusted.hasText(sy.clientIp);
   if (sy.trusted) {
     const incoming = sy.headers.get("x-request-id");
-    if (incoming && REQUEST_ID.test(incoming)) sy.requestId = incoming;
+    if (incoming && validRequestId(incoming)) {
+      sy.requestId = incoming;
+      sy.idIsRay = false;
+    }
   }
 }
