@@ -7,7 +7,7 @@ import { CleanMemo, PART_BIT } from "./clean-memo.ts";
 import type { Hit } from "./detect/hit.ts";
 import type { Inspection } from "./inspect.ts";
 import { MANAGED_RULES, type ManagedRule, type Part, SEVERITY_SCORE } from "./managed-rules.ts";
-import { HEX } from "./normalize.ts";
+import { generalNormal, HEX, type SimpleScan, scanSimple } from "./normalize.ts";
 import { NORMAL, PipelineTree, pipelineName } from "./pipelines.ts";
 import { ARGUMENT_LOOK_CHARS, argumentValueAnomalies, needsALook } from "./protocol.ts";
 
@@ -180,13 +180,28 @@ function ruleSet(rules: PreparedRule[]): RuleSet {
 /** The decoded form every text pipeline starts from (the fused NORMAL prefix). */
 const NORMAL_FORM = PIPELINES.intern(NORMAL);
 
+const scan: SimpleScan = { text: undefined, bits: 0 };
+
 /**
- * The filter characters of a value and of its decoded forms: one pass over the raw value, and a second over its
- * normal form only when decoding may add characters that pass cannot see. `forms`: PipelineTree.text's memo.
+ * The filter characters of a value and of its decoded forms, with its normal form stored in `forms` (most
+ * values: one pass computes both). Otherwise one pass over the raw value, and a second over its normal form
+ * only when decoding may add characters that pass cannot see. `forms`: PipelineTree.text's memo.
  */
 function valueMask(forms: Array<string | undefined>): number {
-  const m = scanMask(forms[0]!);
-  return (m & DECODES) === 0 ? m : (m | scanMask(PIPELINES.text(NORMAL_FORM, forms))) & ~DECODES;
+  const raw = forms[0]!;
+  scanSimple(raw, CHAR_BIT, PERCENT_BIT, scan);
+  if (scan.text !== undefined) {
+    // The single pass took it: its normal form is one round of ASCII decoding and lower case, which adds no
+    // filter character the raw scan did not count (DECODES is never set for such a value).
+    forms[NORMAL_FORM] = scan.text;
+    scan.text = undefined;
+    return scan.bits;
+  }
+  const m = scanMask(raw);
+  if ((m & DECODES) === 0) return m;
+  const normal = generalNormal(raw);
+  forms[NORMAL_FORM] = normal;
+  return (m | scanMask(normal)) & ~DECODES;
 }
 
 /** Where a rule matched in text, or undefined. */

@@ -135,10 +135,20 @@ for (let i = 0; i < 16; i++) {
 // (&), escapes (\), NUL, and whitespace other than space and newline (CR, tab, vertical tab, form feed).
 const NOT_SIMPLE = new Uint8Array(128);
 for (const c of "%+&\\\u0000\r\t\u000b\f") NOT_SIMPLE[c.charCodeAt(0)] = 1;
-const ASCII = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
 
 /** Longer values take the general path: its native decoder beats a JavaScript loop on long input. */
 const SIMPLE_MAX_LENGTH = 1024;
+const ASCII = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
+
+/** What scanSimple() found: the normal form (undefined: the value needs the general path) and the caller's bits. */
+export interface SimpleScan {
+  text: string | undefined;
+  /** The OR of charBits over the raw characters, with escapeBit and charBits of the character for each %XX. */
+  bits: number;
+}
+
+const NO_BITS = new Int32Array(128);
+const scratch: SimpleScan = { text: undefined, bits: 0 };
 
 /**
  * normal() for the common value in one scan: ASCII only, %XX escapes of ASCII characters, + for space, and
@@ -146,34 +156,57 @@ const SIMPLE_MAX_LENGTH = 1024;
  * what that path returns (one decoding round, then only case folding).
  */
 export function simpleNormal(raw: string): string | undefined {
+  scanSimple(raw, NO_BITS, 0, scratch);
+  return scratch.text;
+}
+
+/**
+ * simpleNormal() and, in the same pass, the OR of a per-character table over the value (the engine's pre-filter
+ * mask), so a value is read once.
+ */
+export function scanSimple(raw: string, charBits: Int32Array, escapeBit: number, out: SimpleScan): void {
+  out.text = undefined;
   const n = raw.length;
-  if (n > SIMPLE_MAX_LENGTH) return undefined;
-  let out = "";
-  let from = 0;
+  if (n > SIMPLE_MAX_LENGTH) return;
+  let bits = 0;
+  let upper = false;
   let prev = 0;
+  // The decoded text so far, up to `from`, built only at escapes and pluses (most values have few).
+  let text = "";
+  let from = 0;
   for (let i = 0; i < n; i++) {
     let c = raw.charCodeAt(i);
     if (c === 37 /* % */) {
-      if (i + 2 >= n) return undefined;
+      if (i + 2 >= n) return;
       const a = raw.charCodeAt(i + 1);
       const b = raw.charCodeAt(i + 2);
       const hi = a < 128 ? HEX[a]! : -1;
       const lo = b < 128 ? HEX[b]! : -1;
       // Malformed, or a byte of a multi-byte character: the general path's decoders handle those.
-      if (hi < 0 || hi > 7 || lo < 0) return undefined;
+      if (hi < 0 || hi > 7 || lo < 0) return;
       c = hi * 16 + lo;
-      out += raw.slice(from, i) + ASCII[c];
+      bits |= escapeBit | charBits[c]!;
+      text += raw.slice(from, i) + ASCII[c];
       i += 2;
       from = i + 1;
-    } else if (c === 43 /* + */) {
-      c = 32;
-      out += `${raw.slice(from, i)} `;
-      from = i + 1;
-    } else if (c > 127) return undefined;
-    if (NOT_SIMPLE[c] === 1 || (c === 32 && prev === 32)) return undefined;
+    } else if (c > 127) return;
+    else {
+      bits |= charBits[c]!;
+      if (c === 43 /* + */) {
+        c = 32;
+        text += `${raw.slice(from, i)} `;
+        from = i + 1;
+      }
+    }
+    if (NOT_SIMPLE[c] === 1 || (c === 32 && prev === 32)) return;
+    if (c >= 65 && c <= 90) upper = true;
     prev = c;
   }
-  return (from === 0 ? raw : out + raw.slice(from)).toLowerCase();
+  if (from === 0) text = raw;
+  else if (from < n) text += raw.slice(from);
+  // Case folding only when there is a capital: it copies the whole text otherwise for nothing.
+  out.text = upper ? text.toLowerCase() : text;
+  out.bits = bits;
 }
 
 /** The general form most rules match: decoded, de-entitied, NUL-free, NFKC, lower case, whitespace compressed. */
