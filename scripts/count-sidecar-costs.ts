@@ -1,4 +1,5 @@
-// npm run profile:sidecar [-- --connections 3000] [-- --warm 8000] [-- --no-instructions]
+// npm run profile:sidecar [-- --connections 10000] [-- --warm 8000] [-- --no-instructions]
+//   [-- --v8-flags "--perf-basic-prof"] (the sidecar's JIT code is then named in /tmp/perf-PID.map)
 // What one short connection costs the sidecar (native engine, one process) and HAProxy (mode tcp, nbthread 1),
 // counted rather than timed, so a shared machine does not move the figures: system calls per connection by name
 // (perf's syscall tracepoints, or strace -c where perf cannot), voluntary context switches, and user-space
@@ -17,9 +18,10 @@ import { NOFILE, startHaproxy, startNginx } from "../bench/lib/servers.ts";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
-    connections: { type: "string", default: "3000" },
+    connections: { type: "string", default: "10000" },
     warm: { type: "string", default: "8000" },
     "no-instructions": { type: "boolean", default: false },
+    "v8-flags": { type: "string", default: "" },
     /** Internal: only make the connections, to this port (the process the syscall counter runs). */
     client: { type: "string" },
   },
@@ -70,7 +72,7 @@ const targets: Target[] = [
     name: "sidecar --workers 1 (native engine)",
     async start(wrap, listen, backend) {
       // Under callgrind V8 compiles on the main thread, at the same point in every run.
-      const v8 = wrap.length ? ["--single-threaded"] : [];
+      const v8 = wrap.length ? ["--single-threaded", ...values["v8-flags"].split(" ").filter(Boolean)] : [];
       const [cmd, ...args] = [...wrap, process.execPath, ...v8, join(root, "l4-sidecar/src/main.ts")];
       args.push("--config", sidecarConfig(listen, backend), "--workers", "1");
       const child = procs.start(`sidecar-${listen}`, cmd!, args, {

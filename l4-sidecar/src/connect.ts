@@ -1,8 +1,10 @@
 // Opens a TCP connection to a backend with a deadline, as a raw stream (io/raw.ts) or, in fallback mode, a
 // net.Socket stream. The timer is cleared on connect or error, and every failure becomes one ConnectError with
 // a stable code and the original error as `cause` (as undici does).
+
 import { lookup } from "node:dns/promises";
 import net from "node:net";
+import { performance } from "node:perf_hooks";
 import { rawConnect } from "./io/raw.ts";
 import { SocketStream } from "./io/socket.ts";
 import type { Stream } from "./io/stream.ts";

@@ -10,6 +10,7 @@
 //   closed(bytes, by) ──▶ log
 //
 // A data path performs each action and reports what happened next; it decides nothing itself.
+import { performance } from "node:perf_hooks";
 import type { IpSet } from "../../core/rules/ip.ts";
 import type { ConnectErrorCode } from "./connect.ts";
 import type { ListenerSettings } from "./listener-common.ts";
@@ -51,6 +52,7 @@ export interface Clock {
   wall(): number;
   mono(): number;
 }
+// `performance` comes from node:perf_hooks: the global of that name is a getter that runs on every read.
 const SYSTEM_CLOCK: Clock = { wall: Date.now, mono: () => performance.now() };
 
 /** Things worth a line of their own, beside the connection's. */

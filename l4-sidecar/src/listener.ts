@@ -7,7 +7,9 @@
 // SWITCHYARD_L4_DATA_PATH=raw|socket asks for it. Connections are raw streams on Node's TCP handles (io/raw.ts)
 // when Node's internals allow it, net.Socket streams otherwise; everything past accept and connect works on the
 // Stream interface either way.
+
 import net from "node:net";
+import { performance } from "node:perf_hooks";
 import { ConnectError, connectBackend } from "./connect.ts";
 import { type Action, type Connection, type Level, ListenerPolicy } from "./connection.ts";
 import { RawStream, rawTcpAvailable, type TcpHandle } from "./io/raw.ts";

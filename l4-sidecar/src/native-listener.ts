@@ -3,8 +3,10 @@
 // actions into engine calls: accept → accepted, more bytes → prelude (read with engine.peek(), the client's bytes
 // stay queued for the backend), connected / connect failed, close → closed. A backend given by name is resolved
 // here, its addresses tried in turn within the connect deadline.
+
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import { performance } from "node:perf_hooks";
 import { ConnectError, type ConnectErrorCode, withDeadline } from "./connect.ts";
 import { type Action, type Connection, type Level, ListenerPolicy } from "./connection.ts";
 import {

@@ -184,8 +184,11 @@ export class ServicePool {
     if (failure) state.connectErrors[failure]++;
     else state.total++;
     const passive = this.passive;
+    // Only a failure can eject: a success does not count the ejected backends.
     const room =
-      !passive || this.ejectedCount(now) < ejectionCap(this.backends.length, passive.max_ejection_percent);
+      !failure ||
+      !passive ||
+      this.ejectedCount(now) < ejectionCap(this.backends.length, passive.max_ejection_percent);
     const ejected = state.ejection?.observe(failure === undefined, now, room) ?? false;
     if (ejected) {
       state.ejections++;

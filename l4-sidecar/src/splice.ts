@@ -2,6 +2,7 @@
 // last chunk is queued on the destination, and resumes once that write flushed), a FIN on one side becomes a
 // FIN on the other (half-close), and a reset or error on one side resets the other. Both sides closed or
 // reset: `onDone` runs once with the outcome. Idle time is tracked here and enforced by the listener's sweep.
+import { performance } from "node:perf_hooks";
 import { QUEUED, type Stream, type StreamSink } from "./io/stream.ts";
 
 export type CloseReason =

@@ -46,6 +46,18 @@ describe("connection log line", () => {
     }
   });
 
+  it("names each line's own listener, service, backend and close reason when they change from line to line", () => {
+    const { log, lines } = capture();
+    const entries: ConnectionLine[] = [
+      { ...full, listener: "a", service: "s1", backend: "10.0.0.1:1", closed_by: "client" },
+      { ...full, listener: "b", service: "s2", backend: "10.0.0.2:2", closed_by: "backend" },
+      { ...full, listener: "a", service: "s1", backend: "10.0.0.1:1", closed_by: "client" },
+      { ...full, listener: 'q"uote', service: "s1", backend: "10.0.0.2:2", closed_by: "idle-timeout" },
+    ];
+    for (const e of entries) logConnection(log, "info", e);
+    expect(lines.map((l) => JSON.parse(l))).toEqual(entries.map((e) => expect.objectContaining(e)));
+  });
+
   it("writes nothing below the configured level", () => {
     const { log, lines } = capture("warn");
     logConnection(log, "info", full);
