@@ -249,7 +249,7 @@ describe("forwarding headers", () => {
     expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("passes a backend's own Response through untouched, and copies it when a header must change", async () => {
+  it("passes a backend's own Response through untouched, and copies it when a header is written", async () => {
     const answers: Response[] = [];
     const fetcher = (async () => {
       const r = new Response("ok", { headers: { "x-from": "backend" } });
@@ -257,7 +257,10 @@ describe("forwarding headers", () => {
       return r;
     }) as typeof fetch;
     const doc = {
-      services: [{ name: "s", backends: [{ url: "http://10.0.0.1" }] }],
+      services: [
+        { name: "s", backends: [{ url: "http://10.0.0.1" }] },
+        { name: "pinned", backends: [{ url: "http://10.0.0.2" }], sticky: { cookie: "aff" } },
+      ],
       routes: [
         { name: "plain", match: { host: "plain.test" }, service: "s" },
         {
@@ -266,20 +269,26 @@ describe("forwarding headers", () => {
           service: "s",
           response_headers: { set: { "x-r": "1" } },
         },
+        { name: "sticky", match: { host: "sticky.test" }, service: "pinned" },
       ],
     };
-    const { call } = makeCaller(doc, { fetcher });
+    const { call } = makeCaller(doc, { fetcher }, { STICKY_SECRET: "test-secret-0123456789" });
     const ray = { "cf-ray": "8c1f4e2a9b3d5f70-AMS" };
-    expect(await call("http://plain.test/", { headers: ray })).toBe(answers[0]);
+    const last = () => answers[answers.length - 1];
+    expect(await call("http://plain.test/", { headers: ray })).toBe(last());
     // Without a CF-Ray the client gets X-Request-Id, so the response is copied to add it.
     const withId = await call("http://plain.test/");
-    expect(withId).not.toBe(answers[1]);
+    expect(withId).not.toBe(last());
     expect(withId.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    // A route whose steps write response headers always gets a copy.
+    // A step that writes a header gets one copy: response header modifiers, a new sticky cookie.
     const modified = await call("http://modified.test/", { headers: ray });
-    expect(modified).not.toBe(answers[2]);
-    expect(modified.headers.get("x-r")).toBe("1");
-    expect(modified.headers.get("x-from")).toBe("backend");
+    expect(modified).not.toBe(last());
+    expect([modified.headers.get("x-r"), modified.headers.get("x-from")]).toEqual(["1", "backend"]);
+    const first = await call("http://sticky.test/", { headers: ray });
+    expect(first).not.toBe(last());
+    const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+    // A client that holds a valid cookie gets nothing written, and the backend's response as it came.
+    expect(await call("http://sticky.test/", { headers: { ...ray, cookie } })).toBe(last());
   });
 
   it("keeps a trusted client's X-Request-Id and extends its X-Forwarded-For", async () => {

@@ -86,10 +86,7 @@ export function routeSteps(plan: RoutePlan, runtime: Runtime): Steps {
       ? redirectAnswer(route)
       : plan.kind === "respond"
         ? respondAnswer(route)
-        : proxyAnswer(
-            plan,
-            steps.some((s) => s.after !== undefined),
-          );
+        : proxyAnswer(plan);
   return {
     steps,
     answer,

@@ -70,6 +70,11 @@ export interface RequestContext {
   /** Resilience notes for the log line: the pool was in panic mode, the retry budget stopped a retry. */
   panic?: true;
   retryBudgetExhausted?: true;
+  /**
+   * A backend's response passed on as it came (its headers are immutable): a step that writes headers into the
+   * answer gets a copy through writableResponse() (step.ts), so only a request that writes pays for one.
+   */
+  uncopied?: Response;
   /** A Set-Cookie value for sticky sessions, added to the response by the respond stage. */
   setCookie?: string;
   error?: ProxyError;

@@ -29,10 +29,20 @@ export interface Step {
   /**
    * On the answer, innermost step first, for every step whose `before` let the request through. `own`: the
    * answer is an error Switchyard generated (a thrown ProxyError), not the backend's or the route's.
-   * Returns the response to go on with. Its headers are mutable: an answer is a Response this worker built, and
-   * on a route with `after` parts the proxy copies a backend's response (stages/proxy.ts).
+   * Returns the response to go on with. A step that writes headers writes them into writableResponse(sy, res):
+   * a backend's response may come as it was fetched, with immutable headers.
    */
   readonly after?: (c: Ctx, sy: RequestContext, res: Response, own: boolean) => Response;
+}
+
+/**
+ * `res` with headers that may be written: `res` itself, or (once per request) a copy of the backend's response
+ * the proxy passed on uncopied (sy.uncopied), whose headers are immutable.
+ */
+export function writableResponse(sy: RequestContext, res: Response): Response {
+  if (sy.uncopied !== res) return res;
+  sy.uncopied = undefined;
+  return new Response(res.body, res);
 }
 
 /** The step that answers: the proxy loop, a redirect or a direct response. */

@@ -149,22 +149,19 @@ export function upstreamRequestHeaders(
 
 /**
  * What the client gets for a backend's response: the response itself when nothing about it must change (no
- * header to write, no hop-by-hop header the runtime passes on, its own body, and `writable` false), else one
- * copy of its status and headers (fetched headers are immutable; ~25k instructions, and as much again for the
- * header calls around it) with the hop-by-hop ones removed and `set` written. `writable`: later steps write
- * headers (the route has steps with an `after` part). `body`: a stream that replaces the backend's.
+ * header to write, no hop-by-hop header the runtime passes on, its own body), else one copy of its status and
+ * headers (fetched headers are immutable; ~25k instructions, and as much again for the header calls around it)
+ * with the hop-by-hop ones removed and `set` written. `body`: a stream that replaces the backend's.
  */
 export function downstreamResponse(
   res: Response,
   body: ReadableStream<Uint8Array> | undefined,
   set: HeaderPairs,
-  writable: boolean,
 ): Response {
   const upstream = res.headers;
   const connection = upstream.get("connection");
   const passed = PASSED_ON.filter((name) => upstream.has(name));
   const unchanged =
-    !writable &&
     body === undefined &&
     set.length === 0 &&
     passed.length === 0 &&

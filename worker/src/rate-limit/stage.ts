@@ -10,7 +10,7 @@ import {
 import type { RateLimitVerdict, RequestContext } from "../context.ts";
 import { ProxyError } from "../errors.ts";
 import { ruleFieldsOf } from "../stages/match.ts";
-import type { Ctx, Deps, Step } from "../step.ts";
+import { type Ctx, type Deps, type Step, writableResponse } from "../step.ts";
 import { LimiterClient, type LimiterNamespace } from "./client.ts";
 import type { CompiledPolicy } from "./policies.ts";
 
@@ -37,10 +37,10 @@ export function rateLimitStep(policies: readonly CompiledPolicy[]): Step | undef
       return count(c, sy, deps, policies);
     },
     after: function rateLimitHeaders(_c, sy, res) {
-      // Every answer is a Response this worker built (the proxy stage copies the backend's), so its headers
-      // can be written in place.
-      if (sy.rateLimitStates !== undefined) setHeaders(res.headers, sy.rateLimitStates);
-      return res;
+      if (sy.rateLimitStates === undefined) return res;
+      const out = writableResponse(sy, res);
+      setHeaders(out.headers, sy.rateLimitStates);
+      return out;
     },
   };
 }

@@ -38,6 +38,7 @@ export function startRequest(req: Request, generateId: () => string): RequestCon
     waf: undefined,
     panic: undefined,
     retryBudgetExhausted: undefined,
+    uncopied: undefined,
     setCookie: undefined,
     error: undefined,
     admin: false,

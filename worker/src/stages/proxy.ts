@@ -62,11 +62,8 @@ async function affinityFor(pool: ServicePool, secret: string | undefined, sy: Re
   return { key, pinned } satisfies Affinity;
 }
 
-/**
- * The proxy loop of one forwarding route; `pick` chooses its service (one, or a weighted split). `writable`:
- * the route's steps write headers into the answer, so a backend's response is always copied.
- */
-export function proxyAnswer(plan: RoutePlan & { kind: "forward" }, writable: boolean): Answer {
+/** The proxy loop of one forwarding route; `pick` chooses its service (one, or a weighted split). */
+export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
   const route = plan.route;
   const pick = plan.pick;
   const modifiers = plan.requestHeaders;
@@ -158,6 +155,8 @@ export function proxyAnswer(plan: RoutePlan & { kind: "forward" }, writable: boo
     const backendBody = res.body;
     const counted = backendBody && pool.selector.onEnd ? onBodyDone(backendBody, end) : undefined;
     if (counted === undefined) end();
-    return downstreamResponse(res, counted, set, writable);
+    const out = downstreamResponse(res, counted, set);
+    if (out === res) sy.uncopied = res;
+    return out;
   };
 }

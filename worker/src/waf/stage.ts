@@ -11,7 +11,7 @@ import type { ProtocolPolicy } from "../../../core/waf/protocol.ts";
 import type { RequestContext } from "../context.ts";
 import { errorBody, ProxyError } from "../errors.ts";
 import { ruleFieldsOf } from "../stages/match.ts";
-import type { Ctx, Step } from "../step.ts";
+import { type Ctx, type Step, writableResponse } from "../step.ts";
 import { readBodyPrefix } from "./body.ts";
 
 export const EXPLAIN_HEADER = "x-switchyard-waf";
@@ -93,8 +93,9 @@ export function wafStep(compiled: CompiledWaf, engine: WafPolicyEngine | undefin
     name: "waf",
     before,
     after: function wafExplainHeader(_c, sy, res) {
-      res.headers.set(EXPLAIN_HEADER, explain(sy.waf!));
-      return res;
+      const out = writableResponse(sy, res);
+      out.headers.set(EXPLAIN_HEADER, explain(sy.waf!));
+      return out;
     },
   };
 }
