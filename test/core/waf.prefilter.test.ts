@@ -168,6 +168,30 @@ describe("managed engine pre-filters", () => {
     TIMEOUT,
   );
 
+  it("report exactly the rules that match, on values where a pre-filter once disagreed or might", () => {
+    const engine = new ManagedEngine(managedSettings({ paranoia: 4 }));
+    const cases: Array<[Part, string]> = [
+      // 944110's words lacked the "${" opener its detector looks inside of (an assignment "#x=" in ${…}).
+      ["path", "${#sleep='"],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${…} payload.
+      ["values", "${#a=1}"],
+      // Words whose character pairs only exist once escapes, pluses and capitals are decoded.
+      ["values", "1'+un%69on+SEL%45CT+1,2--"],
+      ["values", "x'+%4Frder+by+1--"],
+      ["values", "a%27+GROUP%20BY+1%23"],
+      ["values", "%24%7Bjndi%3Aldap%3A%2F%2Fx%7D"],
+      ["names", "__PROTO__"],
+      ["values", "javA.lang.Runtime"],
+    ];
+    for (const [part, raw] of cases) {
+      expect([part, raw, reported(engine, { part, location: part, raw })]).toEqual([
+        part,
+        raw,
+        unfiltered(part, raw),
+      ]);
+    }
+  });
+
   it(
     "report exactly the rules that match, on values built from attack fragments",
     () => {

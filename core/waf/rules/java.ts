@@ -50,7 +50,10 @@ export const JAVA_RULES: readonly ManagedRule[] = [
     on: EVERYWHERE,
     t: T.normal,
     any: "#@(",
+    // The openers the detector's expression words must follow (${ too: "${#x=…}" is an assignment), and the
+    // words it finds without one.
     needs: [
+      "${",
       "#_memberaccess",
       "#context",
       "@java",
