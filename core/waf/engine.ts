@@ -130,6 +130,8 @@ interface PreparedRule {
   also: number;
   /** The `needs` pre-filter: one or two substrings checked with includes(), longer lists as one regex. */
   needs?: (text: string) => boolean;
+  /** The rule's bit in PAIR_BIT (0: its words are not filtered by character pairs). */
+  pairs: number;
   /** The node of rule.t in PIPELINES. */
   form: number;
   /** Position among the engine's active rules, for the per-request record of rules that matched. */
@@ -140,6 +142,47 @@ interface PreparedRule {
 const PIPELINES = new PipelineTree();
 const FORM_OF = new Map(MANAGED_RULES.map((r) => [r.id, PIPELINES.intern(r.t)]));
 const FORMS = PIPELINES.size;
+
+/**
+ * Character pairs. A text that contains one of a rule's `needs` words contains every pair of consecutive
+ * characters of that word, so a normal form without a chosen pair of each of the rule's words cannot pass its
+ * word test. The single-pass scan ORs PAIR_BIT over the pairs of the normal form it builds; a rule whose bit
+ * it did not set is skipped before its word test or its form's gate runs. Each word is represented by its
+ * least common pair by English letter frequency (letters after "etaoinshrdlcumwfgypbvkjxqz"'s first few,
+ * digits and punctuation rarer still), so the bits of ordinary text rarely meet a rule's.
+ */
+const PAIR_BIT = new Int32Array(128 * 128);
+const LETTER_ORDER = "etaoinshrdlcumwfgypbvkjxqz";
+/** How uncommon a character of a normal form is: space least, then letters by frequency, then the rest. */
+const rarity = (c: number): number => {
+  if (c === 32 || c === 10) return 0;
+  const letter = LETTER_ORDER.indexOf(String.fromCharCode(c));
+  return letter === -1 ? 30 : 1 + letter;
+};
+/** A rule's pair bit, or 0 when its words cannot be filtered by pairs of the normal form. */
+const PAIRS_OF = new Map<string, number>();
+{
+  let next = 0;
+  for (const r of MANAGED_RULES) {
+    // Only rules that read the normal form or a form that often equals it; words that could match lower-case
+    // ASCII text only.
+    if (!r.needs || !NORMAL.every((t, i) => r.t[i] === t)) continue;
+    if (r.needs.some((w) => w === "" || /[^\x00-\x7f]|[A-Z]/.test(w))) continue;
+    const bit = 1 << (next++ % 32);
+    PAIRS_OF.set(r.id, bit);
+    for (const w of r.needs) {
+      if (w.length === 1) {
+        // A one-character word: every pair that ends in it.
+        for (let first = 0; first < 128; first++) PAIR_BIT[(first << 7) | w.charCodeAt(0)]! |= bit;
+        continue;
+      }
+      const score = (k: number) => rarity(w.charCodeAt(k)) + rarity(w.charCodeAt(k + 1));
+      let best = 0;
+      for (let i = 1; i < w.length - 1; i++) if (score(i) > score(best)) best = i;
+      PAIR_BIT[(w.charCodeAt(best) << 7) | w.charCodeAt(best + 1)]! |= bit;
+    }
+  }
+}
 
 /** The rules a value with a given part and character mask runs. */
 interface RuleSet {
@@ -180,16 +223,17 @@ function ruleSet(rules: PreparedRule[]): RuleSet {
 /** The decoded form every text pipeline starts from (the fused NORMAL prefix). */
 const NORMAL_FORM = PIPELINES.intern(NORMAL);
 
-const scan: SimpleScan = { text: undefined, bits: 0 };
+const scan: SimpleScan = { text: undefined, bits: 0, pairs: 0 };
 
 /**
- * The filter characters of a value and of its decoded forms, with its normal form stored in `forms` (most
- * values: one pass computes both). Otherwise one pass over the raw value, and a second over its normal form
- * only when decoding may add characters that pass cannot see. `forms`: PipelineTree.text's memo.
+ * The filter characters of a value and of its decoded forms, with its normal form stored in `forms` and its
+ * pair bits in scan.pairs (most values: one pass computes all three). Otherwise one pass over the raw value,
+ * and a second over its normal form only when decoding may add characters that pass cannot see; the pair bits
+ * are then all set (nothing skipped by them). `forms`: PipelineTree.text's memo.
  */
 function valueMask(forms: Array<string | undefined>): number {
   const raw = forms[0]!;
-  scanSimple(raw, CHAR_BIT, PERCENT_BIT, scan);
+  scanSimple(raw, CHAR_BIT, PERCENT_BIT, PAIR_BIT, scan);
   if (scan.text !== undefined) {
     // The single pass took it: its normal form is one round of ASCII decoding and lower case, which adds no
     // filter character the raw scan did not count (DECODES is never set for such a value).
@@ -197,6 +241,7 @@ function valueMask(forms: Array<string | undefined>): number {
     scan.text = undefined;
     return scan.bits;
   }
+  scan.pairs = -1;
   const m = scanMask(raw);
   if ((m & DECODES) === 0) return m;
   const normal = generalNormal(raw);
@@ -236,6 +281,7 @@ export class ManagedEngine {
         mask: maskOf(r.any),
         also: maskOf(r.also ?? ""),
         needs: needsFilter(r.needs),
+        pairs: PAIRS_OF.get(r.id) ?? 0,
         form: FORM_OF.get(r.id)!,
         index,
       };
@@ -306,6 +352,8 @@ export class ManagedEngine {
       forms[0] = raw;
       for (let f = 1; f < FORMS; f++) forms[f] = undefined;
       const mask = valueMask(forms);
+      const pairs = scan.pairs;
+      const normal = forms[NORMAL_FORM];
       // A value whose content an argument check looked at is not remembered: what those checks find depends on
       // where the value is (a query value or a body value), which the memo does not record.
       let looked = false;
@@ -324,13 +372,15 @@ export class ManagedEngine {
       // Bits per form: its gate was tried; it found a word.
       let tried = 0;
       let open = 0;
-      for (const { rule, needs, form, index } of rules) {
+      for (const { rule, needs, form, index, pairs: bit } of rules) {
         if (hit[index] === 1) {
           clean = false;
           continue;
         }
         const text = forms[form] ?? PIPELINES.text(form, forms);
         if (needs) {
+          // None of the rule's words can be in its text (the normal form, unchanged by the rule's later steps).
+          if ((pairs & bit) === 0 && bit !== 0 && text === normal) continue;
           const gate = gates[form];
           if (gate !== undefined) {
             const b = 1 << form;

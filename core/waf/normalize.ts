@@ -145,10 +145,13 @@ export interface SimpleScan {
   text: string | undefined;
   /** The OR of charBits over the raw characters, with escapeBit and charBits of the character for each %XX. */
   bits: number;
+  /** The OR of pairBits over each two consecutive characters of the normal form (see scanSimple). */
+  pairs: number;
 }
 
 const NO_BITS = new Int32Array(128);
-const scratch: SimpleScan = { text: undefined, bits: 0 };
+const NO_PAIRS = new Int32Array(1);
+const scratch: SimpleScan = { text: undefined, bits: 0, pairs: 0 };
 
 /**
  * normal() for the common value in one scan: ASCII only, %XX escapes of ASCII characters, + for space, and
@@ -156,20 +159,31 @@ const scratch: SimpleScan = { text: undefined, bits: 0 };
  * what that path returns (one decoding round, then only case folding).
  */
 export function simpleNormal(raw: string): string | undefined {
-  scanSimple(raw, NO_BITS, 0, scratch);
+  scanSimple(raw, NO_BITS, 0, NO_PAIRS, scratch);
   return scratch.text;
 }
 
 /**
- * simpleNormal() and, in the same pass, the OR of a per-character table over the value (the engine's pre-filter
- * mask), so a value is read once.
+ * simpleNormal() and, in the same pass, what the engine's pre-filters read (so a value is read once): the OR of
+ * a per-character table over the value, and of a table indexed by two consecutive characters of the normal form
+ * (first * 128 + second; the first character of the text pairs with 0). pairBits' length is a power of two and
+ * indexes wrap, so a one-entry table turns that part off.
  */
-export function scanSimple(raw: string, charBits: Int32Array, escapeBit: number, out: SimpleScan): void {
+export function scanSimple(
+  raw: string,
+  charBits: Int32Array,
+  escapeBit: number,
+  pairBits: Int32Array,
+  out: SimpleScan,
+): void {
   out.text = undefined;
   const n = raw.length;
   if (n > SIMPLE_MAX_LENGTH) return;
   let bits = 0;
+  let pairs = 0;
+  const wrap = pairBits.length - 1;
   let upper = false;
+  // The previous character of the normal form (decoded, lower case).
   let prev = 0;
   // The decoded text so far, up to `from`, built only at escapes and pluses (most values have few).
   let text = "";
@@ -199,7 +213,11 @@ export function scanSimple(raw: string, charBits: Int32Array, escapeBit: number,
       }
     }
     if (NOT_SIMPLE[c] === 1 || (c === 32 && prev === 32)) return;
-    if (c >= 65 && c <= 90) upper = true;
+    if (c >= 65 && c <= 90) {
+      upper = true;
+      c += 32;
+    }
+    pairs |= pairBits[((prev << 7) | c) & wrap]!;
     prev = c;
   }
   if (from === 0) text = raw;
@@ -207,6 +225,7 @@ export function scanSimple(raw: string, charBits: Int32Array, escapeBit: number,
   // Case folding only when there is a capital: it copies the whole text otherwise for nothing.
   out.text = upper ? text.toLowerCase() : text;
   out.bits = bits;
+  out.pairs = pairs;
 }
 
 /** The general form most rules match: decoded, de-entitied, NUL-free, NFKC, lower case, whitespace compressed. */
