@@ -1,43 +1,38 @@
 // The client's request headers as the request path reads them. Each call on workerd's Headers crosses into
-// C++ (~3-4k instructions a call, ~3k per header when iterating), and the WAF, the rules view and the upstream
-// request each want all of them: so single names are read from workerd until something needs the whole list,
-// which is then read once, in one iteration, and serves every later reader in JavaScript.
+// C++ (~3-4k instructions a call, ~3k per header when iterating), and a proxied request needs all of them (the
+// upstream request is built from them, and the WAF inspects them): so they are read once, in one iteration,
+// when the request starts, and every reader after that (the request id and client IP, trust, matching, rules,
+// the WAF, forwarding) looks them up in JavaScript.
 import type { RuleHeaders } from "../../core/rules/index.ts";
 
 export class RequestHeaders implements RuleHeaders {
-  readonly #native: Headers;
-  #entries: [string, string][] | undefined;
-  #byName: Map<string, string> | undefined;
+  readonly #entries: [string, string][];
 
   constructor(native: Headers) {
-    this.#native = native;
+    const list: [string, string][] = [];
+    for (const entry of native as unknown as Iterable<[string, string]>) list.push(entry);
+    this.#entries = list;
   }
 
   /** Every header: lower-case names, in workerd's order (sorted; repeated names joined, Set-Cookie apart). */
   entries(): readonly [string, string][] {
-    if (this.#entries === undefined) {
-      const list: [string, string][] = [];
-      for (const entry of this.#native as unknown as Iterable<[string, string]>) list.push(entry);
-      this.#entries = list;
-    }
     return this.#entries;
   }
 
-  /** Headers.get: the value, repeated names joined with ", ", or null. */
+  /**
+   * Headers.get: the value, repeated names joined with ", ", or null. A scan: a request has a few dozen headers
+   * at most, fewer than it takes for a map built per request to pay off.
+   */
   get(name: string): string | null {
-    if (this.#entries === undefined) return this.#native.get(name);
-    if (this.#byName === undefined) {
-      const byName = new Map<string, string>();
-      for (const [n, v] of this.#entries) {
-        const seen = byName.get(n);
-        byName.set(n, seen === undefined ? v : `${seen}, ${v}`);
-      }
-      this.#byName = byName;
+    const n = name.toLowerCase();
+    let found: string | null = null;
+    for (const [k, v] of this.#entries) {
+      if (k === n) found = found === null ? v : `${found}, ${v}`;
     }
-    return this.#byName.get(name.toLowerCase()) ?? null;
+    return found;
   }
 
   forEach(callback: (value: string, name: string) => void): void {
-    for (const [name, value] of this.entries()) callback(value, name);
+    for (const [name, value] of this.#entries) callback(value, name);
   }
 }
