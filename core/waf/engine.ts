@@ -144,10 +144,10 @@ const FORM_OF = new Map(MANAGED_RULES.map((r) => [r.id, PIPELINES.intern(r.t)]))
 const FORMS = PIPELINES.size;
 
 /**
- * Character pairs. A text that contains one of a rule's `needs` words contains every pair of consecutive
- * characters of that word, so a normal form without a chosen pair of each of the rule's words cannot pass its
- * word test. The single-pass scan ORs PAIR_BIT over the pairs of the normal form it builds; a rule whose bit
- * it did not set is skipped before its word test or its form's gate runs. Each word is represented by its
+ * Character pairs. A text that contains one of a rule's `needs` (or, for a detector, `words`) contains every
+ * pair of consecutive characters of that word, so a normal form without a chosen pair of each of the rule's
+ * words cannot match. The single-pass scan ORs PAIR_BIT over the pairs of the normal form it builds; a rule
+ * whose bit it did not set is skipped before its word test, its form's gate or its detector runs. Each word is represented by its
  * least common pair by English letter frequency (letters after "etaoinshrdlcumwfgypbvkjxqz"'s first few,
  * digits and punctuation rarer still), so the bits of ordinary text rarely meet a rule's.
  */
@@ -166,11 +166,12 @@ const PAIRS_OF = new Map<string, number>();
   for (const r of MANAGED_RULES) {
     // Only rules that read the normal form or a form that often equals it; words that could match lower-case
     // ASCII text only.
-    if (!r.needs || !NORMAL.every((t, i) => r.t[i] === t)) continue;
-    if (r.needs.some((w) => w === "" || /[^\x00-\x7f]|[A-Z]/.test(w))) continue;
+    const words = r.needs ?? r.words;
+    if (!words || !NORMAL.every((t, i) => r.t[i] === t)) continue;
+    if (words.some((w) => w === "" || /[^\x00-\x7f]|[A-Z]/.test(w))) continue;
     const bit = 1 << (next++ % 32);
     PAIRS_OF.set(r.id, bit);
-    for (const w of r.needs) {
+    for (const w of words) {
       if (w.length === 1) {
         // A one-character word: every pair that ends in it.
         for (let first = 0; first < 128; first++) PAIR_BIT[(first << 7) | w.charCodeAt(0)]! |= bit;
@@ -378,9 +379,9 @@ export class ManagedEngine {
           continue;
         }
         const text = forms[form] ?? PIPELINES.text(form, forms);
+        // None of the rule's words can be in its text (the normal form, unchanged by the rule's later steps).
+        if (bit !== 0 && (pairs & bit) === 0 && text === normal) continue;
         if (needs) {
-          // None of the rule's words can be in its text (the normal form, unchanged by the rule's later steps).
-          if ((pairs & bit) === 0 && bit !== 0 && text === normal) continue;
           const gate = gates[form];
           if (gate !== undefined) {
             const b = 1 << form;

@@ -241,6 +241,11 @@ const SQL_WORDS = new Set(
     "create alter truncate declare shutdown grant waitfor like rlike regexp in is between sounds glob"
   ).split(" "),
 );
+/**
+ * What mayBeSql() looks for, as substrings: a text without any of them is not SQL to this detector. For the
+ * engine's pre-filter (rules' `words`), which skips the detector on values that hold none of them.
+ */
+export const SQL_TRIGGERS: readonly string[] = [...";()=<>&|#!*", "--", ...SQL_WORDS];
 /** Per first letter, a bit per length of the words starting with it: most words of a value need no lookup. */
 const SQL_WORD_LENGTHS = new Uint16Array(128);
 for (const w of SQL_WORDS) SQL_WORD_LENGTHS[w.charCodeAt(0)]! |= 1 << w.length;

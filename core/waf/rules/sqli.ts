@@ -1,6 +1,6 @@
 // 942: SQL injection.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the patterns describe literal ${…} payloads.
-import { detectSqli, detectSqliLoose } from "../detect/sql.ts";
+import { detectSqli, detectSqliLoose, SQL_TRIGGERS } from "../detect/sql.ts";
 import { withUrlParams } from "../detect/url-values.ts";
 import { T } from "../pipelines.ts";
 import { INPUT, INPUT_PATH, type ManagedRule, rule } from "./types.ts";
@@ -15,6 +15,7 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     on: [...INPUT_PATH, "referer", "ua"],
     t: T.normal,
     any: "",
+    words: SQL_TRIGGERS,
     detect: withUrlParams(detectSqliLoose),
   }),
   rule({
@@ -25,8 +26,9 @@ export const SQLI_RULES: readonly ManagedRule[] = [
     // SQL injection by token fingerprint, read in each quote context (none, ', ", `)
     on: [...INPUT_PATH, "referer", "ua"],
     t: T.normal,
-    // Always runs: "1 order by 3" has no telling character; the tokenizer reads at most 16 tokens.
+    // No telling character: "1 order by 3" has none; the tokenizer reads at most 16 tokens.
     any: "",
+    words: SQL_TRIGGERS,
     detect: withUrlParams(detectSqli),
   }),
   rule({

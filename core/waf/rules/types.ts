@@ -40,6 +40,12 @@ export interface ManagedRule {
   also?: string;
   /** Substrings of which at least one must be in the transformed value before matching (a second pre-filter). */
   needs?: readonly string[];
+  /**
+   * Substrings of which at least one must be in the transformed value for the detector to match, where the
+   * detector checks for them itself: the engine runs no word test for them, it only skips the rule on a normal
+   * form that has none of their character pairs (engine.ts PAIR_BIT).
+   */
+  words?: readonly string[];
   /** A pattern (linear or bounded), or a detector; exactly one. */
   re?: RegExp;
   detect?: (text: string) => Hit | undefined;
