@@ -112,16 +112,30 @@ export function createApp(options: AppOptions = {}): SwitchyardApp {
   const admin = adminApi({ healthReader: resilienceHealth });
   const metrics = options.metrics ?? true;
 
-  /** Everything up to the answer: config, admin, trust, match, then the route's own steps. */
-  async function route(c: Ctx, sy: RequestContext): Promise<Response> {
-    let runtime: Runtime | undefined;
-    let configError: unknown;
+  /**
+   * Everything up to the answer: config, admin, trust, match, then the route's own steps. Not an async function:
+   * a request served from the compiled config gets its steps' promise as it is, without a promise layer around it.
+   */
+  function route(c: Ctx, sy: RequestContext): Response | Promise<Response> {
+    let live: Runtime | Promise<Runtime>;
     try {
-      const live = liveRuntime(c.env, c.waitUntil);
-      runtime = live instanceof Promise ? await live : live;
+      live = liveRuntime(c.env, c.waitUntil);
     } catch (err) {
-      configError = err;
+      return routeWith(c, sy, undefined, err);
     }
+    if (!(live instanceof Promise)) return routeWith(c, sy, live, undefined);
+    return live.then(
+      (runtime) => routeWith(c, sy, runtime, undefined),
+      (err) => routeWith(c, sy, undefined, err),
+    );
+  }
+
+  function routeWith(
+    c: Ctx,
+    sy: RequestContext,
+    runtime: Runtime | undefined,
+    configError: unknown,
+  ): Response | Promise<Response> {
     const answered = admin(c, sy, runtime);
     if (answered !== undefined) {
       sy.admin = true;
