@@ -59,10 +59,10 @@ static napi_value throw_errno(napi_env env, int err, const char* what) {
   return NULL;
 }
 
-// init(accept(lid, cid, ip, port), connected(lid, cid), connectFail(lid, cid, errno),
-//      close(lid, cid, bytesIn, bytesOut, closedBy, errno?), prelude(lid, cid))
+// init(accept(lid, cid, ip, port), connectFail(lid, cid, errno), prelude(lid, cid), events(Float64Array)):
+// events holds EV_WORDS numbers per event (engine.h): connected, or closed with bytes, who closed and errno.
 static napi_value js_init(napi_env env, napi_callback_info info) {
-  ARGS(5)
+  ARGS(4)
   if (E) return NULL;
   E = calloc(1, sizeof(engine));
   E->env = env;
@@ -71,10 +71,9 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   E->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (E->epfd < 0) return throw_errno(env, errno, "epoll_create1");
   napi_create_reference(env, argv[0], 1, &E->on_accept);
-  napi_create_reference(env, argv[1], 1, &E->on_connected);
-  napi_create_reference(env, argv[2], 1, &E->on_connect_fail);
-  napi_create_reference(env, argv[3], 1, &E->on_close);
-  napi_create_reference(env, argv[4], 1, &E->on_prelude);
+  napi_create_reference(env, argv[1], 1, &E->on_connect_fail);
+  napi_create_reference(env, argv[2], 1, &E->on_prelude);
+  napi_create_reference(env, argv[3], 1, &E->on_events);
   napi_value resource, name;
   napi_create_object(env, &resource);
   napi_create_reference(env, resource, 1, &E->resource);
@@ -341,8 +340,8 @@ static napi_value js_sweep(napi_env env, napi_callback_info info) {
     if (c->state == S_OPEN && c->idle_ms > 0 && now - c->last_active_ms >= c->idle_ms) {
       // Its last bytes are reported through `close`, with the rest.
       if (c->closed_by == C_NONE) c->closed_by = C_IDLE;
-      finish(c, 0);
-      c = l->head;  // JS ran: start over (finished ones are unlinked, reported ones have no new bytes)
+      finish(c, 0);  // unlinks c only; JavaScript hears of it at the end of the sweep
+      c = next;
       continue;
     }
     if (k < count && (c->bytes[0] != c->reported[0] || c->bytes[1] != c->reported[1])) {
@@ -360,6 +359,7 @@ static napi_value js_sweep(napi_env env, napi_callback_info info) {
     c = next;
   }
   napi_create_typedarray(env, napi_float64_array, k * 3, ab, 0, &out);
+  flush_events();
   free_released();
   return out;
 }
@@ -374,6 +374,7 @@ static napi_value js_abort(napi_env env, napi_callback_info info) {
     if (c->closed_by == C_NONE) c->closed_by = C_SHUTDOWN;
     finish(c, 3);
   }
+  flush_events();
   free_released();
   return NULL;
 }

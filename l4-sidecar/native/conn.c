@@ -127,8 +127,9 @@ int addr_text(const struct sockaddr_storage* sa, char ip[INET6_ADDRSTRLEN]) {
   return ntohs(a->sin_port);
 }
 
-// A call into JavaScript with the listener and connection ids (connected, prelude).
+// A call into JavaScript with the listener and connection ids (prelude), after the events queued before it.
 static void notify(napi_ref fn, conn* c) {
+  flush_events();
   napi_handle_scope scope;
   napi_open_handle_scope(E->env, &scope);
   napi_value argv[2] = {num(c->l->id), num(c->id)};
@@ -211,17 +212,9 @@ void finish(conn* c, int reset_mask) {
     if (reset_mask & (1 << d)) reset_fd(c->fd[d]);
     else close(c->fd[d]);
   }
-  uint64_t id = c->id;
-  int lid = c->l->id;
   double in = c->bytes[0] - c->reported[0], out = c->bytes[1] - c->reported[1];
-  int by = c->closed_by == C_NONE ? C_CLIENT : c->closed_by;
-  const char* err = errno_name(c->error);
+  queue_event(EV_CLOSED, c, in, out, c->closed_by == C_NONE ? C_CLIENT : c->closed_by, c->error);
   release(c);
-  napi_handle_scope scope;
-  napi_open_handle_scope(E->env, &scope);
-  napi_value argv[6] = {num(lid), num(id), num(in), num(out), num(by), str_or_undefined(err)};
-  call_js(E->on_close, 6, argv, NULL);
-  napi_close_handle_scope(E->env, scope);
 }
 
 // An error on side d: d is closed, the other side reset, so its peer learns at once.
@@ -401,6 +394,7 @@ void connect_failed(conn* c, int err) {
   close(c->fd[1]);
   c->fd[1] = -1;
   c->state = S_WAITING;
+  flush_events();
   napi_handle_scope scope;
   napi_open_handle_scope(E->env, &scope);
   napi_value argv[3] = {num(c->l->id), num(c->id), str_or_undefined(errno_name(err))};
@@ -425,9 +419,7 @@ void on_side(side* s, uint32_t ev) {
     }
     if (!(ev & EPOLLOUT)) return;
     connecting_remove(c);
-    c->state = S_OPEN;
-    notify(E->on_connected, c);
-    if (c->state != S_OPEN) return;
+    queue_event(EV_CONNECTED, c, 0, 0, 0, 0);
     start_splice(c);
     return;
   }
@@ -487,6 +479,7 @@ void on_accept(listener* l) {
     update_ref();
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = &c->s[0]};
     epoll_ctl(E->epfd, EPOLL_CTL_ADD, fd, &ev);
+    flush_events();
     napi_handle_scope scope;
     napi_open_handle_scope(E->env, &scope);
     napi_value argv[4];

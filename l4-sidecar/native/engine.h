@@ -42,6 +42,9 @@
 #endif
 
 enum kind { K_LISTENER = 1, K_SIDE = 2 };
+// A queued event: [type, listener id, connection id, bytes in, bytes out, closed by, errno].
+enum event { EV_CONNECTED = 0, EV_CLOSED = 1 };
+#define EV_WORDS 7
 enum state { S_WAITING, S_CONNECTING, S_OPEN, S_DONE };
 enum closed_by { C_NONE = -1, C_CLIENT, C_BACKEND, C_CLIENT_RESET, C_BACKEND_RESET, C_IDLE, C_SHUTDOWN };
 
@@ -112,7 +115,12 @@ typedef struct {
   uv_idle_t idle;  // runs while the ready list is not empty
   int idle_on;
   conn* ready;
-  napi_ref on_accept, on_connected, on_connect_fail, on_close, on_prelude;
+  napi_ref on_accept, on_connect_fail, on_prelude, on_events;
+  // Connects that succeeded and connections that ended, told to JavaScript in one call per batch (see
+  // flush_events in loop.c): EV_WORDS doubles each.
+  double* ev;
+  uint32_t ev_n, ev_cap;
+  int flushing;
   napi_ref resource;
   napi_async_context async;
   listener* listeners[MAX_LISTENERS];
@@ -178,5 +186,7 @@ void on_poll(uv_poll_t* h, int status, int events);
 void serve_ready(uv_idle_t* h);
 void tick(uv_timer_t* t);
 void arm_deadline_timer(int64_t due);
+void queue_event(int type, conn* c, double in, double out, int by, int err);
+void flush_events(void);
 
 #endif

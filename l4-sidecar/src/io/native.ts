@@ -1,8 +1,8 @@
 // The native data path (l4-sidecar/native/, built by `npm run build:native`): accept, connect and
 // splice outside JavaScript, on an epoll set driven from Node's loop. JavaScript is called once per accepted
-// connection, once when its backend connects or fails, and once when it ends (and, while it reads a PROXY
-// header or a ClientHello with peek(), when more bytes arrive). This file loads the addon and routes those
-// calls to the listener that owns the listening socket.
+// connection, when a connect fails, and (while it reads a PROXY header or a ClientHello with peek()) when more
+// bytes arrive; connects that succeeded and connections that ended come in one call per batch of events. This
+// file loads the addon and routes those calls to the listener that owns the listening socket.
 import { createRequire } from "node:module";
 import { getSystemErrorName } from "node:util";
 import { rawTcpAvailable } from "./raw.ts";
@@ -54,12 +54,15 @@ export interface NativeEngine {
 interface Addon extends NativeEngine {
   init(
     accept: (lid: number, cid: number, ip: string, port: number) => void,
-    connected: (lid: number, cid: number) => void,
     connectFail: (lid: number, cid: number, code: string) => void,
-    close: (lid: number, cid: number, i: number, o: number, by: number, err: string | undefined) => void,
     prelude: (lid: number, cid: number) => void,
+    events: (e: Float64Array) => void,
   ): void;
 }
+
+/** The engine's batched events (native/engine.h): EVENT_WORDS numbers each, [type, lid, cid, in, out, by, errno]. */
+const EVENT_WORDS = 7;
+const EV_CONNECTED = 0;
 
 /** Close reasons in the order native/engine.h numbers them. */
 export const NATIVE_CLOSED_BY = [
@@ -114,12 +117,33 @@ export function nativeEngine(): NativeEngine | undefined {
   const o = shared.owners;
   a.init(
     (lid, cid, ip, port) => o[lid]?.onAccept(cid, ip, port),
-    (lid, cid) => o[lid]?.onConnected(cid),
     (lid, cid, code) => o[lid]?.onConnectFail(cid, code),
-    (lid, cid, i, out, by, err) => o[lid]?.onClose(cid, i, out, by, err),
     (lid, cid) => o[lid]?.onPrelude(cid),
+    (e) => dispatchEvents(o, e),
   );
   return a;
+}
+
+/**
+ * Connects that succeeded and connections that ended, in the order they happened, told in one call per batch.
+ * Every event is delivered even when a listener throws: the first error is thrown after the batch.
+ */
+function dispatchEvents(owners: (NativeOwner | undefined)[], e: Float64Array): void {
+  let failed: { error: unknown } | undefined;
+  for (let k = 0; k < e.length; k += EVENT_WORDS) {
+    const owner = owners[e[k + 1]!];
+    if (!owner) continue;
+    try {
+      if (e[k] === EV_CONNECTED) owner.onConnected(e[k + 2]!);
+      else {
+        const err = e[k + 6]!;
+        owner.onClose(e[k + 2]!, e[k + 3]!, e[k + 4]!, e[k + 5]!, err ? errnoName(-err) : undefined);
+      }
+    } catch (error) {
+      failed ??= { error };
+    }
+  }
+  if (failed) throw failed.error;
 }
 
 /** Routes a listening socket's calls to `owner` (listener ids are reused once a listener is fully closed). */
