@@ -15,8 +15,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { probe } from "../bench/lib/http-probe.ts";
 import { freePort, Procs, stop, stopAll, waitForPort } from "../bench/lib/procs.ts";
-import { stageSpecs } from "../bench/lib/stage-variants.ts";
-import { writePassthroughConfig, writeSwitchyardConfig } from "../bench/workerd/config.ts";
+import { stageSpecs, writeStageConfig } from "../bench/lib/stage-variants.ts";
+import { writePassthroughConfig } from "../bench/workerd/config.ts";
 import { buildWorker, startTarget } from "./lib/worker-target.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -158,20 +158,10 @@ async function countStages(passthrough: number, target: Awaited<ReturnType<typeo
   const only = values.only?.split(",");
   for (const s of await stageSpecs(root, join(tmp, "stages"), backends)) {
     if (only && !only.includes(s.key)) continue;
-    const n = await count(
-      s.key,
-      (file, port) =>
-        writeSwitchyardConfig({
-          file,
-          port,
-          wrangler,
-          modules: [{ name: "index.js", path: join(s.dist, "index.js"), kind: "esModule" }],
-          switchyard: s.doc,
-          v8Flags: V8_FLAGS,
-        }),
-      path,
-      { ...headers, Host: s.host },
-    );
+    const n = await count(s.key, (file, port) => writeStageConfig(s, file, port, wrangler, V8_FLAGS), path, {
+      ...headers,
+      Host: s.host,
+    });
     if (s.key === "bare") bare = n;
     const base = s.key === "bare" ? passthrough : bare;
     const what = s.key === "bare" ? "bare − pass-through" : `${s.key} − bare`;

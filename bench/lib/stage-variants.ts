@@ -6,6 +6,7 @@
 //   waf       bare + the managed WAF     rate_limit  bare + an approximate rate limit on ip.src
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { type WranglerInfo, writeSwitchyardConfig } from "../workerd/config.ts";
 import { oneRouteConfig, REALISTIC_REQUEST, realisticConfig } from "./configs.ts";
 
 export interface StageSpec {
@@ -16,6 +17,24 @@ export interface StageSpec {
   doc: unknown;
   /** The Host header the config routes. */
   host: string;
+}
+
+/** Writes the workerd config that serves one variant on `port`. */
+export function writeStageConfig(
+  s: StageSpec,
+  file: string,
+  port: number,
+  wrangler: WranglerInfo,
+  v8Flags?: string[],
+): void {
+  writeSwitchyardConfig({
+    file,
+    port,
+    wrangler,
+    modules: [{ name: "index.js", path: join(s.dist, "index.js"), kind: "esModule" }],
+    switchyard: s.doc,
+    v8Flags,
+  });
 }
 
 /** stages-entry.ts bundled with the log line and the metrics point switched on or off. */

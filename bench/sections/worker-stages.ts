@@ -10,9 +10,9 @@ import { type BenchContext, errorText, median } from "../lib/context.ts";
 import { probe } from "../lib/http-probe.ts";
 import { freePort, stop, waitForPort } from "../lib/procs.ts";
 import type { SectionWriter } from "../lib/results.ts";
-import { stageSpecs } from "../lib/stage-variants.ts";
+import { type StageSpec, stageSpecs, writeStageConfig } from "../lib/stage-variants.ts";
 import { runWrk } from "../lib/wrk.ts";
-import { type WranglerInfo, writePassthroughConfig, writeSwitchyardConfig } from "../workerd/config.ts";
+import { type WranglerInfo, writePassthroughConfig } from "../workerd/config.ts";
 
 interface StageVariant {
   key: string;
@@ -39,7 +39,7 @@ export async function stageCosts(
   mkdirSync(dir, { recursive: true });
   const workerd = join(ctx.root, "node_modules/.bin/workerd");
   const { path, headers } = REALISTIC_REQUEST;
-  const specs: { key: string; dist?: string; doc?: unknown; host: string }[] = [
+  const specs: (StageSpec | { key: "passthrough"; host: string })[] = [
     { key: "passthrough", host: "bench.example.com" },
     ...(await stageSpecs(ctx.root, dir, backends)),
   ];
@@ -47,15 +47,8 @@ export async function stageCosts(
   for (const s of specs) {
     const port = await freePort();
     const file = join(dir, `${s.key}.capnp`);
-    if (s.dist === undefined) writePassthroughConfig(file, port, backends[0]!, wrangler.compatibilityDate);
-    else
-      writeSwitchyardConfig({
-        file,
-        port,
-        wrangler,
-        modules: [{ name: "index.js", path: join(s.dist, "index.js"), kind: "esModule" }],
-        switchyard: s.doc,
-      });
+    if (s.key === "passthrough") writePassthroughConfig(file, port, backends[0]!, wrangler.compatibilityDate);
+    else writeStageConfig(s, file, port, wrangler);
     const child = ctx.procs.start(`workerd-stage-${s.key}`, workerd, ["serve", "--experimental", file], {
       cwd: dir,
     });
