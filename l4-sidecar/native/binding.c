@@ -59,11 +59,20 @@ static napi_value throw_errno(napi_env env, int err, const char* what) {
   return NULL;
 }
 
-// init(accept(lid, cid, ip, port), connectFail(lid, cid, errno), prelude(lid, cid), events(Float64Array)):
-// events holds EV_WORDS numbers per event (engine.h): connected, or closed with bytes, who closed and errno.
+// init(accept(lid, cid, ip, port), connectFail(lid, cid, errno), prelude(lid, cid), events(count), shared):
+// `shared` is a Float64Array that holds the events of each events() call, EV_WORDS numbers each (engine.h):
+// connected, or closed with bytes, who closed and errno.
 static napi_value js_init(napi_env env, napi_callback_info info) {
-  ARGS(4)
+  ARGS(5)
   if (E) return NULL;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  if (napi_get_typedarray_info(env, argv[4], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || length < EV_WORDS) {
+    napi_throw_type_error(env, NULL, "init: the events array must be a Float64Array");
+    return NULL;
+  }
   E = calloc(1, sizeof(engine));
   E->env = env;
   const char* splice_env = getenv("SWITCHYARD_L4_SPLICE");
@@ -74,6 +83,9 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[1], 1, &E->on_connect_fail);
   napi_create_reference(env, argv[2], 1, &E->on_prelude);
   napi_create_reference(env, argv[3], 1, &E->on_events);
+  E->shared = data;
+  E->shared_cap = (uint32_t)(length / EV_WORDS);
+  napi_create_reference(env, argv[4], 1, &E->shared_ref);
   napi_value resource, name;
   napi_create_object(env, &resource);
   napi_create_reference(env, resource, 1, &E->resource);

@@ -121,6 +121,10 @@ typedef struct {
   double* ev;
   uint32_t ev_n, ev_cap;
   int flushing;
+  // JavaScript's Float64Array the events are copied into for each call (kept: no allocation per batch).
+  double* shared;
+  uint32_t shared_cap;  // events it holds
+  napi_ref shared_ref;
   napi_ref resource;
   napi_async_context async;
   listener* listeners[MAX_LISTENERS];

@@ -85,24 +85,22 @@ void queue_event(int type, conn* c, double in, double out, int by, int err) {
   e[6] = err;
 }
 
-// Hands the queued events to JavaScript, in order, as one Float64Array. Called at the end of every batch and
-// before any other call into JavaScript (accept, connect failure, prelude), so JavaScript sees every event in the
-// order it happened. The array is a copy: events queued by the calls JavaScript makes meanwhile go into the
-// emptied queue and are handed over by the next turn of the loop below.
+// Hands the queued events to JavaScript, in order, through its Float64Array: up to its capacity per call, the
+// count as the argument. Called at the end of every batch and before any other call into JavaScript (accept,
+// connect failure, prelude), so JavaScript sees every event in the order it happened. Events queued by the calls
+// JavaScript makes meanwhile wait behind the rest and go in a later turn of the loop below.
 void flush_events(void) {
   if (E->flushing) return;
   E->flushing = 1;
   while (E->ev_n) {
-    size_t words = (size_t)E->ev_n * EV_WORDS;
+    uint32_t n = E->ev_n < E->shared_cap ? E->ev_n : E->shared_cap;
+    memcpy(E->shared, E->ev, (size_t)n * EV_WORDS * sizeof(double));
+    E->ev_n -= n;
+    memmove(E->ev, E->ev + (size_t)n * EV_WORDS, (size_t)E->ev_n * EV_WORDS * sizeof(double));
     napi_handle_scope scope;
     napi_open_handle_scope(E->env, &scope);
-    void* data;
-    napi_value buffer, events;
-    napi_create_arraybuffer(E->env, words * sizeof(double), &data, &buffer);
-    memcpy(data, E->ev, words * sizeof(double));
-    napi_create_typedarray(E->env, napi_float64_array, words, buffer, 0, &events);
-    E->ev_n = 0;
-    call_js(E->on_events, 1, &events, NULL);
+    napi_value count = num(n);
+    call_js(E->on_events, 1, &count, NULL);
     napi_close_handle_scope(E->env, scope);
   }
   E->flushing = 0;

@@ -56,13 +56,16 @@ interface Addon extends NativeEngine {
     accept: (lid: number, cid: number, ip: string, port: number) => void,
     connectFail: (lid: number, cid: number, code: string) => void,
     prelude: (lid: number, cid: number) => void,
-    events: (e: Float64Array) => void,
+    events: (count: number) => void,
+    shared: Float64Array,
   ): void;
 }
 
 /** The engine's batched events (native/engine.h): EVENT_WORDS numbers each, [type, lid, cid, in, out, by, errno]. */
 const EVENT_WORDS = 7;
 const EV_CONNECTED = 0;
+/** Events per call at most (the engine keeps the rest for the next call). */
+const EVENTS_PER_CALL = 1024;
 
 /** Close reasons in the order native/engine.h numbers them. */
 export const NATIVE_CLOSED_BY = [
@@ -115,11 +118,13 @@ export function nativeEngine(): NativeEngine | undefined {
   if (!a || shared.initialized) return a;
   shared.initialized = true;
   const o = shared.owners;
+  const events = new Float64Array(EVENTS_PER_CALL * EVENT_WORDS);
   a.init(
     (lid, cid, ip, port) => o[lid]?.onAccept(cid, ip, port),
     (lid, cid, code) => o[lid]?.onConnectFail(cid, code),
     (lid, cid) => o[lid]?.onPrelude(cid),
-    (e) => dispatchEvents(o, e),
+    (count) => dispatchEvents(o, events, count),
+    events,
   );
   return a;
 }
@@ -128,9 +133,9 @@ export function nativeEngine(): NativeEngine | undefined {
  * Connects that succeeded and connections that ended, in the order they happened, told in one call per batch.
  * Every event is delivered even when a listener throws: the first error is thrown after the batch.
  */
-function dispatchEvents(owners: (NativeOwner | undefined)[], e: Float64Array): void {
+function dispatchEvents(owners: (NativeOwner | undefined)[], e: Float64Array, count: number): void {
   let failed: { error: unknown } | undefined;
-  for (let k = 0; k < e.length; k += EVENT_WORDS) {
+  for (let k = 0; k < count * EVENT_WORDS; k += EVENT_WORDS) {
     const owner = owners[e[k + 1]!];
     if (!owner) continue;
     try {
