@@ -93,6 +93,16 @@ function inspectOnly(body?: string) {
   ).score;
 }
 
+/**
+ * The inspection-only cases (what the bench's "managed inspection only" rows time), one call each; also counted
+ * in instructions by scripts/count-waf-instructions.ts.
+ */
+export const INSPECT_ONLY = {
+  get: () => inspectOnly(),
+  form: () => inspectOnly(FORM),
+  unseen: () => inspectOnly(UNSEEN_FORMS[unseen++ & 63]),
+};
+
 /** Per rule, the slowest crafted unit at 128 KiB (best of 5 runs), after its transformations. */
 function crafted(): { worst_ms: number; worst: string; detectors: Array<{ name: string; value: number }> } {
   const tree = new PipelineTree();
@@ -133,10 +143,10 @@ export async function run({ quick = false }: { quick?: boolean } = {}) {
   bench("waf: 8 KiB form POST, whole decision incl. body read", async () =>
     do_not_optimize(await once(formRequest)),
   );
-  bench("waf: typical GET, managed inspection only", () => do_not_optimize(inspectOnly()));
-  bench("waf: 8 KiB form, managed inspection only", () => do_not_optimize(inspectOnly(FORM)));
+  bench("waf: typical GET, managed inspection only", () => do_not_optimize(INSPECT_ONLY.get()));
+  bench("waf: 8 KiB form, managed inspection only", () => do_not_optimize(INSPECT_ONLY.form()));
   bench("waf: 8 KiB form with unseen values, managed inspection only", () =>
-    do_not_optimize(inspectOnly(UNSEEN_FORMS[unseen++ & 63])),
+    do_not_optimize(INSPECT_ONLY.unseen()),
   );
   bench("baseline: build the GET Request alone", () => do_not_optimize(getRequest()));
   const out = await mitataRun({ format: quick ? "quiet" : "mitata" });
