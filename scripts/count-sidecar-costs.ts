@@ -1,4 +1,4 @@
-// npm run profile:sidecar [-- --connections 10000] [-- --warm 8000] [-- --no-instructions]
+// npm run profile:sidecar [-- --connections 10000] [-- --warm 40000] [-- --no-instructions]
 //   [-- --v8-flags "--perf-basic-prof"] (the sidecar's JIT code is then named in /tmp/perf-PID.map)
 // What one short connection costs the sidecar (native engine, one process) and HAProxy (mode tcp, nbthread 1),
 // counted rather than timed, so a shared machine does not move the figures: system calls per connection by name
@@ -19,7 +19,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
     connections: { type: "string", default: "10000" },
-    warm: { type: "string", default: "8000" },
+    warm: { type: "string", default: "40000" },
     "no-instructions": { type: "boolean", default: false },
     "v8-flags": { type: "string", default: "" },
     /** Internal: only make the connections, to this port (the process the syscall counter runs). */
