@@ -1,11 +1,11 @@
 // npm run profile:worker:instructions [-- --config one|realistic|stages] [-- --requests 1000] [-- --warm 4000]
 //   [-- --dist DIR] [-- --only bare,log] [-- --no-passthrough] [-- --v8-flags "--perf-basic-prof"]
 // Instructions per request of the production bundle (or, with --config stages, of the bench's per-stage workers,
-// bench/lib/stage-variants.ts) and of the pass-through worker, counted by valgrind's
-// callgrind around `workerd serve`: the measure that a shared machine does not disturb (CPU time and req/s on a
-// loaded machine move by tens of percent between rounds; these counts by well under 1%). V8 runs with
-// --single-threaded so that optimised code is compiled at the same point in every run; counting starts after a
-// warm-up and covers user-space instructions of every thread (not the kernel's).
+// bench/lib/stage-variants.ts) and of the pass-through worker, counted by valgrind's callgrind around `workerd
+// serve`: the measure that a shared machine does not disturb (CPU time and req/s on a loaded machine move by tens
+// of percent between rounds; these counts by a few percent, mostly garbage collections falling into the window or
+// not). V8 runs with --single-threaded so that optimised code is compiled at the same point in every run;
+// counting starts after a warm-up and covers user-space instructions of every thread (not the kernel's).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
