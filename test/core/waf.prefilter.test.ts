@@ -182,6 +182,12 @@ describe("managed engine pre-filters", () => {
       ["values", "%24%7Bjndi%3Aldap%3A%2F%2Fx%7D"],
       ["names", "__PROTO__"],
       ["values", "javA.lang.Runtime"],
+      // Words of the rules that read the raw value: escapes as written, case kept.
+      ["values", "..%2F..%2Fetc%2Fpasswd"],
+      ["path", "/a/%2E%2E/b"],
+      ["values", "x%0Ay"],
+      ["cookies", "rO0ABXNyABFqYXZh"],
+      ["values", "%u002e%u002e"],
     ];
     for (const [part, raw] of cases) {
       expect([part, raw, reported(engine, { part, location: part, raw })]).toEqual([
