@@ -460,8 +460,6 @@ void on_accept(listener* l) {
       if (errno == ECONNABORTED) continue;
       return;  // EMFILE and friends: the next edge retries
     }
-    char ip[INET6_ADDRSTRLEN];
-    int port = addr_text(&sa, ip);
     conn* c = new_conn();
     c->s[0] = (side){K_SIDE, 0, c};
     c->s[1] = (side){K_SIDE, 1, c};
@@ -479,6 +477,14 @@ void on_accept(listener* l) {
     update_ref();
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = &c->s[0]};
     epoll_ctl(E->epfd, EPOLL_CTL_ADD, fd, &ev);
+    if (sa.ss_family == AF_INET) {
+      // An IPv4 peer goes in the batch, its address as a number (JavaScript writes the text).
+      const struct sockaddr_in* a = (const struct sockaddr_in*)&sa;
+      queue_event(EV_ACCEPTED, c, (double)ntohl(a->sin_addr.s_addr), ntohs(a->sin_port), 0, 0);
+      continue;
+    }
+    char ip[INET6_ADDRSTRLEN];
+    int port = addr_text(&sa, ip);
     flush_events();
     napi_handle_scope scope;
     napi_open_handle_scope(E->env, &scope);

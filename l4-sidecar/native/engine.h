@@ -42,8 +42,9 @@
 #endif
 
 enum kind { K_LISTENER = 1, K_SIDE = 2 };
-// A queued event: [type, listener id, connection id, bytes in, bytes out, closed by, errno].
-enum event { EV_CONNECTED = 0, EV_CLOSED = 1 };
+// A queued event: [type, listener id, connection id, bytes in, bytes out, closed by, errno]; for an accepted
+// IPv4 client [type, listener id, connection id, address as a 32-bit number, port, 0, 0].
+enum event { EV_CONNECTED = 0, EV_CLOSED = 1, EV_ACCEPTED = 2 };
 #define EV_WORDS 7
 enum state { S_WAITING, S_CONNECTING, S_OPEN, S_DONE };
 enum closed_by { C_NONE = -1, C_CLIENT, C_BACKEND, C_CLIENT_RESET, C_BACKEND_RESET, C_IDLE, C_SHUTDOWN };

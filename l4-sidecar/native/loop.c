@@ -1,8 +1,8 @@
 // The sidecar's native TCP data path: accept, connect and splice on an epoll set of its own, driven from Node's
-// event loop (the epoll fd is one uv_poll handle). JavaScript keeps every decision: it is called once per
-// accepted connection (admit or refuse, pick a backend and connect) and on a connect failure (fail over); connects
-// that succeeded and connections that ended (bytes, who closed, error: to count and log) are told to it in one
-// call per batch of events, in order and before any other call.
+// event loop (the epoll fd is one uv_poll handle). JavaScript keeps every decision: accepted connections (admit
+// or refuse, pick a backend and connect), connects that succeeded and connections that ended (bytes, who closed,
+// error: to count and log) are told to it in one call per batch of events, in order and before any other call;
+// a connect failure (fail over) in a call of its own.
 //
 // Why not libuv streams: on this kind of VM a short connection is ~85% kernel time, and libuv spends about five
 // syscalls per connection that a proxy does not need (an epoll_ctl DEL before each close, getsockopt(SO_ERROR)
@@ -65,8 +65,9 @@ const char* errno_name(int err) {
 
 // ---- events told in batches ----------------------------------------------------------------------------------
 
-// Queues a connect that succeeded or a connection that ended. A call into JavaScript costs about as many
-// instructions as the rest of an event's handling there, so they go in one call per batch (flush_events).
+// Queues an accepted IPv4 client, a connect that succeeded or a connection that ended. A call into JavaScript
+// costs about as many instructions as the rest of an event's handling there, so they go in one call per batch
+// (flush_events).
 void queue_event(int type, conn* c, double in, double out, int by, int err) {
   if (E->ev_n == E->ev_cap) {
     uint32_t cap = E->ev_cap ? E->ev_cap * 2 : 256;
@@ -146,6 +147,8 @@ void on_poll(uv_poll_t* h, int status, int events) {
       else on_side((side*)evs[i].data.ptr, evs[i].events);
     }
     if (n == 0) break;
+    // JavaScript decides on this round's connections now: the connects it starts complete in the next rounds.
+    flush_events();
     E->dispatching = 0;
     free_released();
     E->dispatching = 1;

@@ -1,8 +1,8 @@
 // The native data path (l4-sidecar/native/, built by `npm run build:native`): accept, connect and
-// splice outside JavaScript, on an epoll set driven from Node's loop. JavaScript is called once per accepted
-// connection, when a connect fails, and (while it reads a PROXY header or a ClientHello with peek()) when more
-// bytes arrive; connects that succeeded and connections that ended come in one call per batch of events. This
-// file loads the addon and routes those calls to the listener that owns the listening socket.
+// splice outside JavaScript, on an epoll set driven from Node's loop. Accepted connections, connects that
+// succeeded and connections that ended come in one call per batch of events (an IPv6 client in a call of its
+// own); a failed connect, and more bytes while a PROXY header or a ClientHello is read with peek(), in a call
+// each. This file loads the addon and routes those calls to the listener that owns the listening socket.
 import { createRequire } from "node:module";
 import { getSystemErrorName } from "node:util";
 import { rawTcpAvailable } from "./raw.ts";
@@ -61,9 +61,13 @@ interface Addon extends NativeEngine {
   ): void;
 }
 
-/** The engine's batched events (native/engine.h): EVENT_WORDS numbers each, [type, lid, cid, in, out, by, errno]. */
+/**
+ * The engine's batched events (native/engine.h): EVENT_WORDS numbers each, [type, lid, cid, in, out, by, errno],
+ * or for an accepted IPv4 client [type, lid, cid, address as a 32-bit number, port, 0, 0].
+ */
 const EVENT_WORDS = 7;
 const EV_CONNECTED = 0;
+const EV_CLOSED = 1;
 /** Events per call at most (the engine keeps the rest for the next call). */
 const EVENTS_PER_CALL = 1024;
 
@@ -130,7 +134,8 @@ export function nativeEngine(): NativeEngine | undefined {
 }
 
 /**
- * Connects that succeeded and connections that ended, in the order they happened, told in one call per batch.
+ * Accepted IPv4 clients, connects that succeeded and connections that ended, in the order they happened, told in
+ * one call per batch.
  * Every event is delivered even when a listener throws: the first error is thrown after the batch.
  */
 function dispatchEvents(owners: (NativeOwner | undefined)[], e: Float64Array, count: number): void {
@@ -139,10 +144,15 @@ function dispatchEvents(owners: (NativeOwner | undefined)[], e: Float64Array, co
     const owner = owners[e[k + 1]!];
     if (!owner) continue;
     try {
-      if (e[k] === EV_CONNECTED) owner.onConnected(e[k + 2]!);
-      else {
+      const type = e[k];
+      if (type === EV_CONNECTED) owner.onConnected(e[k + 2]!);
+      else if (type === EV_CLOSED) {
         const err = e[k + 6]!;
         owner.onClose(e[k + 2]!, e[k + 3]!, e[k + 4]!, e[k + 5]!, err ? errnoName(-err) : undefined);
+      } else {
+        const a = e[k + 3]!;
+        const ip = `${Math.floor(a / 16777216)}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+        owner.onAccept(e[k + 2]!, ip, e[k + 4]!);
       }
     } catch (error) {
       failed ??= { error };
