@@ -8,6 +8,7 @@ import { addMultipart } from "./body/multipart.ts";
 import { type BodySink, value } from "./body/sink.ts";
 import { declaredKind, looksBinary, sniffKind } from "./body/sniff.ts";
 import { addXml } from "./body/xml.ts";
+import { isEdgeWritten } from "./edge-headers.ts";
 import type { Part } from "./managed-rules.ts";
 import { argumentAnomalies, DEFAULT_PROTOCOL, type ProtocolPolicy, requestAnomalies } from "./protocol.ts";
 
@@ -187,7 +188,8 @@ export function collectTargets(input: InspectInput): Inspection {
           raw: c.slice(eq + 1).trim(),
         });
       }
-    } else targets.push({ part: "headers", location: `header:${n}`, raw: value });
+    } else if (!isEdgeWritten(n, value))
+      targets.push({ part: "headers", location: `header:${n}`, raw: value });
   });
   const anomalies: Anomaly[] = [];
   const seen = { json: false, text: "" };
