@@ -98,9 +98,13 @@ export function ipNetwork(ip: Ip, prefix: number): Ip {
   return { v6: false, n: bits === 0 ? 0 : (ip.n - (ip.n % 2 ** (32 - bits))) >>> 0 };
 }
 
+/** Dotted quad of an IPv4 address given as a 32-bit unsigned number. */
+export const formatV4 = (n: number): string =>
+  `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+
 /** Canonical text: dotted quad for IPv4, RFC 5952 compressed form for IPv6. */
 export function formatIp(ip: Ip): string {
-  if (!ip.v6) return `${ip.n >>> 24}.${(ip.n >>> 16) & 255}.${(ip.n >>> 8) & 255}.${ip.n & 255}`;
+  if (!ip.v6) return formatV4(ip.n);
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((ip.n >> BigInt(i * 16)) & 0xffffn));
   let bestStart = -1;

@@ -101,18 +101,6 @@ int socket_error(int fd) {
   return err;
 }
 
-// Dotted-quad text of an IPv4 address. glibc's inet_ntop formats it through sprintf, which was about a twentieth
-// of the user-space instructions of a short connection.
-static void ipv4_text(const uint8_t* b, char* out) {
-  for (int i = 0; i < 4; i++) {
-    unsigned v = b[i];
-    if (v >= 100) *out++ = (char)('0' + v / 100);
-    if (v >= 10) *out++ = (char)('0' + v / 10 % 10);
-    *out++ = (char)('0' + v % 10);
-    *out++ = i < 3 ? '.' : '\0';
-  }
-}
-
 // An address as text and its port (the port is returned; `ip` is empty for a family other than IPv4/IPv6).
 int addr_text(const struct sockaddr_storage* sa, char ip[INET6_ADDRSTRLEN]) {
   ip[0] = '\0';
@@ -123,7 +111,7 @@ int addr_text(const struct sockaddr_storage* sa, char ip[INET6_ADDRSTRLEN]) {
   }
   if (sa->ss_family != AF_INET) return 0;
   const struct sockaddr_in* a = (const struct sockaddr_in*)sa;
-  ipv4_text((const uint8_t*)&a->sin_addr, ip);
+  inet_ntop(AF_INET, &a->sin_addr, ip, INET6_ADDRSTRLEN);
   return ntohs(a->sin_port);
 }
 

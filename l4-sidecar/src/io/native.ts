@@ -5,6 +5,7 @@
 // each. This file loads the addon and routes those calls to the listener that owns the listening socket.
 import { createRequire } from "node:module";
 import { getSystemErrorName } from "node:util";
+import { formatV4 } from "../../../core/rules/ip.ts";
 import { rawTcpAvailable } from "./raw.ts";
 
 /** What a native listener receives. Connection ids are unique within the process (64-bit, exact as doubles). */
@@ -150,9 +151,7 @@ function dispatchEvents(owners: (NativeOwner | undefined)[], e: Float64Array, co
         const err = e[k + 6]!;
         owner.onClose(e[k + 2]!, e[k + 3]!, e[k + 4]!, e[k + 5]!, err ? errnoName(-err) : undefined);
       } else {
-        const a = e[k + 3]!;
-        const ip = `${Math.floor(a / 16777216)}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-        owner.onAccept(e[k + 2]!, ip, e[k + 4]!);
+        owner.onAccept(e[k + 2]!, formatV4(e[k + 3]!), e[k + 4]!);
       }
     } catch (error) {
       failed ??= { error };
