@@ -5,8 +5,8 @@
 // (perf's syscall tracepoints, or strace -c where perf cannot), voluntary context switches, and user-space
 // instructions per connection (valgrind's callgrind, after a warm-up). The load is the bench's short-connection
 // row: 16 clients at a time, one HTTP request each on a new connection, to nginx, which closes it.
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { freePort, Procs, stop, stopAll, waitForPort } from "../bench/lib/procs.ts";
 import { NOFILE, startHaproxy, startNginx } from "../bench/lib/servers.ts";
+import { callgrind, totalInstructions, windowed } from "./lib/callgrind.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -148,28 +149,12 @@ async function syscalls(pid: number, port: number, n: number): Promise<Map<strin
 /** User-space instructions per connection under callgrind, after `warm` connections. */
 async function instructions(t: Target, backend: number): Promise<number> {
   const listen = await freePort();
-  const out = join(tmp, `callgrind-${listen}`);
-  const wrap = [
-    "valgrind",
-    "--tool=callgrind",
-    "--smc-check=all-non-file",
-    "--instr-atstart=no",
-    `--callgrind-out-file=${out}.%p`,
-  ];
-  const p = await t.start(wrap, listen, backend);
+  const out = join(tmp, `callgrind-${listen}.%p`);
+  const p = await t.start(callgrind(out), listen, backend);
   await connections(listen, WARM);
-  const control = (arg: string) =>
-    execFileSync("callgrind_control", [arg, String(p.pid)], { stdio: "ignore" });
-  control("--instr=on");
-  await connections(listen, N);
-  control("--instr=off");
-  control("--dump");
+  await windowed(p.pid, () => connections(listen, N));
   await p.stop();
-  let total = 0;
-  for (const f of readdirSync(tmp).filter((f) => f.startsWith(`callgrind-${listen}`))) {
-    const m = /^totals: (\d+)/m.exec(readFileSync(join(tmp, f), "utf8"));
-    if (m) total += Number(m[1]);
-  }
+  const total = totalInstructions(out);
   return total / N;
 }
 

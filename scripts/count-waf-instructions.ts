@@ -4,11 +4,12 @@
 // fresh Node (V8 --single-threaded, so optimised code is compiled at the same point), with `warm` and
 // `warm + count` inspections; the difference over `count` leaves out start-up and compilation.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { totalInstructions } from "./lib/callgrind.ts";
 
 const CASES = { get: [3000, 6000], form: [300, 600], unseen: [300, 600] } as const;
 type Case = keyof typeof CASES;
@@ -34,7 +35,7 @@ if (values.child) {
     execFileSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, ...node], {
       stdio: ["ignore", "ignore", "pipe"],
     });
-    return Number(/^totals: (\d+)/m.exec(readFileSync(out, "utf8"))![1]);
+    return totalInstructions(out);
   };
   for (const name of values.cases.split(",") as Case[]) {
     const [warm, more] = CASES[name];

@@ -6,8 +6,7 @@
 // of percent between rounds; these counts by a few percent, mostly garbage collections falling into the window or
 // not). V8 runs with --single-threaded so that optimised code is compiled at the same point in every run;
 // counting starts after a warm-up and covers user-space instructions of every thread (not the kernel's).
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -17,6 +16,7 @@ import { probe } from "../bench/lib/http-probe.ts";
 import { freePort, Procs, stop, stopAll, waitForPort } from "../bench/lib/procs.ts";
 import { stageSpecs, writeStageConfig } from "../bench/lib/stage-variants.ts";
 import { writePassthroughConfig } from "../bench/workerd/config.ts";
+import { callgrind, totalInstructions, windowed } from "./lib/callgrind.ts";
 import { buildWorker, startTarget } from "./lib/worker-target.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -76,19 +76,11 @@ async function count(
   const file = join(tmp, `${name}.capnp`);
   write(file, port);
   const out = join(tmp, `${name}.callgrind`);
+  const [valgrind, ...wrap] = callgrind(out);
   const child = procs.start(
     `valgrind-${name}`,
-    "valgrind",
-    [
-      "--tool=callgrind",
-      "--smc-check=all-non-file", // V8 writes the code it runs
-      "--instr-atstart=no",
-      `--callgrind-out-file=${out}`,
-      join(root, "node_modules/.bin/workerd"),
-      "serve",
-      "--experimental",
-      file,
-    ],
+    valgrind!,
+    [...wrap, join(root, "node_modules/.bin/workerd"), "serve", "--experimental", file],
     { cwd: tmp },
   );
   await waitForPort(port, 120_000, child);
@@ -104,18 +96,9 @@ async function count(
   const h = cookie ? { ...headers, Cookie: cookie } : headers;
   const n = Number(values.requests);
   await send(port, path, h, Number(values.warm));
-  const control = (arg: string) =>
-    execFileSync("callgrind_control", [arg, String(child.pid)], { stdio: "ignore" });
-  control("--instr=on");
-  await send(port, path, h, n);
-  control("--instr=off");
-  control("--dump");
+  await windowed(child.pid!, () => send(port, path, h, n));
   await stop(child);
-  let total = 0;
-  for (const f of readdirSync(tmp).filter((f) => f.startsWith(`${name}.callgrind`))) {
-    const m = /^totals: (\d+)/m.exec(readFileSync(join(tmp, f), "utf8"));
-    if (m) total += Number(m[1]);
-  }
+  const total = totalInstructions(out);
   return total / n;
 }
 
@@ -145,9 +128,11 @@ async function main() {
     headers,
   );
   console.log(`  Switchyard            ${k(switchyard)} instructions per request`);
-  console.log(
-    `  Switchyard's own      ${k(switchyard - passthrough)} (pass-through / Switchyard = ${(passthrough / switchyard).toFixed(2)})`,
-  );
+  if (!Number.isNaN(passthrough)) {
+    console.log(
+      `  Switchyard's own      ${k(switchyard - passthrough)} (pass-through / Switchyard = ${(passthrough / switchyard).toFixed(2)})`,
+    );
+  }
   console.log(`callgrind files (callgrind_annotate --inclusive=yes FILE): ${tmp}`);
 }
 
