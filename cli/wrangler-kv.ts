@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import type { KvEntry } from "../core/config/store.ts";
 
 export interface KvTarget {
@@ -39,19 +40,34 @@ export class WranglerKv {
   }
 
   /**
-   * A read runs a second time when wrangler died without a word (no output, killed or crashed): reads change
-   * nothing, and a local wrangler under load has been seen to exit that way once in a while.
+   * A read runs a second time when wrangler failed in a way that is not the user's (no output at all, or an
+   * unexpected error rather than a config or auth error): reads change nothing, and a local wrangler under load
+   * has been seen to fail that way once in a while.
    */
   async #read(args: string[]): Promise<string> {
     try {
       return await this.#run(args);
     } catch (e) {
-      if (!(e instanceof SilentExit)) throw e;
+      if (!(e instanceof UnexpectedFailure)) throw e;
       return this.#run(args);
     }
   }
 
+  /** The tail of the queue of local commands (see #run). */
+  #localTail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Local commands run one at a time: each starts its own workerd on the same persisted SQLite files, and two of
+   * them at once on one directory is not something wrangler promises to handle. Remote commands may overlap.
+   */
   #run(args: string[]): Promise<string> {
+    if (!this.target.local) return this.#spawn(args);
+    const run = this.#localTail.then(() => this.#spawn(args));
+    this.#localTail = run.catch(() => undefined);
+    return run;
+  }
+
+  #spawn(args: string[]): Promise<string> {
     const t = this.target;
     const full = [
       wranglerBin(),
@@ -74,10 +90,11 @@ export class WranglerKv {
         },
         (err, stdout, stderr) => {
           if (err) {
-            const detail = `${stderr}\n${stdout}`.trim().split("\n").slice(-6).join("\n");
             const how = err.signal ? `killed by ${err.signal}` : `exit code ${err.code}`;
-            const message = `wrangler kv ${args[0]} ${args[1]} failed (${how}):\n${detail}`;
-            reject(detail === "" ? new SilentExit(message) : new Error(message));
+            const output = `${stderr}\n${stdout}`;
+            const message = `wrangler kv ${args[0]} ${args[1]} failed (${how}):\n${wranglerError(output)}`;
+            const unexpected = output.trim() === "" || output.includes(BUG_PROMPT);
+            reject(unexpected ? new UnexpectedFailure(message) : new Error(message));
           } else resolve(stdout);
         },
       );
@@ -119,5 +136,22 @@ export class WranglerKv {
   }
 }
 
-/** wrangler exited without printing anything. */
-class SilentExit extends Error {}
+/** wrangler exited without a word, or with an error it calls a possible bug of its own. */
+class UnexpectedFailure extends Error {}
+
+/** wrangler's line under an error that is not a UserError. */
+const BUG_PROMPT = "If you think this is a bug";
+
+/**
+ * What wrangler said went wrong: its output from the first error line on, without colours, blank lines, the
+ * bug-report prompt and the log-file pointer, so the error itself is never pushed out by the boilerplate.
+ */
+export function wranglerError(output: string): string {
+  const lines = stripVTControlCharacters(output).split("\n");
+  const start = lines.findIndex((l) => l.includes("[ERROR]"));
+  const kept = lines
+    .slice(start === -1 ? 0 : start)
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "" && !l.includes(BUG_PROMPT) && !l.includes("Logs were written to"));
+  return kept.length === 0 ? "(no output)" : kept.slice(0, 12).join("\n");
+}

@@ -150,4 +150,30 @@ describe("switchyard push / diff", () => {
     expect((bad as { stderr: string }).stderr).toMatch(/✖ routes\[0\]\.service: .*"nope"/);
     expect(await keys("--env", "staging")).toEqual(["config", "config:history", "config:v:2", "config:v:3"]);
   });
+  it("a wrangler failure shows wrangler's own error line, not its log-file pointer", async () => {
+    // --persist-to naming a file makes every local wrangler command fail with an unexpected (non-user) error.
+    const notADirectory = join(dir, "not-a-directory");
+    writeFileSync(notADirectory, "");
+    const file = join(dir, "valid.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ services: [{ name: "web", backends: [{ url: "http://127.0.0.1:9003" }] }] }),
+    );
+    const failed = await switchyard(
+      "diff",
+      file,
+      "--env",
+      "staging",
+      "--persist-to",
+      notADirectory,
+      "--wrangler-config",
+      toml,
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect((failed as { code: number }).code).toBe(1);
+    const stderr = (failed as { stderr: string }).stderr;
+    expect(stderr).toMatch(
+      /wrangler kv key list failed \(exit code 1\):\n\S.*\[ERROR\] ENOTDIR: not a directory/,
+    );
+    expect(stderr).not.toMatch(/If you think this is a bug|Logs were written/);
+  });
 });
