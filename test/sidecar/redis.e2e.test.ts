@@ -72,8 +72,15 @@ const info = async (port: number, field: string) => {
   return Number(new RegExp(`${field}:(\\d+)`).exec(out)?.[1]);
 };
 
+/** Short connections per benchmark round. */
+const ROUND = 2000;
+
 describe("redis behind the sidecar", () => {
-  it("serves redis-cli and redis-benchmark, and survives a backend killed mid-run", async () => {
+  // Its own timeout: beside the rest of the suite on a 2-core machine, a larger version of this run (36k short
+  // connections) took close to a minute, over the sidecar project's 60 s.
+  it("serves redis-cli and redis-benchmark, and survives a backend killed mid-run", {
+    timeout: 150_000,
+  }, async () => {
     const a = await redisServer();
     const b = await redisServer();
     const port = await freePort();
@@ -121,7 +128,7 @@ describe("redis behind the sidecar", () => {
       "-p",
       String(port),
       "-n",
-      "20000",
+      "5000",
       "-c",
       "20",
       "-t",
@@ -137,16 +144,16 @@ describe("redis behind the sidecar", () => {
       await info(b.port, "total_commands_processed"),
     ];
     const [hot, cold] = served[0]! > served[1]! ? [a, b] : [b, a];
-    expect(Math.max(...served)).toBeGreaterThan(40_000);
+    expect(Math.max(...served)).toBeGreaterThan(10_000);
 
-    // The run: 12 benchmark rounds of short connections; the backend serving them dies during round 4.
+    // The run: 8 benchmark rounds of short connections; the backend serving them dies during round 3.
     const rounds: { code: number | null; err: string }[] = [];
-    for (let r = 0; r < 12; r++) {
+    for (let r = 0; r < 8; r++) {
       const round = run("redis-benchmark", [
         "-p",
         String(port),
         "-n",
-        "3000",
+        String(ROUND),
         "-c",
         "8",
         "-k",
@@ -155,17 +162,17 @@ describe("redis behind the sidecar", () => {
         "ping",
         "-q",
       ]);
-      if (r === 3) {
-        await sleep(150);
+      if (r === 2) {
+        await sleep(100);
         hot.child.kill("SIGKILL");
         await once(hot.child, "exit");
       }
       rounds.push(await round);
     }
     // At most the round in flight at the kill saw errors (connections the dead backend held were reset).
-    expect(rounds.slice(0, 3).every((r) => r.code === 0)).toBe(true);
-    expect(rounds.slice(4).map((r) => r.code)).toEqual(new Array(8).fill(0));
-    expect(await info(cold.port, "total_connections_received")).toBeGreaterThan(8 * 3000);
+    expect(rounds.slice(0, 2).map((r) => r.code)).toEqual([0, 0]);
+    expect(rounds.slice(3).map((r) => r.code)).toEqual(new Array(5).fill(0));
+    expect(await info(cold.port, "total_connections_received")).toBeGreaterThan(5 * ROUND);
     expect((await cli("PING")).out.trim()).toBe("PONG");
     await waitFor(() =>
       p.lines.some((l) => l.msg === "backend ejected" || l.msg === "backend health changed"),
