@@ -75,6 +75,7 @@ struct conn {
   enum state state;
   uint8_t readable[2];  // an edge was seen and the socket is not known to be drained
   uint8_t rdhup[2];     // the peer's FIN (or an error) is queued: read to the end, not just to a short read
+  uint8_t fin_next[2];  // the peer's FIN (not an error) is queued: what is read from it is the last, see pump()
   uint8_t eof[2];       // FIN read from this side
   uint8_t shut[2];      // we sent FIN (shutdown SHUT_WR) towards this side
   uint8_t peeking;  // JavaScript reads a prelude (PROXY header, ClientHello) with peek(): new bytes call it again

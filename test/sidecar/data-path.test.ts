@@ -1,8 +1,11 @@
 // Edge cases where the data paths differ in mechanism (the native engine keeps its own connection table, byte
 // counters and timers; the stream paths do it in JavaScript), held to the same outcome on every path.
+import { execFile } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { once } from "node:events";
 import { readdirSync } from "node:fs";
+import type net from "node:net";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/index.ts";
 import { nativeEngine } from "../../l4-sidecar/src/io/native.ts";
@@ -20,6 +23,7 @@ import {
   waitFor,
 } from "./helpers.ts";
 
+const run = promisify(execFile);
 const openFds = () => readdirSync("/proc/self/fd").length;
 
 describe.each(["native", "raw", "socket"])("%s data path", (mode) => {
@@ -145,6 +149,42 @@ describe("native data path", () => {
     const [echo] = (await once(second, "data")) as [Buffer];
     expect(echo.toString()).toBe("still");
     expect(ids()).toEqual([old + 2 ** 32]);
+  });
+
+  it("a reply whose FIN is already queued reaches the client in one segment with that FIN", async () => {
+    // The backend answers either with end(reply) (its FIN is queued before the engine reads the reply) or with
+    // write(reply), ending only once the client has the reply. The client counts the TCP segments it received
+    // (ss's segs_in): the first exchange must take one fewer, as the reply and the FIN travel together.
+    let endNow = true;
+    const held: net.Socket[] = [];
+    const b = await backend((s) => {
+      s.once("data", () => {
+        if (endNow) s.end("reply");
+        else s.write("reply");
+        held.push(s);
+      });
+    });
+    const { port } = await startSidecar(tcpConfig([b.address]));
+    const segmentsIn = async (mode: "at once" | "later") => {
+      endNow = mode === "at once";
+      const c = await connect(port);
+      const got = readAll(c);
+      c.write("request");
+      if (mode === "later") {
+        await once(c, "data");
+        held.at(-1)!.end();
+      }
+      expect((await got).toString()).toBe("reply");
+      // The client has not closed its side (allowHalfOpen), so the kernel still reports on the connection.
+      const { stdout } = await run("ss", ["-tinH", "state", "close-wait", `( sport = :${c.localPort} )`]);
+      const m = /segs_in:(\d+)/.exec(stdout);
+      if (!m) throw new Error(`ss did not report the connection: ${stdout}`);
+      c.destroy();
+      return Number(m[1]);
+    };
+    const together = await segmentsIn("at once");
+    const apart = await segmentsIn("later");
+    expect(apart - together).toBe(1);
   });
 
   it("listens on a host name (its first address, as net.Server does)", async () => {
