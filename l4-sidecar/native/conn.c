@@ -377,10 +377,21 @@ void pump(conn* c, int d) {
   }
 }
 
-static void start_splice(conn* c) {
+// The connect succeeded: bytes start to flow. The handshake's last ACK was held back for the client's first
+// bytes (TCP_QUICKACK 0 before connect, see js_connect); when none went out with it (a protocol where the
+// server speaks first, or a client that has not written yet), TCP_QUICKACK 1 sends it now, or the backend
+// would see the connection only when the kernel's delayed-ACK timer fires.
+static void connected(conn* c) {
+  int had_prefix = c->pend_len[0] > 0;
+  double read_before = c->bytes[0];
   c->state = S_OPEN;
   pump(c, 0);
-  if (c->state == S_OPEN) pump(c, 1);
+  if (c->state != S_OPEN) return;
+  if (!had_prefix && c->bytes[0] == read_before && !c->shut[1]) {
+    int one = 1;
+    setsockopt(c->fd[1], IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  }
+  pump(c, 1);
 }
 
 void connect_failed(conn* c, int err) {
@@ -415,7 +426,7 @@ void on_side(side* s, uint32_t ev) {
     if (!(ev & EPOLLOUT)) return;
     connecting_remove(c);
     queue_event(EV_CONNECTED, c, 0, 0, 0, 0);
-    start_splice(c);
+    connected(c);
     return;
   }
   if (c->state != S_OPEN) {

@@ -187,6 +187,53 @@ describe("native data path", () => {
     expect(apart - together).toBe(1);
   });
 
+  it("the handshake's last ACK to the backend goes with the client's first bytes, or at once when there are none", async () => {
+    // A PROXY-header listener connects only once the header is in, so the test decides whether the client's
+    // first bytes are already there: sent with the header, or only after the backend has the connection.
+    const first = new Map<number, Promise<Buffer>>();
+    const b = await backend((s) =>
+      first.set(
+        s.remotePort!,
+        once(s, "data").then(([d]) => d as Buffer),
+      ),
+    );
+    const { port } = await startSidecar(
+      tcpConfig([b.address], { accept_proxy_protocol: true, proxy_protocol_from: ["127.0.0.1"] }),
+    );
+    const header = (c: net.Socket) => `PROXY TCP4 127.0.0.1 127.0.0.1 ${c.localPort} ${port}\r\n`;
+    /** Segments the backend's end of the connection from `remote` received (ss's segs_in). */
+    const segmentsIn = async (remote: number) => {
+      const { stdout } = await run("ss", ["-tinH", `( sport = :${b.port} and dport = :${remote} )`]);
+      const m = /segs_in:(\d+)/.exec(stdout);
+      if (!m) throw new Error(`ss did not report the connection: ${stdout}`);
+      return Number(m[1]);
+    };
+
+    const together = await connect(port);
+    together.write(`${header(together)}hello`);
+    await waitFor(() => b.accepted === 1, 5000, "first backend connection");
+    const [remote1] = [...first.keys()] as [number];
+    expect((await first.get(remote1)!).toString()).toBe("hello");
+    const withBytes = await segmentsIn(remote1);
+
+    const apart = await connect(port);
+    apart.write(header(apart));
+    // No bytes for the backend yet: once the sidecar's end of the second connection is established, the
+    // backend's is too (not left in SYN-RECV until the delayed ACK's timer fires).
+    const established = async () => {
+      const { stdout } = await run("ss", ["-tnH", "state", "established", `( dport = :${b.port} )`]);
+      return stdout.trim().split("\n").filter(Boolean).length;
+    };
+    for (let i = 0; (await established()) < 2; i++) if (i === 500) throw new Error("no second connect");
+    const { stdout } = await run("ss", ["-tnH", "state", "syn-recv", `( sport = :${b.port} )`]);
+    expect(stdout.trim()).toBe("");
+    await waitFor(() => b.accepted === 2, 5000, "second backend connection");
+    const remote2 = [...first.keys()].find((p) => p !== remote1)!;
+    apart.write("hello");
+    expect((await first.get(remote2)!).toString()).toBe("hello");
+    expect((await segmentsIn(remote2)) - withBytes).toBe(1);
+  });
+
   it("listens on a host name (its first address, as net.Server does)", async () => {
     const b = await echoBackend();
     const { port, sidecar } = await startSidecar(tcpConfig([b.address], { listen: "localhost:0" }));
