@@ -153,16 +153,27 @@ export function killAllNow(): void {
   for (const c of live) killGroup(c, "SIGKILL");
 }
 
-/** A port that was free a moment ago on 127.0.0.1 (other agents share this machine, so never a fixed one). */
+/** Ports freePort() has handed out in this process. */
+const handedOut = new Set<number>();
+
+/**
+ * A port that was free a moment ago on 127.0.0.1 (other agents share this machine, so never a fixed one), and
+ * never one this process was given before: the kernel may hand the same free port to two binds in a row, and a
+ * run that starts a proxy and its backend on one port measures nothing.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", resolve);
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port; throws after timeoutMs. */
