@@ -82,13 +82,3 @@ export function applyHeaderModifiers(headers: Headers, mods: CompiledHeaderModif
   }
   for (const name of mods.remove) headers.delete(name);
 }
-
-/** applyHeaderModifiers on a record with lower-case names (a request about to be sent), in place. */
-export function modifyHeaderRecord(headers: Record<string, string>, mods: CompiledHeaderModifiers): void {
-  for (const [name, value] of mods.set) headers[name] = value;
-  for (const [name, value] of mods.add) {
-    const current = headers[name];
-    headers[name] = current === undefined ? value : `${current}, ${value}`;
-  }
-  for (const name of mods.remove) delete headers[name];
-}

@@ -63,15 +63,32 @@ describe("forwarding", () => {
     const { call } = makeCaller(config);
     const res = await call("http://pool.test/", {
       headers: {
-        connection: "x-secret-hop",
+        connection: "x-secret-hop, te",
         "x-secret-hop": "1",
         "keep-alive": "timeout=5",
+        te: "trailers",
+        trailer: "x-checksum",
+        upgrade: "h2c",
+        "proxy-connection": "keep-alive",
+        "proxy-authorization": "Basic Zm9vOmJhcg==",
         "x-kept": "yes",
       },
     });
     const echo = (await res.json()) as Echo;
-    expect(echo.headers["x-secret-hop"]).toBeUndefined();
-    expect(echo.headers["keep-alive"]).toBeUndefined();
+    // Some of these are removed by the proxy, the connection-level ones by the runtime's HTTP layer: the
+    // backend sees none of them either way.
+    for (const name of [
+      "x-secret-hop",
+      "keep-alive",
+      "te",
+      "trailer",
+      "upgrade",
+      "connection",
+      "proxy-connection",
+      "proxy-authorization",
+    ]) {
+      expect(echo.headers[name], name).toBeUndefined();
+    }
     expect(echo.headers["x-kept"]).toBe("yes");
     // the upstream answers with `connection: x-private-hop` and an x-private-hop header
     expect(res.headers.get("x-private-hop")).toBeNull();

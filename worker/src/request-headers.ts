@@ -7,11 +7,16 @@ import type { RuleHeaders } from "../../core/rules/index.ts";
 
 export class RequestHeaders implements RuleHeaders {
   readonly #entries: [string, string][];
+  /** workerd's own Headers, for a copy made inside workerd (the upstream request's). */
+  readonly native: Headers;
 
   constructor(native: Headers) {
     const list: [string, string][] = [];
-    for (const entry of native as unknown as Iterable<[string, string]>) list.push(entry);
+    native.forEach((value, name) => {
+      list.push([name, value]);
+    });
     this.#entries = list;
+    this.native = native;
   }
 
   /** Every header: lower-case names, in workerd's order (sorted; repeated names joined, Set-Cookie apart). */

@@ -9,7 +9,7 @@ import {
 } from "../../../core/retry/index.ts";
 import type { RequestContext } from "../context.ts";
 import type { ReplayableBody } from "../proxy/body.ts";
-import type { HeaderPairs, HeaderRecord } from "../proxy/headers.ts";
+import type { HeaderPairs } from "../proxy/headers.ts";
 import type { Target } from "../runtime.ts";
 import type { Ctx } from "../step.ts";
 import type { Background } from "./health-client.ts";
@@ -23,8 +23,8 @@ export interface ResilientRequest {
   run(
     body: ReplayableBody,
     select: LoopInputSelect,
-    send: (index: number, headers: HeaderRecord, signal: AbortSignal | undefined) => Promise<Response>,
-    headers: HeaderRecord,
+    send: (index: number, headers: Headers, signal: AbortSignal | undefined) => Promise<Response>,
+    headers: Headers,
   ): Promise<LoopResult>;
   /**
    * Headers a backend's response gets: the request id (unless it is the CF-Ray the client gets anyway), and the
@@ -79,8 +79,8 @@ export function resilientRequest(
           // attempts (a retry, or a hedge still racing the first) each into a copy of their own.
           let h = headers;
           if (attemptHeader) {
-            if (n > 1) h = { ...headers };
-            h[attemptHeader] = String(n);
+            if (n > 1) h = new Headers(headers);
+            h.set(attemptHeader, String(n));
           }
           pool.selector.onStart?.(index);
           return send(index, h, signal);

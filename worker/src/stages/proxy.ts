@@ -5,7 +5,7 @@
 // Failures are retried as the route's retry policy allows, on a backend not tried yet, only when it is safe
 // (worker/src/resilience/: timeouts, budget, backoff, hedging, health filter and outlier detection).
 import type { HashKey } from "../../../core/config/schema/index.ts";
-import { modifyHeaderRecord, parseCookies, rewritePath } from "../../../core/routing/index.ts";
+import { applyHeaderModifiers, parseCookies, rewritePath } from "../../../core/routing/index.ts";
 import type { RequestContext } from "../context.ts";
 import { onBodyDone } from "../proxy/accounting.ts";
 import { ReplayableBody } from "../proxy/body.ts";
@@ -82,14 +82,14 @@ export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
       sy.route!,
     );
     const search = url.search;
-    const headers = upstreamRequestHeaders(sy.headers.entries(), target.forward, {
+    const headers = upstreamRequestHeaders(sy.headers.entries(), sy.headers.native, target.forward, {
       clientIp: sy.clientIp,
       trusted: sy.trusted,
       proto: url.protocol.slice(0, -1),
       host: sy.headers.get("host") ?? url.host,
       requestId: sy.requestId,
     });
-    if (modifiers) modifyHeaderRecord(headers, modifiers);
+    if (modifiers) applyHeaderModifiers(headers, modifiers);
     const source = req.body;
     const resilience = resilientRequest(c, sy, target, source === null);
     const body = source === null ? NO_BODY : new ReplayableBody(source, resilience.policy.bufferBytes);
@@ -152,8 +152,9 @@ export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
       const headers = downstreamHeaders(res.headers, set);
       return new Response(null, { status: 101, webSocket: res.webSocket, headers });
     }
-    const backendBody = res.body;
-    const counted = backendBody && pool.selector.onEnd ? onBodyDone(backendBody, end) : undefined;
+    // Only a balancer that counts requests in flight reads the body (res.body makes a stream object each call).
+    const backendBody = pool.selector.onEnd ? res.body : null;
+    const counted = backendBody ? onBodyDone(backendBody, end) : undefined;
     if (counted === undefined) end();
     const out = downstreamResponse(res, counted, set);
     if (out === res) sy.uncopied = res;
