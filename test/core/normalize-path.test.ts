@@ -33,6 +33,14 @@ describe("normalizePath", () => {
     expect(normalizePath("/a/b", "reject")).toBe("/a/b");
   });
 
+  it("returns a path that is normal already as it is, dots inside segment names included", () => {
+    for (const p of ["/api/v1/orders/12345", "/a.b/c.d/", "/x..y/z.", "/~user/a-b_c", "/"])
+      expect(normalizePath(p)).toBe(p);
+    expect(normalizePath("/.well-known/x")).toBe("/.well-known/x");
+    expect(normalizePath("/a/.../b")).toBe("/a/.../b");
+    expect(normalizePath("a/b")).toBe("/a/b");
+  });
+
   it("is idempotent", () => {
     for (const p of ["/%61//b/../%7e/%c3", "/a%2fb/./", "/.%2e/x"])
       expect(normalizePath(normalizePath(p))).toBe(normalizePath(p));
