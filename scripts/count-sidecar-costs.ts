@@ -2,9 +2,11 @@
 //   [-- --v8-flags "--perf-basic-prof"] (the sidecar's JIT code is then named in /tmp/perf-PID.map)
 // What one short connection costs the sidecar (native engine, one process) and HAProxy (mode tcp, nbthread 1),
 // counted rather than timed, so a shared machine does not move the figures: system calls per connection by name
-// (perf's syscall tracepoints, or strace -c where perf cannot), voluntary context switches, and user-space
-// instructions per connection (valgrind's callgrind, after a warm-up). The load is the bench's short-connection
-// row: 16 clients at a time, one HTTP request each on a new connection, to nginx, which closes it.
+// (perf's syscall tracepoints, or strace -c where perf cannot), voluntary context switches, TCP segments (sent by
+// anyone in this network namespace while the connections are made: alone in a namespace of its own, as with
+// `unshare -n sh -c 'ip link set lo up && npm run profile:sidecar'`, they are the connections' own), and
+// user-space instructions per connection (valgrind's callgrind, after a warm-up). The load is the bench's
+// short-connection row: 16 clients at a time, one HTTP request each on a new connection, to nginx, which closes it.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -109,6 +111,15 @@ const perfWorks =
  * System calls of `pid` (every thread) while `n` connections go through `port`, per connection by name. The
  * connections are made by this script in a child process that the counting tool runs and waits for.
  */
+/** TCP segments sent on this machine (network namespace) so far: /proc/net/snmp's Tcp OutSegs. */
+function tcpSegmentsSent(): number {
+  const lines = readFileSync("/proc/net/snmp", "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("Tcp:"));
+  const [names, values] = lines.map((l) => l.split(/\s+/)) as [string[], string[]];
+  return Number(values[names.indexOf("OutSegs")]);
+}
+
 async function syscalls(pid: number, port: number, n: number): Promise<Map<string, number>> {
   const out = join(tmp, `syscalls-${pid}.txt`);
   const client = [
@@ -134,9 +145,10 @@ async function syscalls(pid: number, port: number, n: number): Promise<Map<strin
         out,
       ]
     : ["strace", "-f", "-c", "-U", "calls,name", "-o", out, "-p", String(pid)];
+  const segmentsBefore = tcpSegmentsSent();
   const r = await procs.run(counter[0]!, [...counter.slice(1), "--", ...client], 600_000);
   if (r.code !== 0) throw new Error(`${counter[0]} exited ${r.code}: ${r.stderr}`);
-  const counts = new Map<string, number>();
+  const counts = new Map<string, number>([["tcp-segments", (tcpSegmentsSent() - segmentsBefore) / n]]);
   for (const line of readFileSync(out, "utf8").split("\n")) {
     const m = perfWorks
       ? /^(\d+),[^,]*,(?:syscalls:sys_enter_)?([\w-]+),/.exec(line)
@@ -158,6 +170,9 @@ async function instructions(t: Target, backend: number): Promise<number> {
   return total / N;
 }
 
+/** Counts that are not system calls. */
+const extraRows = new Set(["context-switches", "tcp-segments"]);
+
 async function main() {
   const backend = await freePort();
   await startNginx(procs, tmp, [backend]);
@@ -173,7 +188,7 @@ async function main() {
     for (const [i, t] of targets.entries()) rows[i]!.instr = await instructions(t, backend);
 
   const names = [...new Set(rows.flatMap((r) => [...r.calls.keys()]))]
-    .filter((k) => k !== "context-switches" && rows.some((r) => (r.calls.get(k) ?? 0) >= 0.01))
+    .filter((k) => !extraRows.has(k) && rows.some((r) => (r.calls.get(k) ?? 0) >= 0.01))
     .sort((a, b) => (rows[0]!.calls.get(b) ?? 0) - (rows[0]!.calls.get(a) ?? 0));
   const col = (s: string) => s.padStart(14);
   console.log(
@@ -183,12 +198,15 @@ async function main() {
   for (const k of names)
     console.log(`${k.padEnd(22)}${rows.map((r) => col((r.calls.get(k) ?? 0).toFixed(2))).join("")}`);
   const total = (r: (typeof rows)[number]) =>
-    [...r.calls].reduce((s, [k, v]) => (k === "context-switches" ? s : s + v), 0);
+    [...r.calls].reduce((s, [k, v]) => (extraRows.has(k) ? s : s + v), 0);
   console.log(`${"system calls".padEnd(22)}${rows.map((r) => col(total(r).toFixed(2))).join("")}`);
   if (perfWorks)
     console.log(
       `${"context switches".padEnd(22)}${rows.map((r) => col((r.calls.get("context-switches") ?? 0).toFixed(2))).join("")}`,
     );
+  console.log(
+    `${"TCP segments".padEnd(22)}${rows.map((r) => col((r.calls.get("tcp-segments") ?? 0).toFixed(2))).join("")}`,
+  );
   if (rows.some((r) => r.instr))
     console.log(
       `${"instructions (user)".padEnd(22)}${rows.map((r) => col(`${((r.instr ?? 0) / 1000).toFixed(1)}k`)).join("")}`,

@@ -378,20 +378,39 @@ void pump(conn* c, int d) {
 }
 
 // The connect succeeded: bytes start to flow. The handshake's last ACK was held back for the client's first
-// bytes (TCP_QUICKACK 0 before connect, see js_connect); when none went out with it (a protocol where the
-// server speaks first, or a client that has not written yet), TCP_QUICKACK 1 sends it now, or the backend
-// would see the connection only when the kernel's delayed-ACK timer fires.
+// bytes (TCP_QUICKACK 0 before connect, see js_connect). When none went out with it, the client's bytes may still
+// come in this round of events (its EPOLLIN listed after the backend's EPOLLOUT); what has still sent nothing at
+// the end of the round gets TCP_QUICKACK 1 (send_held_acks), or a backend whose server speaks first would see
+// the connection only when the kernel's delayed-ACK timer fires.
 static void connected(conn* c) {
   int had_prefix = c->pend_len[0] > 0;
-  double read_before = c->bytes[0];
   c->state = S_OPEN;
   pump(c, 0);
   if (c->state != S_OPEN) return;
-  if (!had_prefix && c->bytes[0] == read_before && !c->shut[1]) {
-    int one = 1;
-    setsockopt(c->fd[1], IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  if (!had_prefix && c->bytes[0] == 0 && !c->shut[1]) {
+    if (E->ack_n == E->ack_cap) {
+      uint32_t cap = E->ack_cap ? E->ack_cap * 2 : 64;
+      conn** grown = realloc(E->ack_due, cap * sizeof(conn*));
+      if (!grown) abort();
+      E->ack_due = grown;
+      E->ack_cap = cap;
+    }
+    E->ack_due[E->ack_n++] = c;
   }
   pump(c, 1);
+}
+
+// At the end of a round of events (records are freed only after it): the held ACKs of connections that still
+// sent nothing to their backend.
+void send_held_acks(void) {
+  for (uint32_t i = 0; i < E->ack_n; i++) {
+    conn* c = E->ack_due[i];
+    if (c->state == S_OPEN && c->bytes[0] == 0 && !c->shut[1]) {
+      int one = 1;
+      setsockopt(c->fd[1], IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
+  }
+  E->ack_n = 0;
 }
 
 void connect_failed(conn* c, int err) {

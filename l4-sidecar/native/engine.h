@@ -131,6 +131,9 @@ typedef struct {
   napi_async_context async;
   listener* listeners[MAX_LISTENERS];
   conn* connecting;
+  // Connected this round with nothing sent yet, their handshake's last ACK held back (see connected() in conn.c).
+  conn** ack_due;
+  uint32_t ack_n, ack_cap;
   conn* to_free;
   conn* spare;  // freed records kept for the next accepts (at most SPARE_CONNS)
   int nspare;
@@ -181,6 +184,7 @@ void connect_failed(conn* c, int err);
 void on_side(side* s, uint32_t ev);
 void on_accept(listener* l);
 void pump(conn* c, int d);
+void send_held_acks(void);
 
 // loop.c: calls into JavaScript and the libuv callbacks that drive the engine.
 void update_ref(void);

@@ -146,6 +146,7 @@ void on_poll(uv_poll_t* h, int status, int events) {
       if (kind == K_LISTENER) on_accept((listener*)evs[i].data.ptr);
       else on_side((side*)evs[i].data.ptr, evs[i].events);
     }
+    send_held_acks();
     if (n == 0) break;
     // JavaScript decides on this round's connections now: the connects it starts complete in the next rounds.
     flush_events();
