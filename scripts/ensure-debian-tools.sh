@@ -4,7 +4,8 @@ set -euo pipefail
 # chromium: the dashboard's browser test (test/e2e/dashboard.test.ts drives it with playwright-core).
 # gcc, libc6-dev: the sidecar's native data path (l4-sidecar/native/build.sh).
 # binutils (strip), systemd (systemd-analyze), procps (/bin/kill): the sidecar release and its unit's checks.
-packages=(gcc libc6-dev binutils systemd procps curl openssl socat netcat-openbsd redis-server redis-tools chromium)
+# iproute2 (ss): the sidecar's data-path tests read TCP segment counts and socket states.
+packages=(gcc libc6-dev binutils systemd procps iproute2 curl openssl socat netcat-openbsd redis-server redis-tools chromium)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(haproxy nginx-light wrk iperf3); fi
 
 missing=()
