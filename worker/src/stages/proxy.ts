@@ -82,7 +82,7 @@ export function proxyAnswer(plan: RoutePlan & { kind: "forward" }): Answer {
       sy.route!,
     );
     const search = url.search;
-    const headers = upstreamRequestHeaders(sy.headers.entries(), sy.headers.native, target.forward, {
+    const headers = upstreamRequestHeaders(sy.headers, target.forward, {
       clientIp: sy.clientIp,
       trusted: sy.trusted,
       proto: url.protocol.slice(0, -1),
