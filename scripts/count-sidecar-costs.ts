@@ -107,10 +107,6 @@ const perfWorks =
   spawnSync("perf", ["stat", "-e", "syscalls:sys_enter_close", "--", "true"], { stdio: "ignore" }).status ===
   0;
 
-/**
- * System calls of `pid` (every thread) while `n` connections go through `port`, per connection by name. The
- * connections are made by this script in a child process that the counting tool runs and waits for.
- */
 /** TCP segments sent on this machine (network namespace) so far: /proc/net/snmp's Tcp OutSegs. */
 function tcpSegmentsSent(): number {
   const lines = readFileSync("/proc/net/snmp", "utf8")
@@ -120,6 +116,11 @@ function tcpSegmentsSent(): number {
   return Number(values[names.indexOf("OutSegs")]);
 }
 
+/**
+ * System calls of `pid` (every thread) while `n` connections go through `port`, per connection by name, with the
+ * TCP segments sent meanwhile ("tcp-segments"). The connections are made by this script in a child process that
+ * the counting tool runs and waits for.
+ */
 async function syscalls(pid: number, port: number, n: number): Promise<Map<string, number>> {
   const out = join(tmp, `syscalls-${pid}.txt`);
   const client = [
