@@ -306,6 +306,28 @@ describe("rate limiting, approximate mode in steady state", () => {
     expect(client.stats.backgroundRefills).toBeGreaterThan(0);
   });
 
+  it("refills a busy key's lease before it expires, so no request past the first waits for the object", async () => {
+    const { ns, calls } = grantingNamespace();
+    const client = new LimiterClient(ns);
+    // A lease too large to run low within its lifetime at this rate: only its age can trigger the refill.
+    const policy = approximatePolicy("ageing", { lease_size: 5_000 });
+    const background: Promise<unknown>[] = [];
+    const sources: string[] = [];
+    // Two and a half lease lifetimes (min(period, 1s)) of a key used every few milliseconds.
+    const until = Date.now() + 2_500;
+    while (Date.now() < until) {
+      const r = await client.limit(policy, "203.0.113.8", Date.now(), (p) => background.push(p));
+      sources.push(r.source);
+      if (background.length > 0) await Promise.all(background.splice(0));
+      await sleep(4);
+    }
+    expect(sources.length).toBeGreaterThan(100);
+    expect(sources[0]).toBe("object");
+    expect(sources.slice(1).filter((s) => s !== "lease")).toEqual([]);
+    expect(client.stats.waits).toBe(0);
+    expect(calls.lease).toBeLessThan(sources.length / 10);
+  });
+
   it("keeps its lease and refusal maps bounded with 200,000 distinct keys", async () => {
     const leases = new LimiterClient(grantingNamespace().ns);
     const policy = approximatePolicy("many-keys");

@@ -172,7 +172,11 @@ export class LimiterClient {
     if (lease && lease.tokens > 0 && lease.expiresAt > now) {
       lease.tokens--;
       this.stats.localDecisions++;
-      if (!lease.refilling && lease.tokens <= lease.size >> 2)
+      // Refilled at a quarter of its tokens, or of its lifetime: a key in use never finds its lease expired.
+      if (
+        !lease.refilling &&
+        (lease.tokens <= lease.size >> 2 || lease.expiresAt - now <= policy.leaseTtlMs >> 2)
+      )
         this.#refill(policy, id, lease, now, background);
       return {
         source: "lease",
@@ -256,8 +260,10 @@ export class LimiterClient {
       const current = this.#leases.get(id);
       if (r.granted > 0) {
         const fresh = this.#newLease(policy, r, r.granted, size);
-        // Tokens still held keep counting; the refill's expiry covers them too.
-        if (current && current.expiresAt > Date.now()) fresh.tokens += current.tokens;
+        // Tokens still held keep counting, up to a quarter of a lease (what a low-water refill leaves; a lease
+        // refilled for its age may hold more, and carrying all of it would loosen approximate mode's bound).
+        if (current && current.expiresAt > Date.now())
+          fresh.tokens += Math.min(current.tokens, current.size >> 2);
         this.#leases.set(id, fresh);
       } else if (current) {
         current.refilling = false;
