@@ -1,7 +1,12 @@
 // Table-driven tests of the rules language: expression × request → expected match, checked against
 // Cloudflare's documented semantics (operators, wildcards, arrays and [*], missing values, functions).
 import { describe, expect, it } from "vitest";
-import { compileExpression, RequestFields, type RuleRequest } from "../../core/rules/index.ts";
+import {
+  compileExpression,
+  RequestFields,
+  type RuleRequest,
+  ruleRequestFrom,
+} from "../../core/rules/index.ts";
 
 const REQUESTS: Record<string, RuleRequest> = {
   // A browser GET with query args (one repeated, one empty, one without "="), cookies and common headers.
@@ -277,5 +282,51 @@ describe("rules language table", () => {
   it.each(ROWS)("%s  [%s] → %s", (expression, request, expected) => {
     const rule = compileExpression(expression, { name: "table" });
     expect(rule.test(new RequestFields(REQUESTS[request]!))).toBe(expected);
+  });
+});
+
+describe("the rules view of a Fetch request (ruleRequestFrom)", () => {
+  /** A Request-shaped object whose cf reads are counted: workerd builds request.cf anew on every read. */
+  function fetchLike(cf: object | undefined) {
+    const reads = { cf: 0 };
+    const req = {
+      method: "GET",
+      url: "https://shop.example.com/a?b=1",
+      headers: new Headers({ "user-agent": "curl/8" }),
+      get cf() {
+        reads.cf++;
+        return cf;
+      },
+    };
+    return { req, reads };
+  }
+  const test = (expression: string, req: RuleRequest) =>
+    compileExpression(expression, { name: "view" }).test(new RequestFields(req));
+
+  it("reads cf once, and only when a rule asks for country or asn", () => {
+    const { req, reads } = fetchLike({ country: "GB", asn: 64500 });
+    const view = ruleRequestFrom(req, "203.0.113.7");
+    expect(test('http.user_agent eq "curl/8"', view)).toBe(true);
+    expect(reads.cf).toBe(0);
+    expect(test('ip.src.country eq "GB"', view)).toBe(true);
+    expect(test("ip.src.asnum eq 64500", view)).toBe(true);
+    expect(reads.cf).toBe(1);
+  });
+
+  it("takes the headers and method it is given over the request's, and yields no country without cf", () => {
+    const { req } = fetchLike(undefined);
+    const view = ruleRequestFrom(req, "203.0.113.7", "/a", new Headers({ "user-agent": "other" }), "POST");
+    expect(test('http.user_agent eq "other"', view)).toBe(true);
+    expect(test('http.request.method eq "POST"', view)).toBe(true);
+    expect(test('ip.src.country eq "GB"', view)).toBe(false);
+    expect(view.country).toBeUndefined();
+    expect(view.asn).toBeUndefined();
+  });
+
+  it("ignores a cf of another shape (a subrequest's init properties)", () => {
+    const { req } = fetchLike({ country: 44, asn: "64500", cacheTtl: 5 });
+    const view = ruleRequestFrom(req, "203.0.113.7");
+    expect(view.country).toBeUndefined();
+    expect(view.asn).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 // match: host → path → method/headers/query/cookies → route, or 404 SY_NO_ROUTE. The table is compiled in
 // core/routing when the config loads; this stage only looks up.
 import { matchRequestFrom } from "../../../core/routing/index.ts";
-import { type FetchLikeRequest, RequestFields, ruleRequestFrom } from "../../../core/rules/index.ts";
+import { RequestFields, ruleRequestFrom } from "../../../core/rules/index.ts";
 import type { RequestContext } from "../context.ts";
 import { ProxyError } from "../errors.ts";
 import type { Runtime } from "../runtime.ts";
@@ -12,15 +12,9 @@ import type { Runtime } from "../runtime.ts";
  */
 export function ruleFieldsOf(sy: RequestContext, req: Request): RequestFields {
   if (sy.ruleFields === undefined) {
-    const view: FetchLikeRequest = {
-      method: sy.method,
-      url: req.url,
-      headers: sy.headers,
-      get cf() {
-        return (req as FetchLikeRequest).cf;
-      },
-    };
-    sy.ruleFields = new RequestFields(ruleRequestFrom(view, sy.clientIp, sy.url.pathname));
+    sy.ruleFields = new RequestFields(
+      ruleRequestFrom(req, sy.clientIp, sy.url.pathname, sy.headers, sy.method),
+    );
   }
   return sy.ruleFields;
 }
