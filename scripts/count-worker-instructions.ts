@@ -1,7 +1,7 @@
 // npm run profile:worker:instructions [-- --config one|realistic|stages] [-- --requests 1000] [-- --warm 4000]
 //   [-- --dist DIR] [-- --only bare,log] [-- --no-passthrough] [-- --v8-flags "--perf-basic-prof"]
 // Instructions per request of the production bundle (or, with --config stages, of the bench's per-stage workers,
-// bench/lib/stage-variants.ts) and of the pass-through worker, counted by valgrind's callgrind around `workerd
+// bench/lib/stage-variants.ts), of the pass-through worker and (realistic config) of the floor worker, counted by valgrind's callgrind around `workerd
 // serve`: the measure that a shared machine does not disturb (CPU time and req/s on a loaded machine move by tens
 // of percent between rounds; these counts by a few percent, mostly garbage collections falling into the window or
 // not). V8 runs with --single-threaded so that optimised code is compiled at the same point in every run;
@@ -120,6 +120,17 @@ async function main() {
     console.log(`  pass-through worker   ${k(passthrough)} instructions per request`);
   }
   if (config === "stages") return countStages(passthrough, target);
+  if (config === "realistic") {
+    // The realistic config's floor (bench/workerd/floor.js): its native calls without Switchyard's logic.
+    const floor = await count(
+      "floor",
+      (file, port) =>
+        writePassthroughConfig(file, port, backends[0]!, wrangler.compatibilityDate, V8_FLAGS, "floor.js"),
+      path,
+      { ...headers, Host: "bench.example.com" },
+    );
+    console.log(`  floor worker          ${k(floor)} instructions per request (bench/workerd/floor.js)`);
+  }
   const dist = values.dist ?? buildWorker(root, join(tmp, "dist"), true);
   const switchyard = await count(
     "switchyard",

@@ -1,6 +1,6 @@
 // Quick A/B loop for the worker's request path: builds nothing itself; pass one or more bundle directories
 // (e.g. `npx wrangler deploy --dry-run --outdir /tmp/sy-a`) and it serves each under plain workerd with the
-// one-route and realistic configs, next to the pass-through worker, and runs short interleaved wrk rounds.
+// one-route and realistic configs, next to the pass-through and floor workers, and runs short interleaved wrk rounds.
 //   npx node bench/helpers/worker-ab.ts [--seconds 3] [--rounds 3] [--only one,realistic] DIR [DIR…]
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -83,6 +83,13 @@ async function main() {
   await serve(
     "passthrough",
     (f, port) => writePassthroughConfig(f, port, backends[0]!, wrangler.compatibilityDate),
+    "bench.example.com",
+  );
+  // The floor under the realistic config: its calls into workerd without Switchyard's logic (floor.js).
+  await serve(
+    "floor",
+    (f, port) =>
+      writePassthroughConfig(f, port, backends[0]!, wrangler.compatibilityDate, undefined, "floor.js"),
     "bench.example.com",
   );
   for (const dist of positionals) {

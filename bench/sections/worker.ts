@@ -1,5 +1,6 @@
 // Worker throughput and latency under plain `workerd serve`, all against one nginx: (a) a pass-through worker,
-// (b) Switchyard with one route, (c) Switchyard with the realistic config, (d) HAProxy as an HTTP proxy.
+// (b) Switchyard with one route, (c) Switchyard with the realistic config, (d) HAProxy as an HTTP proxy, and
+// (e) the floor under (c): a worker that makes only the calls into workerd that (c)'s features need.
 // Rounds interleave the variants (in rotating order) so that drift on a shared machine hits all of them alike.
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -59,8 +60,12 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
   const b = variant("one_route", "(b) Switchyard, 1 route");
   const c = variant("realistic", "(c) Switchyard, realistic config", host);
   const d = variant("haproxy", "(d) HAProxy, mode http");
-  const e = variant("nginx_direct", "nginx directly (no proxy)");
-  const variants = [a, b, c, d, e];
+  const e = variant(
+    "floor",
+    "(e) floor under (c): its workerd calls, no routing logic (bench/workerd/floor.js)",
+  );
+  const direct = variant("nginx_direct", "nginx directly (no proxy)");
+  const variants = [a, b, c, d, e, direct];
 
   let attempt = 0;
   /** Starts workerd on a capnp config and probes it; on any failure it is stopped again. */
@@ -95,6 +100,18 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
   ).catch((err) => {
     a.error = errorText(err);
   });
+  await up(e, (f, port) =>
+    writePassthroughConfig(
+      f,
+      port,
+      backend,
+      wrangler?.compatibilityDate ?? "2025-01-01",
+      undefined,
+      "floor.js",
+    ),
+  ).catch((err) => {
+    e.error = errorText(err);
+  });
 
   if ("error" in ctx.bundle || !wrangler) {
     b.error = c.error = "error" in ctx.bundle ? ctx.bundle.error : "no wrangler.toml";
@@ -128,13 +145,13 @@ export async function workerSection(ctx: BenchContext): Promise<void> {
   } catch (err) {
     d.error = `haproxy: ${errorText(err)}`;
   }
-  e.port = p1;
+  direct.port = p1;
 
   await measure(
     ctx,
     variants.filter((v) => !v.error),
   );
-  report(sec, variants, a, b, c, d);
+  report(sec, variants, a, b, c, d, e);
   if (wrangler && !("error" in ctx.bundle))
     await stageCosts(ctx, sec, wrangler, backends).catch((err) => sec.skip("stage costs", errorText(err)));
 }
@@ -223,6 +240,7 @@ function report(
   b: Variant,
   c: Variant,
   d: Variant,
+  e: Variant,
 ): void {
   for (const v of variants) {
     if (v.results.length === 0) {
@@ -262,15 +280,20 @@ function report(
   ratioRow(b, "worker.one_route_vs_passthrough", "(b)/(a) requests/s");
   ratioRow(c, "worker.realistic_vs_passthrough", "(c)/(a) requests/s", "≥ 0.90");
   ratioRow(d, "worker.haproxy_vs_passthrough", "(d)/(a) requests/s");
-  const cost = "router cost per request: 1/rps(c) − 1/rps(a)";
-  if (c.results.length && a.results.length)
-    sec.add(
-      "worker.realistic_cost_us",
-      cost,
-      paired(c, (rc, ra) => (1 / rc - 1 / ra) * 1e6),
-      "us",
+  ratioRow(e, "worker.floor_vs_passthrough", "(e)/(a) requests/s: the most (c) could reach in workerd");
+  costRow(c, a, "worker.realistic_cost_us", "router cost per request: 1/rps(c) − 1/rps(a)", "≤ 25");
+  costRow(e, a, "worker.floor_cost_us", "floor cost per request: 1/rps(e) − 1/rps(a)");
+  costRow(c, e, "worker.realistic_over_floor_us", "Switchyard's logic per request: 1/rps(c) − 1/rps(e)");
+
+  /** 1/rps(x) − 1/rps(base) in µs, paired by round. */
+  function costRow(x: Variant, base: Variant, name: string, label: string, target?: string) {
+    const n = Math.min(x.results.length, base.results.length);
+    if (n === 0) return sec.skip(label, x.error ?? base.error ?? "not measured");
+    const d = median(
+      Array.from({ length: n }, (_, i) => (1 / x.results[i]!.rps - 1 / base.results[i]!.rps) * 1e6),
     );
-  else sec.skip(cost, c.error ?? a.error ?? "not measured");
+    sec.add(name, label, d, "us", { target });
+  }
 }
 
 function wrkOptions(v: Variant, seconds: number) {
