@@ -1,5 +1,5 @@
 // npm run profile:sidecar [-- --connections 10000] [-- --warm 40000] [-- --no-instructions]
-//   [-- --v8-flags "--perf-basic-prof"] (the sidecar's JIT code is then named in /tmp/perf-PID.map)
+//   [-- --v8-flags=--perf-basic-prof] (the sidecar's JIT code is then named in /tmp/perf-PID.map)
 // What one short connection costs the sidecar (native engine, one process) and HAProxy (mode tcp, nbthread 1),
 // counted rather than timed, so a shared machine does not move the figures: system calls per connection by name
 // (perf's syscall tracepoints, or strace -c where perf cannot), voluntary context switches, TCP segments (sent by

@@ -1,5 +1,5 @@
 // npm run profile:worker:instructions [-- --config one|realistic|stages] [-- --requests 1000] [-- --warm 4000]
-//   [-- --dist DIR] [-- --only bare,log] [-- --no-passthrough] [-- --v8-flags "--perf-basic-prof"]
+//   [-- --dist DIR] [-- --only bare,log] [-- --no-passthrough] [-- --v8-flags=--perf-basic-prof]
 // Instructions per request of the production bundle (or, with --config stages, of the bench's per-stage workers,
 // bench/lib/stage-variants.ts), of the pass-through worker and (realistic config) of the floor worker, counted by valgrind's callgrind around `workerd
 // serve`: the measure that a shared machine does not disturb (CPU time and req/s on a loaded machine move by tens
@@ -32,7 +32,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     /** More V8 flags, e.g. --perf-basic-prof: /tmp/perf-PID.map then names the JIT code's addresses. */
     "v8-flags": { type: "string" },
-    /** Skip the pass-through worker (its count does not depend on Switchyard's code). */
+    /** Skip the pass-through and floor workers (their counts do not depend on Switchyard's code). */
     "no-passthrough": { type: "boolean", default: false },
   },
 });
@@ -120,7 +120,7 @@ async function main() {
     console.log(`  pass-through worker   ${k(passthrough)} instructions per request`);
   }
   if (config === "stages") return countStages(passthrough, target);
-  if (config === "realistic") {
+  if (config === "realistic" && !values["no-passthrough"]) {
     // The realistic config's floor (bench/workerd/floor.js): its native calls without Switchyard's logic.
     const floor = await count(
       "floor",
