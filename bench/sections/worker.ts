@@ -263,37 +263,53 @@ function report(
     sec.add(`worker.${v.key}.p99_ms`, `${v.label}: p99 latency`, median(v.results.map((x) => x.p99Ms)), "ms");
   }
 
-  // Ratios pair the runs of one round (seconds apart), then take the median over rounds.
-  const paired = (x: Variant, f: (rx: number, ra: number) => number) =>
-    median(x.results.slice(0, a.results.length).map((r, i) => f(r.rps, a.results[i]!.rps)));
-  const ratioRow = (x: Variant, name: string, label: string, target?: string) => {
-    if (x.results.length && a.results.length)
-      sec.add(
-        name,
-        label,
-        paired(x, (rx, ra) => rx / ra),
-        "ratio",
-        { target },
-      );
-    else sec.skip(label, x.error ?? a.error ?? "not measured");
-  };
-  ratioRow(b, "worker.one_route_vs_passthrough", "(b)/(a) requests/s");
-  ratioRow(c, "worker.realistic_vs_passthrough", "(c)/(a) requests/s", "≥ 0.90");
-  ratioRow(d, "worker.haproxy_vs_passthrough", "(d)/(a) requests/s");
-  ratioRow(e, "worker.floor_vs_passthrough", "(e)/(a) requests/s: the most (c) could reach in workerd");
-  costRow(c, a, "worker.realistic_cost_us", "router cost per request: 1/rps(c) − 1/rps(a)", "≤ 25");
-  costRow(e, a, "worker.floor_cost_us", "floor cost per request: 1/rps(e) − 1/rps(a)");
-  costRow(c, e, "worker.realistic_over_floor_us", "Switchyard's logic per request: 1/rps(c) − 1/rps(e)");
-
-  /** 1/rps(x) − 1/rps(base) in µs, paired by round. */
-  function costRow(x: Variant, base: Variant, name: string, label: string, target?: string) {
+  // Ratios and costs pair the runs of one round (seconds apart), then take the median over rounds.
+  const pairedRow = (
+    x: Variant,
+    base: Variant,
+    name: string,
+    label: string,
+    unit: "ratio" | "us",
+    f: (rx: number, rbase: number) => number,
+    target?: string,
+  ) => {
     const n = Math.min(x.results.length, base.results.length);
     if (n === 0) return sec.skip(label, x.error ?? base.error ?? "not measured");
-    const d = median(
-      Array.from({ length: n }, (_, i) => (1 / x.results[i]!.rps - 1 / base.results[i]!.rps) * 1e6),
-    );
-    sec.add(name, label, d, "us", { target });
-  }
+    const value = median(Array.from({ length: n }, (_, i) => f(x.results[i]!.rps, base.results[i]!.rps)));
+    sec.add(name, label, value, unit, { target });
+  };
+  const ratio = (rx: number, rbase: number) => rx / rbase;
+  /** 1/rps(x) − 1/rps(base), in µs. */
+  const cost = (rx: number, rbase: number) => (1 / rx - 1 / rbase) * 1e6;
+  pairedRow(b, a, "worker.one_route_vs_passthrough", "(b)/(a) requests/s", "ratio", ratio);
+  pairedRow(c, a, "worker.realistic_vs_passthrough", "(c)/(a) requests/s", "ratio", ratio, "≥ 0.90");
+  pairedRow(d, a, "worker.haproxy_vs_passthrough", "(d)/(a) requests/s", "ratio", ratio);
+  pairedRow(
+    e,
+    a,
+    "worker.floor_vs_passthrough",
+    "(e)/(a) requests/s: the most (c) could reach in workerd",
+    "ratio",
+    ratio,
+  );
+  pairedRow(
+    c,
+    a,
+    "worker.realistic_cost_us",
+    "router cost per request: 1/rps(c) − 1/rps(a)",
+    "us",
+    cost,
+    "≤ 25",
+  );
+  pairedRow(e, a, "worker.floor_cost_us", "floor cost per request: 1/rps(e) − 1/rps(a)", "us", cost);
+  pairedRow(
+    c,
+    e,
+    "worker.realistic_over_floor_us",
+    "Switchyard's logic per request: 1/rps(c) − 1/rps(e)",
+    "us",
+    cost,
+  );
 }
 
 function wrkOptions(v: Variant, seconds: number) {
