@@ -1,8 +1,8 @@
 // npm run profile:worker:instructions [-- --config one|realistic|stages] [-- --requests 1000] [-- --warm 4000]
 //   [-- --dist DIR] [-- --only bare,log] [-- --no-passthrough] [-- --v8-flags=--perf-basic-prof]
 // Instructions per request of the production bundle (or, with --config stages, of the bench's per-stage workers,
-// bench/lib/stage-variants.ts), of the pass-through worker and (realistic config) of the floor worker, counted by valgrind's callgrind around `workerd
-// serve`: the measure that a shared machine does not disturb (CPU time and req/s on a loaded machine move by tens
+// bench/lib/stage-variants.ts), of the pass-through worker and (realistic config) of the floor worker, counted by
+// valgrind's callgrind around `workerd serve`: the measure that a shared machine does not disturb (CPU time and req/s on a loaded machine move by tens
 // of percent between rounds; these counts by a few percent, mostly garbage collections falling into the window or
 // not). V8 runs with --single-threaded so that optimised code is compiled at the same point in every run;
 // counting starts after a warm-up and covers user-space instructions of every thread (not the kernel's).

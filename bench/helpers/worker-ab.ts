@@ -1,6 +1,7 @@
 // Quick A/B loop for the worker's request path: builds nothing itself; pass one or more bundle directories
 // (e.g. `npx wrangler deploy --dry-run --outdir /tmp/sy-a`) and it serves each under plain workerd with the
-// one-route and realistic configs, next to the pass-through and floor workers, and runs short interleaved wrk rounds.
+// one-route and realistic configs, next to the pass-through and floor workers, and runs short interleaved wrk
+// rounds.
 //   npx node bench/helpers/worker-ab.ts [--seconds 3] [--rounds 3] [--only one,realistic] DIR [DIR…]
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -51,6 +51,9 @@ export function ruleRequestFrom(
   return new FetchRuleRequest(req, clientIp, path, headers, method);
 }
 
+/** What the view reads of request.cf. */
+type CfFields = { country?: unknown; asn?: unknown };
+
 /**
  * A class, not object literals with getters: V8 builds such literals on a slow path, and the two a request made
  * (this view and the worker's Request view inside it) cost 12-18k instructions a request in workerd.
@@ -62,7 +65,7 @@ class FetchRuleRequest implements RuleRequest {
   readonly path: string | undefined;
   readonly headers: RuleHeaders;
   private readonly source: FetchLikeRequest;
-  private cf: { country?: unknown; asn?: unknown } | undefined | null = null;
+  private cf: CfFields | undefined | null = null;
 
   constructor(
     req: FetchLikeRequest,
@@ -81,7 +84,7 @@ class FetchRuleRequest implements RuleRequest {
 
   // request.cf is read only when a rule asks for country or asn: workerd builds the object anew on every read,
   // which costs more than the rest of this view.
-  private cfObject(): { country?: unknown; asn?: unknown } | undefined {
+  private cfObject(): CfFields | undefined {
     if (this.cf === null) this.cf = this.source.cf;
     return this.cf;
   }

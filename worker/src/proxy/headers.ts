@@ -104,9 +104,10 @@ const DROPPED_ON_SEND = new Set(["connection", ...DROPPED_BY_RUNTIME]);
  *
  * Built as a copy of the client's Headers (incoming.native; copied inside workerd, no header crosses into
  * JavaScript) with only the edits made: a delete for each dropped name the request has (incoming's entries, the
- * same headers read once, say which), and the forwarding headers set. The copy costs ~1k instructions a header, where a record of
- * every header cost ~4.5k an entry for fetch() to convert; the four or five sets cost ~7k each, so a request
- * with the bench's half-dozen headers costs the same either way, and a browser's two dozen ~50k less.
+ * same headers read once, say which), and the forwarding headers set. The copy costs ~1k instructions a header,
+ * where a record of every header cost ~4.5k an entry for fetch() to convert; the four or five sets cost ~7k
+ * each, so a request with the bench's half-dozen headers costs the same either way, and a browser's two dozen
+ * ~50k less.
  */
 export function upstreamRequestHeaders(
   incoming: RequestHeaders,
